@@ -1,1 +1,48 @@
-"""tools package."""
+"""The 23 calendar-event operations, each declared once (see tools.spec.Operation)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tools.account import (
+    create_exchange_binding,
+    delete_exchange_binding,
+    generate_caldav_config,
+    get_exchange_binding,
+    subscribe_events,
+    unsubscribe_events,
+)
+from tools.agenda import list_recurring_instances, reply_event, search_events, view_instances
+from tools.attendees import add_attendees, list_attendees, list_chat_members, remove_attendees
+from tools.events import create_event, delete_event, get_event, list_events, update_event
+from tools.meetings import create_meeting_chat, create_meeting_minutes, get_room_freebusy, unbind_meeting_chat
+from tools.spec import Operation
+
+# In the order of the user-token interface (IFeishuUserV4CalendarEvent).
+OPERATIONS: tuple[Operation[Any, Any], ...] = (
+    create_event,
+    delete_event,
+    update_event,
+    get_event,
+    list_events,
+    search_events,
+    reply_event,
+    list_recurring_instances,
+    view_instances,
+    create_meeting_chat,
+    unbind_meeting_chat,
+    create_meeting_minutes,
+    get_room_freebusy,
+    add_attendees,
+    remove_attendees,
+    list_attendees,
+    list_chat_members,
+    subscribe_events,
+    unsubscribe_events,
+    generate_caldav_config,
+    create_exchange_binding,
+    delete_exchange_binding,
+    get_exchange_binding,
+)
+
+__all__ = ["OPERATIONS"]

@@ -1,0 +1,212 @@
+"""Feishu failures as typed errors, and the one table that says what each means and what to do.
+
+FeishuError
+├── AuthRequired          no usable user token: sign in (again)
+├── ScopeMissing          99991679: the user has not granted a scope
+├── AppScopeMissing       99991672: the app lacks the scope in the developer console
+├── PermissionDenied      no role on the calendar/event, not organizer, not super-admin
+├── NotFound              calendar/event/attendee/binding does not exist (or was deleted)
+├── InvalidRequest        Feishu rejected the parameters (field_violations listed)
+├── RateLimited           429 / 99991400 / 190004 / 190005 / 190010: retry after N s
+├── UpstreamUnavailable   5xx or network failure after the retries
+└── OutcomeUnknown        a write whose result we could not learn and may not replay
+Unknown codes become plain FeishuError with Feishu's code and msg.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class FeishuError(Exception):
+    """A failed Feishu call, with everything the model needs to act on it."""
+
+    operation: str
+    code: int
+    msg: str
+    log_id: str = ""
+    http_status: int = 0
+    advice: str = ""
+    details: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        parts = [f"{self.operation} failed: Feishu code {self.code}: {self.msg}."]
+        parts += [f"- {d}" for d in self.details]
+        if self.advice:
+            parts.append(f"What to do: {self.advice}")
+        if self.log_id:
+            parts.append(f"(Feishu log id: {self.log_id})")
+        return "\n".join(parts)
+
+
+class AuthRequired(FeishuError):
+    pass
+
+
+class ScopeMissing(FeishuError):
+    pass
+
+
+class AppScopeMissing(FeishuError):
+    pass
+
+
+class PermissionDenied(FeishuError):
+    pass
+
+
+class NotFound(FeishuError):
+    pass
+
+
+class InvalidRequest(FeishuError):
+    pass
+
+
+@dataclass
+class RateLimited(FeishuError):
+    retry_after: float = 1.0
+
+
+class UpstreamUnavailable(FeishuError):
+    pass
+
+
+class OutcomeUnknown(FeishuError):
+    pass
+
+
+LOGIN = "run `feishu-calendar-mcp login` (or check FEISHU_USER_ACCESS_TOKEN) and retry"
+
+# code -> (class, advice). From feishu-api.md §10.
+ERROR_TABLE: dict[int, tuple[type[FeishuError], str]] = {
+    99991661: (AuthRequired, "no user token was sent; " + LOGIN),
+    99991668: (AuthRequired, "the user token is invalid, expired, or not accepted here; " + LOGIN),
+    99991677: (AuthRequired, "the user token has expired; " + LOGIN),
+    99991669: (AuthRequired, "the refresh token is invalid; " + LOGIN),
+    99991671: (AuthRequired, "the token is malformed (must start with u-); " + LOGIN),
+    99991663: (AuthRequired, "the token is not a valid user token; " + LOGIN),
+    99991672: (
+        AppScopeMissing,
+        "the app lacks this API's scope: enable it in the Feishu developer console "
+        "(Permissions & Scopes), publish a new app version, then sign in again",
+    ),
+    99991676: (ScopeMissing, "the token lacks the permission this API needs; sign in again granting it"),
+    99991679: (
+        ScopeMissing,
+        "the user has not granted the scope; run `feishu-calendar-mcp login --scope SCOPE`",
+    ),
+    99991401: (PermissionDenied, "this machine's IP is not on the app's allow-list (developer console)"),
+    99991403: (FeishuError, "the app's monthly API quota is used up; ask the tenant admin (not retryable)"),
+    99991400: (RateLimited, "rate limited by Feishu"),
+    190004: (RateLimited, "rate limited (method)"),
+    190005: (RateLimited, "rate limited (app)"),
+    190010: (RateLimited, "throttled by contention on a shared resource"),
+    190002: (InvalidRequest, "fix the parameters named above"),
+    190014: (InvalidRequest, "fix the parameters named above"),
+    190008: (InvalidRequest, "the page_token or sync_token expired: call again without it"),
+    190009: (InvalidRequest, "sync_token cannot be combined with start_time/end_time"),
+    190013: (InvalidRequest, "the content was blocked by Feishu's risk control; rephrase it"),
+    190006: (PermissionDenied, "the app belongs to another tenant; check FEISHU_APP_ID"),
+    190007: (PermissionDenied, "enable the bot capability of the app in the developer console"),
+    191000: (NotFound, "check calendar_id (omit it for your primary calendar)"),
+    191001: (InvalidRequest, "calendar_id is malformed; omit it for your primary calendar"),
+    191002: (PermissionDenied, "you have no access role on this calendar; ask its owner to share it"),
+    191003: (NotFound, "the calendar was deleted"),
+    191004: (
+        InvalidRequest,
+        "this calendar type does not support the operation (use a primary or shared one)",
+    ),
+    193000: (InvalidRequest, "event_id is malformed; get ids from list_events or search_events"),
+    193001: (NotFound, "no such event on this calendar; find it with search_events or view_instances"),
+    193002: (
+        PermissionDenied,
+        "you cannot change this event: only its organizer (or an attendee allowed by "
+        "attendee_ability) can; attendees may change only visibility, free_busy_status, color, reminders",
+    ),
+    193003: (NotFound, "the event was deleted"),
+    193101: (InvalidRequest, "the organizer is a bot: no assign_hosts, allow_attendees_start must be true"),
+    193102: (InvalidRequest, "only a human organizer can set assign_hosts"),
+    193103: (InvalidRequest, "use a window shorter than 40 days"),
+    193104: (InvalidRequest, "more than 1000 occurrences: use a shorter window"),
+    193105: (InvalidRequest, "an attachment file_token is invalid"),
+    193106: (InvalidRequest, "attachments exceed 25 MB in total"),
+    193107: (PermissionDenied, "you have no access to an attachment"),
+    194000: (NotFound, "no such attendee; get attendee ids from list_attendees"),
+    194001: (
+        PermissionDenied,
+        "you cannot see this event's attendees (organizer or attendee_ability needed)",
+    ),
+    194002: (PermissionDenied, "you cannot invite to this event (organizer or can_invite_others needed)"),
+    194003: (PermissionDenied, "only the organizer can remove attendees"),
+    194004: (InvalidRequest, "invalid attendee type: user, chat, resource or third_party"),
+    195100: (NotFound, "the user has left the tenant or is not in it"),
+    195101: (PermissionDenied, "Exchange bindings need a tenant super-admin"),
+    195102: (InvalidRequest, "exchange_binding_id is malformed"),
+    195103: (NotFound, "no such Exchange binding"),
+    195104: (PermissionDenied, "the Exchange account belongs to another tenant"),
+    195105: (PermissionDenied, "the Exchange admin account could not be bound: check its credentials"),
+    195106: (NotFound, "the Exchange admin account was not found"),
+    195107: (PermissionDenied, "only the chat's owner can unbind the meeting chat"),
+    195108: (InvalidRequest, "that chat is not this event's meeting chat"),
+    195109: (
+        InvalidRequest,
+        "the event needs to be on your primary calendar, editable by you, with at least 2 attendees you can see",
+    ),
+    195110: (InvalidRequest, "the event needs an attendee and attendee_ability other than none"),
+    195112: (InvalidRequest, "a meeting password must be 4-9 digits"),
+    195113: (InvalidRequest, "only the organizer can set a meeting password"),
+    190003: (UpstreamUnavailable, "Feishu had an internal error; retry later"),
+}
+
+
+def _violations(error: Any) -> tuple[list[str], list[str]]:
+    """(field violation lines, missing scopes) from Feishu's ``error`` object, both shapes tolerated."""
+    if not isinstance(error, dict):
+        return [], []
+    fields = [
+        f"{v.get('field', '?')}: {v.get('description') or 'invalid'}"
+        for v in error.get("field_violations") or []
+        if isinstance(v, dict)
+    ]
+    scopes = [
+        str(v.get("subject") or v.get("scope"))
+        for v in error.get("permission_violations") or []
+        if isinstance(v, dict) and (v.get("subject") or v.get("scope"))
+    ]
+    return fields, scopes
+
+
+def from_response(
+    operation: str, status: int, code: int, msg: str, log_id: str, error: Any, retry_after: float | None
+) -> FeishuError:
+    """The typed error for a Feishu failure response."""
+    cls, advice = ERROR_TABLE.get(code, (FeishuError, ""))
+    if not advice:
+        if status >= 500:
+            cls, advice = UpstreamUnavailable, "Feishu is having trouble; retry in a minute"
+        elif status == 429:
+            cls, advice = RateLimited, "rate limited by Feishu"
+        elif status in (401, 403):
+            cls, advice = PermissionDenied, "check the user's access and the app's scopes"
+    fields, scopes = _violations(error)
+    details = list(fields)
+    if scopes:
+        details.append("missing scope (any one of): " + ", ".join(scopes))
+        if code == 99991679:
+            advice = f"run `feishu-calendar-mcp login --scope {scopes[0]}` to grant it, then retry"
+    if cls is RateLimited:
+        wait = retry_after if retry_after is not None else 1.0
+        return RateLimited(
+            operation,
+            code,
+            msg,
+            log_id,
+            status,
+            f"{advice}; retry after {wait:g} s",
+            details,
+            retry_after=wait,
+        )
+    return cls(operation, code, msg, log_id, status, advice, details)

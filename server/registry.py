@@ -1,0 +1,134 @@
+"""Turns each Operation declaration into an MCP tool, and runs it behind one error boundary.
+
+The SDK builds a tool's argument model from the function signature, so each tool gets a
+synthesized signature (one parameter per input field, typed ``Any``: our own input model
+validates, with Feishu's rules and cross-field checks) and the published input schema is
+replaced by the client-friendly one generated from the same input model.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from mcp import MCPError
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel, ValidationError
+
+from server.errors import FeishuError
+from server.paths import fill_route
+from server.schema import model_schema
+from server.state import AppState
+from tools.spec import Operation
+
+log = logging.getLogger("feishu_calendar_mcp.tools")
+
+
+def describe_validation_error(operation: str, exc: ValidationError) -> str:
+    """One line per broken rule, each naming the field and the rule."""
+    lines = []
+    for err in exc.errors(include_url=False):
+        where = ".".join(str(part) for part in err["loc"]) or "input"
+        message = str(err["msg"]).removeprefix("Value error, ")
+        if ":" in message.split(" ")[0] and where == "input":
+            lines.append(f"- {message}")  # a cross-field rule already names its fields
+        else:
+            lines.append(f"- {where}: {message}")
+    return f"Invalid arguments for {operation} (nothing was sent to Feishu):\n" + "\n".join(lines)
+
+
+def validate(op: Operation[Any, Any], arguments: dict[str, Any], state: AppState) -> BaseModel:
+    """The operation's input model from raw arguments; null means "not given"."""
+    given = {k: v for k, v in arguments.items() if v is not None}
+    try:
+        inp: BaseModel = op.input_model.model_validate(given, context={"timezone": state.settings.timezone})
+        return inp
+    except ValidationError as exc:
+        raise ToolError(describe_validation_error(op.name, exc)) from exc
+
+
+async def execute(op: Operation[Any, Any], inp: BaseModel, state: AppState) -> BaseModel:
+    """Send one validated operation to Feishu and shape its result."""
+    wire = op.wire(inp)
+    params = dict(wire.path_params)
+    if params.get("calendar_id") == "primary":
+        params["calendar_id"] = await state.client.primary_calendar_id()
+    data = await state.client.call(
+        op.name,
+        op.method,
+        fill_route(op.route, params),
+        query=wire.query,
+        body=wire.body,
+        replay=op.replay,
+        done_after_replay=op.done_after_replay,
+    )
+    result: BaseModel = op.respond(inp, data)
+    return result
+
+
+async def error_boundary(operation: str, work: Awaitable[BaseModel]) -> BaseModel:
+    """Every failure leaves as a ToolError the model can act on; nothing crashes bare."""
+    try:
+        return await work
+    except (ToolError, MCPError):
+        raise
+    except FeishuError as exc:
+        log.info("%s: Feishu code %s (log id %s)", operation, exc.code, exc.log_id)
+        raise ToolError(str(exc)) from exc
+    except Exception as exc:
+        reference = uuid.uuid4().hex[:12]
+        log.exception("internal error in %s (reference %s)", operation, reference)
+        raise ToolError(
+            f"{operation} failed with an internal error of this server (reference {reference}); "
+            "the details are in the server log. Report the reference if it persists."
+        ) from exc
+
+
+def _run_function(op: Operation[Any, Any]) -> Callable[..., Awaitable[BaseModel]]:
+    async def run(ctx: Context[AppState, Any], **arguments: Any) -> BaseModel:
+        state = ctx.request_context.lifespan_context
+
+        async def work() -> BaseModel:
+            return await execute(op, validate(op, arguments, state), state)
+
+        return await error_boundary(op.name, work())
+
+    params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
+    params += [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Any)
+        for name in op.input_model.model_fields
+    ]
+    run.__signature__ = inspect.Signature(params, return_annotation=op.output_model)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in params} | {"return": op.output_model}
+    run.__name__ = op.name
+    return run
+
+
+def annotations_of(op: Operation[Any, Any]) -> ToolAnnotations:
+    return ToolAnnotations(
+        title=op.title,
+        read_only_hint=op.read_only,
+        destructive_hint=op.destructive,
+        idempotent_hint=op.idempotent,
+        open_world_hint=True,  # every tool talks to Feishu
+    )
+
+
+def build_tool(op: Operation[Any, Any]) -> Tool:
+    tool = Tool.from_function(
+        _run_function(op),
+        name=op.name,
+        title=op.title,
+        description=op.description,
+        annotations=annotations_of(op),
+        structured_output=True,
+    )
+    tool.parameters = model_schema(op.input_model)
+    tool.fn_metadata.output_schema = model_schema(op.output_model, mode="serialization")
+    return tool

@@ -1,0 +1,61 @@
+"""JSON schemas every MCP client accepts, generated from the tools' pydantic models.
+
+Some clients (Gemini, Vertex) reject ``anyOf`` with null and top-level combinators, and
+every byte of ``tools/list`` is paid for in the model's context. So the generator:
+- publishes an optional ``X | None`` field as plain ``X`` (leaving it out means "not given"),
+  and never writes ``default: null``;
+- leaves out the auto-generated ``title`` of each property (the name says it already);
+- inlines ``$defs`` so that no client has to resolve ``$ref``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
+
+
+class ClientFriendlySchema(GenerateJsonSchema):
+    """Pydantic's generator with null branches and noise removed (see module doc)."""
+
+    def nullable_schema(self, schema: core_schema.NullableSchema) -> JsonSchemaValue:
+        return self.generate_inner(schema["schema"])
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+        generated = super().default_schema(schema)
+        if generated.get("default", ...) is None:
+            generated.pop("default")
+        return generated
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            target = dict(_inline(defs[ref.removeprefix("#/$defs/")], defs))
+            target.pop("title", None)
+            siblings = {k: _inline(v, defs) for k, v in node.items() if k != "$ref"}
+            return {**target, **siblings}
+        return {k: _inline(v, defs) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_inline(item, defs) for item in node]
+    return node
+
+
+def model_schema(model: type[BaseModel], *, mode: str = "validation") -> dict[str, Any]:
+    """The flat, inlined, null-free schema of ``model`` (input or output)."""
+    raw = model.model_json_schema(
+        by_alias=True,
+        schema_generator=ClientFriendlySchema,
+        mode="serialization" if mode == "serialization" else "validation",
+    )
+    schema: dict[str, Any] = _inline(raw, raw.get("$defs", {}))
+    schema.pop("title", None)
+    schema.pop("description", None)  # the model docstring is for developers; the tool has its own
+    schema.setdefault("type", "object")
+    return schema

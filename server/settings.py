@@ -1,0 +1,83 @@
+"""All configuration, read once at startup from the environment and command-line flags."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+DOMAINS = {"feishu": "https://open.feishu.cn", "lark": "https://open.larksuite.com"}
+
+# Setting name -> environment variable (documented in the README).
+ENV_NAMES = {
+    "app_id": "FEISHU_APP_ID",
+    "app_secret": "FEISHU_APP_SECRET",
+    "domain": "FEISHU_DOMAIN",
+    "user_access_token": "FEISHU_USER_ACCESS_TOKEN",
+    "timezone": "FEISHU_TIMEZONE",
+    "log_level": "FEISHU_LOG_LEVEL",
+    "profile": "FEISHU_PROFILE",
+    "config_dir": "FEISHU_CONFIG_DIR",
+    "token_store": "FEISHU_TOKEN_STORE",
+    "login_port": "FEISHU_LOGIN_PORT",
+    "token_url": "FEISHU_OAUTH_TOKEN_URL",
+    "authorize_url": "FEISHU_OAUTH_AUTHORIZE_URL",
+    "max_attempts": "FEISHU_MAX_ATTEMPTS",
+    "call_deadline": "FEISHU_CALL_DEADLINE",
+    "read_timeout": "FEISHU_READ_TIMEOUT",
+}
+
+
+class Settings(BaseModel):
+    """One settings object, built at startup and passed down (never read at import time)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    app_id: str = ""
+    app_secret: SecretStr = SecretStr("")
+    domain: Annotated[str, Field(description="feishu, lark, or a base URL")] = "feishu"
+    user_access_token: SecretStr = SecretStr("")
+    timezone: str | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    profile: str | None = None
+    config_dir: Path | None = None
+    token_store: Literal["file", "keyring"] = "file"  # noqa: S105 (a backend name, not a secret)
+    login_port: int = Field(default=17653, ge=1024, le=65535)
+    token_url: str | None = None
+    authorize_url: str | None = None
+    max_attempts: int = Field(default=4, ge=1, le=10)
+    call_deadline: float = Field(default=60.0, gt=0, le=600)
+    connect_timeout: float = 5.0
+    read_timeout: float = Field(default=20.0, gt=0, le=300)
+    sandbox: bool = False
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value:
+            from tools.times import zone
+
+            zone(value)
+        return value or None
+
+    @property
+    def api_base(self) -> str:
+        """Feishu's or Lark's API host, or a custom base URL (private deployment, sandbox)."""
+        return DOMAINS.get(self.domain, self.domain).rstrip("/")
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
+        """Environment first, then command-line overrides (None means "not given")."""
+        values: dict[str, Any] = {}
+        for name, env in ENV_NAMES.items():
+            if environ.get(env):
+                values[name] = environ[env]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.model_validate(values)

@@ -1,0 +1,14 @@
+"""What every tool call can reach: the settings and the one Feishu client (from the lifespan)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.feishu_client import FeishuClient
+from server.settings import Settings
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    client: FeishuClient

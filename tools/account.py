@@ -1,0 +1,162 @@
+"""User-only operations: change subscriptions, CalDAV, Exchange bindings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from tools.events import EVENTS, READ_SCOPES
+from tools.fields import CalendarId, PathId, UserIdTypeField
+from tools.outputs import Done, FeishuData, done, feishu_data
+from tools.spec import IN_QUERY, Input, Operation, Replay
+
+
+class CalendarRef(Input):
+    calendar_id: CalendarId = "primary"
+
+
+subscribe_events = Operation(
+    name="subscribe_events",
+    title="Subscribe to event changes",
+    description=(
+        "Ask Feishu to push calendar.calendar.event.changed_v4 to this app when events of a calendar "
+        "change (the app must have event delivery configured)."
+    ),
+    interface_function="SubscriptionCalendarEventAsync",
+    method="POST",
+    route=EVENTS + "/subscription",
+    input_model=CalendarRef,
+    output_model=Done,
+    toolset="subscriptions",
+    read_only=False,
+    destructive=False,
+    idempotent=True,
+    replay=Replay.SAFE,
+    scopes=READ_SCOPES,
+    respond=done("subscribed"),
+)
+
+unsubscribe_events = Operation(
+    name="unsubscribe_events",
+    title="Unsubscribe from event changes",
+    description="Stop the event-change pushes for a calendar started by subscribe_events.",
+    interface_function="UnSubscriptionCalendarEventAsync",
+    method="POST",
+    route=EVENTS + "/unsubscription",
+    input_model=CalendarRef,
+    output_model=Done,
+    toolset="subscriptions",
+    read_only=False,
+    destructive=False,
+    idempotent=True,
+    replay=Replay.SAFE,
+    scopes=READ_SCOPES,
+    respond=done("unsubscribed"),
+)
+
+
+class CaldavInput(Input):
+    # Only device_name exists in the request (feishu-api.md §9: the seed doc's Password is wrong).
+    device_name: Annotated[str | None, Field(max_length=100, description="Label shown in settings.")] = None
+
+
+generate_caldav_config = Operation(
+    name="generate_caldav_config",
+    title="Generate CalDAV config",
+    description=(
+        "Create a CalDAV account for syncing your Feishu calendar to a device calendar app. Returns "
+        "server_address, user_name and a new password: show them to the user only."
+    ),
+    interface_function="GenerateCaldavConfSettingAsync",
+    method="POST",
+    route="/open-apis/calendar/v4/settings/generate_caldav_conf",
+    input_model=CaldavInput,
+    output_model=FeishuData,
+    toolset="settings",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    replay=Replay.NEVER,  # each call mints a password: never send it twice unseen
+    scopes=("calendar:calendar", "calendar:settings.caldav:create"),
+    respond=feishu_data,
+)
+
+EXCHANGE = "/open-apis/calendar/v4/exchange_bindings"
+
+
+class CreateExchangeInput(Input):
+    admin_account: Annotated[str | None, Field(min_length=1, max_length=500, description="Exchange admin.")] = None
+    exchange_account: Annotated[
+        str | None, Field(min_length=1, max_length=500, description="Exchange mailbox to bind.")
+    ] = None
+    user_id: Annotated[PathId | None, Field(description="Feishu user to bind it to.")] = None
+    user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
+
+
+create_exchange_binding = Operation(
+    name="create_exchange_binding",
+    title="Bind Exchange account",
+    description=(
+        "Bind an Exchange mailbox to a Feishu user so its calendar is imported (tenant super-admin only). "
+        "Returns exchange_binding_id and status."
+    ),
+    interface_function="CreateExchangeBindingAsync",
+    method="POST",
+    route=EXCHANGE,
+    input_model=CreateExchangeInput,
+    output_model=FeishuData,
+    toolset="exchange",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    replay=Replay.NEVER,
+    scopes=("calendar:calendar", "calendar:calendar:readonly", "calendar:exchange.bindings:create"),
+    respond=feishu_data,
+)
+
+
+class ExchangeRef(Input):
+    exchange_binding_id: Annotated[PathId, Field(description="From create_exchange_binding.")]
+
+
+class GetExchangeInput(ExchangeRef):
+    user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
+
+
+delete_exchange_binding = Operation(
+    name="delete_exchange_binding",
+    title="Unbind Exchange account",
+    description="Remove an Exchange binding (tenant super-admin only); the mailbox can then be bound again.",
+    interface_function="DeleteExchangeBindingAsync",
+    method="DELETE",
+    route=EXCHANGE + "/{exchange_binding_id}",
+    input_model=ExchangeRef,
+    output_model=Done,
+    toolset="exchange",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    replay=Replay.DELETE,
+    scopes=("calendar:calendar", "calendar:exchange.bindings:delete"),
+    respond=done("exchange binding deleted"),
+    done_after_replay=frozenset({195103}),
+)
+
+get_exchange_binding = Operation(
+    name="get_exchange_binding",
+    title="Get Exchange binding",
+    description="Status of an Exchange binding: doing, cal_done, timespan_done, done or err.",
+    interface_function="GetExchangeBindingAsync",
+    method="GET",
+    route=EXCHANGE + "/{exchange_binding_id}",
+    input_model=GetExchangeInput,
+    output_model=FeishuData,
+    toolset="exchange",
+    read_only=True,
+    destructive=False,
+    idempotent=True,
+    replay=Replay.SAFE,
+    scopes=("calendar:calendar:readonly", "calendar:exchange.bindings:read"),
+    respond=feishu_data,
+)

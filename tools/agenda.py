@@ -1,0 +1,199 @@
+"""Finding events: search, recurring instances, the expanded agenda view, and RSVP."""
+
+from __future__ import annotations
+
+from typing import Annotated, Self
+
+from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
+
+from tools import times
+from tools.events import EVENT, EVENTS, READ_SCOPES, EventRef, window
+from tools.fields import (
+    CalendarId,
+    EventId,
+    PageToken,
+    PathId,
+    RsvpStatus,
+    TimeValue,
+    Timezone,
+    UserIdTypeField,
+)
+from tools.outputs import Done, EventPage, done, event_page
+from tools.spec import IN_QUERY, Input, Operation, Replay, WireRequest
+
+TWO_YEARS_DAYS = 366 * 2
+
+
+class SearchEventsInput(Input):
+    calendar_id: CalendarId = "primary"
+    query: Annotated[str, Field(max_length=200, description="Words in the title (fuzzy).")]
+    start_time: Annotated[TimeValue | None, Field(description="Only events after this.")] = None
+    end_time: Annotated[TimeValue | None, Field(description="Only events before this.")] = None
+    timezone: Timezone = None
+    user_ids: Annotated[list[PathId] | None, Field(max_length=100, description="With any of these users.")] = None
+    room_ids: Annotated[list[PathId] | None, Field(max_length=100, description="In any of these rooms.")] = None
+    chat_ids: Annotated[list[PathId] | None, Field(max_length=100, description="With any of these chats.")] = None
+    page_size: Annotated[int | None, Field(ge=1, le=100, description="At most 100 (default 20)."), IN_QUERY] = None
+    page_token: Annotated[PageToken, IN_QUERY] = None
+    user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
+
+    _filter: dict[str, object] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _build_filter(self, info: ValidationInfo) -> Self:
+        tz = self.timezone or (info.context or {}).get("timezone")
+        for key in ("start_time", "end_time"):
+            value = getattr(self, key)
+            if value is not None:
+                self._filter[key] = times.time_info(times.parse_time(value, tz), tz)
+        for key in ("user_ids", "room_ids", "chat_ids"):
+            if getattr(self, key):
+                self._filter[key] = getattr(self, key)
+        return self
+
+
+def _search_wire(inp: SearchEventsInput) -> WireRequest:
+    query = [(k, str(v)) for k in ("page_size", "page_token", "user_id_type") if (v := getattr(inp, k)) is not None]
+    body: dict[str, object] = {"query": inp.query}
+    if inp._filter:
+        body["filter"] = inp._filter
+    return WireRequest(path_params={"calendar_id": inp.calendar_id}, query=query, body=body)
+
+
+search_events = Operation(
+    name="search_events",
+    title="Search events",
+    description=(
+        "Find events by title words, optionally within a time range or with given users/rooms/chats "
+        "(default range: about the last month). Example: query='weekly sync', start_time='2026-11-23'."
+    ),
+    interface_function="SearchCalendarEventPageListAsync",
+    method="POST",
+    route=EVENTS + "/search",
+    input_model=SearchEventsInput,
+    output_model=EventPage,
+    toolset="events",
+    read_only=True,
+    destructive=False,
+    idempotent=True,
+    replay=Replay.SAFE,
+    scopes=READ_SCOPES,
+    respond=event_page,
+    to_wire=_search_wire,
+)
+
+
+class ReplyEventInput(EventRef):
+    rsvp_status: Annotated[RsvpStatus, Field(description="Your answer.")]
+
+
+reply_event = Operation(
+    name="reply_event",
+    title="Reply to event",
+    description="Answer an invitation as yourself: accept, decline or tentative. Example: rsvp_status='accept'.",
+    interface_function="ReplyCalendarEventAsync",
+    method="POST",
+    route=EVENT + "/reply",
+    input_model=ReplyEventInput,
+    output_model=Done,
+    toolset="events",
+    read_only=False,
+    destructive=False,
+    idempotent=True,
+    replay=Replay.SAFE,
+    scopes=("calendar:calendar", "calendar:calendar.event:reply", "calendar:calendar.event:writeonly"),
+    respond=done("reply recorded"),
+)
+
+
+class Window(Input):
+    start_time: Annotated[TimeValue, Field(description="Window start (RFC 3339, local, date or Unix s).")]
+    end_time: Annotated[TimeValue, Field(description="Window end; a date means through that day.")]
+    timezone: Timezone = None
+
+    _window: tuple[str, str] = PrivateAttr(default=("", ""))
+
+    def _max_days(self) -> float:
+        return TWO_YEARS_DAYS
+
+    @model_validator(mode="after")
+    def _to_unix(self, info: ValidationInfo) -> Self:
+        tz = self.timezone or (info.context or {}).get("timezone")
+        self._window = window(self.start_time, self.end_time, tz, max_days=self._max_days())
+        return self
+
+
+class InstancesInput(Window):
+    calendar_id: CalendarId = "primary"
+    event_id: EventId
+    page_size: Annotated[int | None, Field(ge=10, le=500, description="10-500 (default 50).")] = None
+    page_token: PageToken = None
+
+
+def _instances_wire(inp: InstancesInput) -> WireRequest:
+    query = [("start_time", inp._window[0]), ("end_time", inp._window[1])]
+    query += [(k, str(v)) for k in ("page_size", "page_token") if (v := getattr(inp, k)) is not None]
+    return WireRequest(path_params={"calendar_id": inp.calendar_id, "event_id": inp.event_id}, query=query)
+
+
+list_recurring_instances = Operation(
+    name="list_recurring_instances",
+    title="List recurring instances",
+    description=(
+        "List the occurrences of one recurring event in a window of at most 2 years, with exceptions and "
+        "cancellations. Example: event_id='abc_0', start_time='2026-11-01', end_time='2026-12-31'."
+    ),
+    interface_function="GetInstancesCalendarEventPageListAsync",
+    method="GET",
+    route=EVENT + "/instances",
+    input_model=InstancesInput,
+    output_model=EventPage,
+    toolset="events",
+    read_only=True,
+    destructive=False,
+    idempotent=True,
+    replay=Replay.SAFE,
+    scopes=READ_SCOPES,
+    respond=event_page,
+    to_wire=_instances_wire,
+)
+
+
+class InstanceViewInput(Window):
+    calendar_id: CalendarId = "primary"
+    user_id_type: UserIdTypeField = None
+
+    def _max_days(self) -> float:
+        # Feishu rejects spans of 40 days or more (193103); keep strictly under it.
+        return 40 - 1 / 86400
+
+
+def _view_wire(inp: InstanceViewInput) -> WireRequest:
+    query = [("start_time", inp._window[0]), ("end_time", inp._window[1])]
+    if inp.user_id_type:
+        query.append(("user_id_type", inp.user_id_type))
+    return WireRequest(path_params={"calendar_id": inp.calendar_id}, query=query)
+
+
+view_instances = Operation(
+    name="view_instances",
+    title="View agenda",
+    description=(
+        "The agenda of a calendar: every event occurrence in a window under 40 days, recurring events "
+        "expanded, with booked rooms. Best for 'what is on my calendar tomorrow'. "
+        "Example: start_time='2026-11-23', end_time='2026-11-23' (that whole day)."
+    ),
+    interface_function="GetInstanceViewCalendarEventAsync",
+    method="GET",
+    route=EVENTS + "/instance_view",
+    input_model=InstanceViewInput,
+    output_model=EventPage,
+    toolset="events",
+    read_only=True,
+    destructive=False,
+    idempotent=True,
+    replay=Replay.SAFE,
+    scopes=READ_SCOPES,
+    respond=event_page,
+    to_wire=_view_wire,
+)

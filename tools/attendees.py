@@ -1,0 +1,178 @@
+"""Attendees: add, remove, list, and the members of a chat attendee."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tools.events import EVENT, EventRef
+from tools.fields import AttendeeType, PageToken, PathId, UserIdTypeField
+from tools.outputs import Done, ItemPage, done, item_page
+from tools.spec import IN_QUERY, Operation, Replay, WireRequest
+
+ATTENDEES = EVENT + "/attendees"
+WRITE_SCOPES = ("calendar:calendar", "calendar:calendar.event:update")
+READ_SCOPES = ("calendar:calendar", "calendar:calendar.event:read", "calendar:calendar:readonly")
+ID_FIELD = {"user": "user_id", "chat": "chat_id", "resource": "room_id", "third_party": "third_party_email"}
+
+
+class NewAttendee(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Annotated[AttendeeType, Field(description="user, chat, resource (room) or third_party (email).")]
+    user_id: PathId | None = None
+    chat_id: PathId | None = None
+    room_id: PathId | None = None
+    third_party_email: Annotated[str | None, Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)] = None
+    is_optional: bool | None = None
+    approval_reason: Annotated[str | None, Field(max_length=200, description="For rooms that need approval.")] = None
+    operate_id: Annotated[PathId | None, Field(description="Room contact person.")] = None
+
+    @model_validator(mode="after")
+    def _id_matches_type(self) -> Self:
+        wanted = ID_FIELD[self.type]
+        if getattr(self, wanted) is None:
+            raise ValueError(f"{wanted}: required when type is {self.type}")
+        for other in ID_FIELD.values():
+            if other != wanted and getattr(self, other) is not None:
+                raise ValueError(f"{other}: not allowed when type is {self.type} (use {wanted})")
+        if self.type == "resource" and self.is_optional is not None:
+            raise ValueError("is_optional: cannot be set for meeting rooms")
+        return self
+
+
+class AddAttendeesInput(EventRef):
+    attendees: Annotated[
+        list[NewAttendee],
+        Field(min_length=1, max_length=1000, description="At most 1000 (100 rooms) per call."),
+    ]
+    need_notification: Annotated[bool | None, Field(description="Notify them (default true).")] = None
+    user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
+
+    @model_validator(mode="after")
+    def _room_limit(self) -> Self:
+        if sum(a.type == "resource" for a in self.attendees) > 100:
+            raise ValueError("attendees: at most 100 meeting rooms per request (Feishu limit)")
+        return self
+
+
+def _add_wire(inp: AddAttendeesInput) -> WireRequest:
+    body: dict[str, Any] = {"attendees": [a.model_dump(exclude_none=True) for a in inp.attendees]}
+    if inp.need_notification is not None:
+        body["need_notification"] = inp.need_notification
+    query: list[tuple[str, str]] = [("user_id_type", inp.user_id_type)] if inp.user_id_type else []
+    return WireRequest(path_params={"calendar_id": inp.calendar_id, "event_id": inp.event_id}, query=query, body=body)
+
+
+def _attendee_list(_: AddAttendeesInput, data: dict[str, Any]) -> ItemPage:
+    return ItemPage(items=list(data.get("attendees") or []))
+
+
+add_attendees = Operation(
+    name="add_attendees",
+    title="Add attendees",
+    description=(
+        "Invite people, chats, email guests, or book meeting rooms (type=resource; booking is confirmed "
+        "asynchronously: check rsvp_status with list_attendees). "
+        "Example: attendees=[{type:'user', user_id:'ou_x'}, {type:'resource', room_id:'omm_y'}]."
+    ),
+    interface_function="CreateCalendarEventAttendeeAsync",
+    method="POST",
+    route=ATTENDEES,
+    input_model=AddAttendeesInput,
+    output_model=ItemPage,
+    toolset="attendees",
+    read_only=False,
+    destructive=False,
+    idempotent=True,
+    replay=Replay.SAFE,  # adding someone already invited leaves the same list
+    scopes=WRITE_SCOPES,
+    respond=_attendee_list,
+)
+
+
+class RemoveAttendeesInput(EventRef):
+    attendee_ids: Annotated[
+        list[PathId],
+        Field(min_length=1, max_length=500, description="attendee_id values (user_..., resource_...); <=500."),
+    ]
+    need_notification: Annotated[bool | None, Field(description="Notify them (default true).")] = None
+    user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
+
+
+remove_attendees = Operation(
+    name="remove_attendees",
+    title="Remove attendees",
+    description=(
+        "Remove attendees or release rooms from an event you organize, by attendee_id from list_attendees. "
+        "Example: attendee_ids=['user_123']."
+    ),
+    interface_function="DeleteCalendarEventAttendeeAsync",
+    method="POST",  # batch_delete is a POST (feishu-api.md §9)
+    route=ATTENDEES + "/batch_delete",
+    input_model=RemoveAttendeesInput,
+    output_model=Done,
+    toolset="attendees",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    replay=Replay.DELETE,
+    scopes=WRITE_SCOPES,
+    respond=done("attendees removed"),
+    done_after_replay=frozenset({194000}),
+)
+
+
+class ListAttendeesInput(EventRef):
+    need_resource_customization: Annotated[bool | None, Field(description="Room booking forms."), IN_QUERY] = None
+    page_size: Annotated[int | None, Field(ge=1, le=100, description="At most 100 (default 20)."), IN_QUERY] = None
+    page_token: Annotated[PageToken, IN_QUERY] = None
+    user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
+
+
+list_attendees = Operation(
+    name="list_attendees",
+    title="List attendees",
+    description="List an event's attendees with their rsvp_status (rooms: accept = booked).",
+    interface_function="GetCalendarEventAttendeePageListAsync",
+    method="GET",
+    route=ATTENDEES,
+    input_model=ListAttendeesInput,
+    output_model=ItemPage,
+    toolset="attendees",
+    read_only=True,
+    destructive=False,
+    idempotent=True,
+    replay=Replay.SAFE,
+    scopes=READ_SCOPES,
+    respond=item_page,
+)
+
+
+class ChatMembersInput(EventRef):
+    attendee_id: Annotated[
+        PathId, Field(pattern=r"^chat_[^/\\?#%\s]{1,250}$", description="A chat attendee's id (chat_...).")
+    ]
+    page_size: Annotated[int | None, Field(ge=1, le=100, description="At most 100 (default 20)."), IN_QUERY] = None
+    page_token: Annotated[PageToken, IN_QUERY] = None
+    user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
+
+
+list_chat_members = Operation(
+    name="list_chat_members",
+    title="List chat attendee members",
+    description="List the members of a chat that attends an event, with their rsvp_status (you must be in it).",
+    interface_function="GetCalendarEventAttendeeChatMemberPageListAsync",
+    method="GET",
+    route=ATTENDEES + "/{attendee_id}/chat_members",
+    input_model=ChatMembersInput,
+    output_model=ItemPage,
+    toolset="attendees",
+    read_only=True,
+    destructive=False,
+    idempotent=True,
+    replay=Replay.SAFE,
+    scopes=READ_SCOPES,
+    respond=item_page,
+)

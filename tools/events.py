@@ -1,0 +1,247 @@
+"""Event operations: create, delete, update, get, list, search, reply."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Self
+
+from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
+
+from tools import times
+from tools.event_models import EventBody
+from tools.fields import (
+    CalendarId,
+    EventId,
+    PageToken,
+    TimeValue,
+    Timezone,
+    UserIdTypeField,
+)
+from tools.outputs import Done, EventPage, EventResult, done, event_page, event_result
+from tools.spec import IN_QUERY, Input, Operation, Replay, WireRequest
+
+EVENTS = "/open-apis/calendar/v4/calendars/{calendar_id}/events"
+EVENT = EVENTS + "/{event_id}"
+READ_SCOPES = ("calendar:calendar", "calendar:calendar.event:read", "calendar:calendar:readonly")
+
+
+def _new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+class CreateEventInput(EventBody):
+    calendar_id: CalendarId = "primary"
+    idempotency_key: Annotated[
+        str,
+        Field(min_length=32, max_length=128, description="32-128 chars; same key = same event. Auto if omitted."),
+        IN_QUERY,
+    ] = Field(default_factory=_new_idempotency_key)
+    user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
+
+    @model_validator(mode="after")
+    def _needs_times(self) -> Self:
+        if self.start is None:
+            raise ValueError("start/end: required to create an event")
+        return self
+
+
+def _event_wire(inp: CreateEventInput | UpdateEventInput) -> WireRequest:
+    path = {"calendar_id": inp.calendar_id}
+    query: list[tuple[str, str]] = []
+    if isinstance(inp, CreateEventInput):
+        query.append(("idempotency_key", inp.idempotency_key))
+    else:
+        path["event_id"] = inp.event_id
+    if inp.user_id_type:
+        query.append(("user_id_type", inp.user_id_type))
+    return WireRequest(path_params=path, query=query, body=inp.body())
+
+
+create_event = Operation(
+    name="create_event",
+    title="Create event",
+    description=(
+        "Create an event on a calendar (default: your primary). Times: RFC 3339, local time + timezone, "
+        "or dates for all-day. Invite people or book rooms afterwards with add_attendees. "
+        "Example: summary='1:1 with Li Lei', start='2026-11-23T15:00:00+08:00', end='2026-11-23T15:30:00+08:00'."
+    ),
+    interface_function="CreateCalendarEventAsync",
+    method="POST",
+    route=EVENTS,
+    input_model=CreateEventInput,
+    output_model=EventResult,
+    toolset="events",
+    read_only=False,
+    destructive=False,
+    idempotent=False,
+    replay=Replay.KEYED,
+    scopes=("calendar:calendar", "calendar:calendar.event:create"),
+    respond=event_result,
+    to_wire=_event_wire,
+)
+
+
+class EventRef(Input):
+    calendar_id: CalendarId = "primary"
+    event_id: EventId
+
+
+class DeleteEventInput(EventRef):
+    need_notification: Annotated[bool | None, Field(description="Notify attendees (default true)."), IN_QUERY] = None
+
+
+delete_event = Operation(
+    name="delete_event",
+    title="Delete event",
+    description=(
+        "Delete an event you organize (all occurrences if recurring; pass an instance's event_id for one). "
+        "Attendees are notified unless need_notification=false. Example: event_id='abc_0'."
+    ),
+    interface_function="DeleteCalendarEventAsync",
+    method="DELETE",
+    route=EVENT,
+    input_model=DeleteEventInput,
+    output_model=Done,
+    toolset="events",
+    read_only=False,
+    destructive=True,
+    idempotent=True,
+    replay=Replay.DELETE,
+    scopes=("calendar:calendar", "calendar:calendar.event:delete"),
+    respond=done("event deleted"),
+    done_after_replay=frozenset({193001, 193003}),
+)
+
+
+class UpdateEventInput(EventBody):
+    calendar_id: CalendarId = "primary"
+    event_id: EventId
+    user_id_type: UserIdTypeField = None
+
+
+update_event = Operation(
+    name="update_event",
+    title="Update event",
+    description=(
+        "Change fields of an event; omitted fields stay as they are. To move it, send both start and end. "
+        "Attendees (not organizer) may change only visibility, free_busy_status, color, reminders. "
+        "Example: event_id='abc_0', start='2026-11-26T15:00', end='2026-11-26T16:00', timezone='Asia/Shanghai'."
+    ),
+    interface_function="UpdateCalendarEventAsync",
+    method="PATCH",
+    route=EVENT,
+    input_model=UpdateEventInput,
+    output_model=EventResult,
+    toolset="events",
+    read_only=False,
+    destructive=False,
+    idempotent=True,
+    replay=Replay.SAFE,
+    scopes=("calendar:calendar", "calendar:calendar.event:update"),
+    respond=event_result,
+    to_wire=_event_wire,
+)
+
+
+class GetEventInput(EventRef):
+    need_attendee: Annotated[bool | None, Field(description="Include attendees."), IN_QUERY] = None
+    max_attendee_num: Annotated[int | None, Field(ge=1, le=100, description="At most 100."), IN_QUERY] = None
+    need_meeting_settings: Annotated[bool | None, Field(description="Include VC settings."), IN_QUERY] = None
+    user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
+
+
+get_event = Operation(
+    name="get_event",
+    title="Get event",
+    description="Get one event by id, optionally with its attendees. Example: event_id='abc_0', need_attendee=true.",
+    interface_function="GetCalendarEventAsync",
+    method="GET",
+    route=EVENT,
+    input_model=GetEventInput,
+    output_model=EventResult,
+    toolset="events",
+    read_only=True,
+    destructive=False,
+    idempotent=True,
+    replay=Replay.SAFE,
+    scopes=READ_SCOPES,
+    respond=event_result,
+)
+
+
+class ListEventsInput(Input):
+    calendar_id: CalendarId = "primary"
+    start_time: Annotated[TimeValue | None, Field(description="Window start (needs end_time); no paging.")] = None
+    end_time: Annotated[TimeValue | None, Field(description="Window end; a date means through that day.")] = None
+    timezone: Timezone = None
+    anchor_time: Annotated[TimeValue | None, Field(description="Events ending at/after this; pages.")] = None
+    page_size: Annotated[int | None, Field(ge=50, le=1000, description="50-1000 (default 500).")] = None
+    page_token: PageToken = None
+    sync_token: Annotated[str | None, Field(description="From a previous list: only changes since.")] = None
+    user_id_type: UserIdTypeField = None
+
+    _window: tuple[str, str] | None = PrivateAttr(default=None)
+    _anchor: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _window_rules(self, info: ValidationInfo) -> Self:
+        tz = self.timezone or (info.context or {}).get("timezone")
+        if (self.start_time is None) != (self.end_time is None):
+            raise ValueError("start_time/end_time: give both or neither")
+        if self.start_time is not None and self.end_time is not None:
+            if self.anchor_time or self.page_token or self.sync_token:
+                raise ValueError("start_time/end_time: cannot be combined with anchor_time, page_token or sync_token")
+            self._window = window(self.start_time, self.end_time, tz)
+        if self.anchor_time is not None:
+            zone = times.zone(tz) if tz else None
+            self._anchor = times.unix_seconds(times.parse_time(self.anchor_time, tz).as_instant(zone))
+        return self
+
+
+def window(start: str, end: str, tz: str | None, *, max_days: float | None = None) -> tuple[str, str]:
+    """A (start, end) Unix-second window; dates mean whole days in ``tz``."""
+    zone = times.zone(tz) if tz else None
+    lo = times.parse_time(start, tz).as_instant(zone)
+    hi = times.parse_time(end, tz).as_instant(zone, end_of_day=True)
+    if hi <= lo:
+        raise ValueError("end_time: must be after start_time")
+    if max_days is not None and (hi - lo).total_seconds() > max_days * 86400:
+        raise ValueError(f"end_time: window longer than Feishu's limit of {max_days:g} days")
+    return times.unix_seconds(lo), times.unix_seconds(hi)
+
+
+def _list_wire(inp: ListEventsInput) -> WireRequest:
+    query: list[tuple[str, str]] = []
+    if inp._window:
+        query += [("start_time", inp._window[0]), ("end_time", inp._window[1])]
+    if inp._anchor:
+        query.append(("anchor_time", inp._anchor))
+    for name in ("page_size", "page_token", "sync_token", "user_id_type"):
+        value: Any = getattr(inp, name)
+        if value is not None:
+            query.append((name, str(value)))
+    return WireRequest(path_params={"calendar_id": inp.calendar_id}, query=query)
+
+
+list_events = Operation(
+    name="list_events",
+    title="List events",
+    description=(
+        "List events of a calendar. Give start_time+end_time for a window (recurring events appear once as "
+        "their series; use view_instances for an expanded agenda), or page with anchor_time/page_token, or "
+        "pass sync_token to get only changes (deleted ones have status=cancelled)."
+    ),
+    interface_function="GetCalendarEventPageListAsync",
+    method="GET",
+    route=EVENTS,
+    input_model=ListEventsInput,
+    output_model=EventPage,
+    toolset="events",
+    read_only=True,
+    destructive=False,
+    idempotent=True,
+    replay=Replay.SAFE,
+    scopes=READ_SCOPES,
+    respond=event_page,
+    to_wire=_list_wire,
+)

@@ -1,0 +1,88 @@
+"""Tool results: Feishu's own fields, plus RFC 3339 renderings of event times.
+
+Result schemas stay deliberately small (objects of Feishu's fields, documented in
+feishu-api.md) because every output schema is paid for in the model's context.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from tools.times import render_time_info
+
+JsonObject = dict[str, Any]
+
+
+def with_rendered_times(event: Any) -> JsonObject:
+    """A copy of a Feishu event/instance with ``start``/``end`` as RFC 3339 in its own timezone."""
+    if not isinstance(event, dict):
+        return {}
+    out = dict(event)
+    for key, wire in (("start", "start_time"), ("end", "end_time")):
+        rendered = render_time_info(event.get(wire))
+        if rendered is not None:
+            out[key] = rendered
+    return out
+
+
+class EventResult(BaseModel):
+    event: Annotated[JsonObject, Field(description="Feishu event; start/end added as RFC 3339.")]
+    warnings: Annotated[list[str], Field(description="Non-blocking notes, e.g. overlaps.")] = []
+
+
+class EventPage(BaseModel):
+    items: list[JsonObject]
+    has_more: bool = False
+    page_token: Annotated[str, Field(description="Pass back to get the next page.")] = ""
+    sync_token: Annotated[str, Field(description="Pass back later to get only changes.")] = ""
+
+
+class ItemPage(BaseModel):
+    items: list[JsonObject]
+    has_more: bool = False
+    page_token: str = ""
+
+
+class Done(BaseModel):
+    ok: bool = True
+    detail: str = ""
+
+
+class FeishuData(BaseModel):
+    """An operation's ``data`` object as Feishu returned it."""
+
+    data: JsonObject
+
+
+def event_result(_: object, data: JsonObject) -> EventResult:
+    return EventResult(event=with_rendered_times(data.get("event")))
+
+
+def event_page(_: object, data: JsonObject) -> EventPage:
+    return EventPage(
+        items=[with_rendered_times(e) for e in data.get("items") or []],
+        has_more=bool(data.get("has_more")),
+        page_token=str(data.get("page_token") or ""),
+        sync_token=str(data.get("sync_token") or ""),
+    )
+
+
+def item_page(_: object, data: JsonObject) -> ItemPage:
+    return ItemPage(
+        items=list(data.get("items") or []),
+        has_more=bool(data.get("has_more")),
+        page_token=str(data.get("page_token") or ""),
+    )
+
+
+def feishu_data(_: object, data: JsonObject) -> FeishuData:
+    return FeishuData(data=data)
+
+
+def done(detail: str) -> Any:
+    def respond(_: object, __: JsonObject) -> Done:
+        return Done(detail=detail)
+
+    return respond

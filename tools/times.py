@@ -1,0 +1,137 @@
+"""Time inputs a person or a model can write, converted to Feishu's wire forms.
+
+Accepted everywhere a time is asked for:
+- RFC 3339 with an offset: ``2026-11-23T15:00:00+08:00`` (or ``Z``);
+- a naive local time plus an IANA ``timezone``: ``2026-11-23T15:00`` / ``2026-11-23 15:00``;
+- a date (``2026-11-23``): an all-day event, or 00:00 of that day in a time window;
+- Unix seconds (``1795417200``, as a number or a digit string).
+
+Feishu wants three different forms: ``time_info`` objects with *string* timestamps for
+events, Unix-second strings for list/instances/instance_view windows, and RFC 3339 for the
+meeting-room free/busy API. This module is the one place that knows all of them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# Feishu's documented timestamp range for time_info (calendar-event/introduction.md).
+MAX_TIMESTAMP = 16725225600
+_UNIX_RE = re.compile(r"^\d{1,11}$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+TIME_FORMS = (
+    "RFC 3339 with offset (2026-11-23T15:00:00+08:00), local time plus `timezone` "
+    "(2026-11-23T15:00), a date (2026-11-23) or Unix seconds"
+)
+
+
+class TimeInputError(ValueError):
+    """A time value that none of the accepted forms can read."""
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone called ``name``; a ValueError names the rule when it does not exist."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise TimeInputError(f"unknown IANA timezone {name!r} (e.g. Asia/Shanghai, Europe/London)") from exc
+
+
+@dataclass(frozen=True)
+class ParsedTime:
+    """Either an instant (aware datetime) or a calendar date (all-day)."""
+
+    instant: datetime | None = None
+    day: date | None = None
+
+    @property
+    def is_all_day(self) -> bool:
+        return self.day is not None
+
+    def as_instant(self, tz: ZoneInfo | None, *, end_of_day: bool = False) -> datetime:
+        """The instant this time stands for; a date means 00:00 of it (or of the next day)."""
+        if self.instant is not None:
+            return self.instant
+        assert self.day is not None
+        start = datetime(self.day.year, self.day.month, self.day.day, tzinfo=tz or UTC)
+        return start + timedelta(days=1) if end_of_day else start
+
+
+def parse_time(value: Any, timezone: str | None) -> ParsedTime:
+    """Read one time input; ``timezone`` (IANA) gives naive local times their zone."""
+    if isinstance(value, bool):
+        raise TimeInputError(f"expected a time, got {value!r}; use {TIME_FORMS}")
+    if isinstance(value, int | float):
+        return ParsedTime(instant=_from_unix(int(value)))
+    if not isinstance(value, str) or not value.strip():
+        raise TimeInputError(f"expected a time; use {TIME_FORMS}")
+    text = value.strip()
+    if _UNIX_RE.match(text):
+        return ParsedTime(instant=_from_unix(int(text)))
+    if _DATE_RE.match(text):
+        try:
+            return ParsedTime(day=date.fromisoformat(text))
+        except ValueError as exc:
+            raise TimeInputError(f"{text!r} is not a real date") from exc
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as exc:
+        raise TimeInputError(f"cannot read {text!r} as a time; use {TIME_FORMS}") from exc
+    if parsed.tzinfo is None:
+        if not timezone:
+            raise TimeInputError(f"{text!r} has no UTC offset: add one (+08:00) or pass `timezone` (IANA name)")
+        parsed = parsed.replace(tzinfo=zone(timezone))
+    _check_range(int(parsed.timestamp()))
+    return ParsedTime(instant=parsed)
+
+
+def _from_unix(seconds: int) -> datetime:
+    _check_range(seconds)
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def _check_range(seconds: int) -> None:
+    if not 1 <= seconds <= MAX_TIMESTAMP:
+        raise TimeInputError(f"time out of Feishu's range (Unix seconds 1..{MAX_TIMESTAMP})")
+
+
+def unix_seconds(moment: datetime) -> str:
+    """Feishu's window form: Unix seconds as a string."""
+    return str(int(moment.timestamp()))
+
+
+def time_info(parsed: ParsedTime, timezone: str | None) -> dict[str, str]:
+    """Feishu's ``time_info`` for an event boundary (all-day events are always UTC dates)."""
+    if parsed.day is not None:
+        return {"date": parsed.day.isoformat()}
+    assert parsed.instant is not None
+    info = {"timestamp": unix_seconds(parsed.instant)}
+    if timezone:
+        info["timezone"] = timezone
+    return info
+
+
+def rfc3339(moment: datetime) -> str:
+    """RFC 3339 with an explicit offset, seconds precision."""
+    return moment.isoformat(timespec="seconds")
+
+
+def render_time_info(info: Any) -> str | None:
+    """An RFC 3339 rendering of a Feishu ``time_info`` in its own timezone (date for all-day)."""
+    if not isinstance(info, dict):
+        return None
+    if info.get("date"):
+        return str(info["date"])
+    stamp = info.get("timestamp")
+    if stamp is None or not str(stamp).lstrip("-").isdigit():
+        return None
+    try:
+        tz = ZoneInfo(str(info.get("timezone") or "UTC"))
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("UTC")
+    return rfc3339(datetime.fromtimestamp(int(stamp), tz=tz))

@@ -16,6 +16,7 @@ from server.retry import Clock, RetryPolicy
 from server.settings import Settings
 from server.state import AppState
 from tools import OPERATIONS
+from tools.context import get_current_context
 from tools.spec import Operation
 
 VERSION = "0.1.0"
@@ -24,6 +25,7 @@ INSTRUCTIONS = """\
 Manage the signed-in user's Feishu/Lark calendar as that user.
 - Times: RFC 3339 with offset (2026-11-23T15:00:00+08:00), a local time plus `timezone`
   (IANA, e.g. Asia/Shanghai), a date (2026-11-23) for all-day events or whole days, or Unix seconds.
+- Naive times without `timezone` are read in the user's timezone (see get_current_context).
 - calendar_id defaults to the user's primary calendar.
 - For "what is on my calendar" use view_instances (recurring events expanded); find an event's id
   with search_events or view_instances before changing it.
@@ -33,15 +35,23 @@ Manage the signed-in user's Feishu/Lark calendar as that user.
 """
 
 
+def select_operations(settings: Settings) -> list[Operation[Any, Any]]:
+    """The tools this server offers: the chosen toolsets (the time tool always), minus writes if read-only."""
+    chosen = [get_current_context, *(op for op in OPERATIONS if op.toolset in settings.toolsets)]
+    return [op for op in chosen if op.read_only or not settings.read_only]
+
+
 def build_server(
     settings: Settings,
     tokens: TokenSource,
     *,
     transport: httpx2.AsyncBaseTransport | None = None,
     clock: Clock | None = None,
-    operations: Sequence[Operation[Any, Any]] = OPERATIONS,
+    operations: Sequence[Operation[Any, Any]] | None = None,
 ) -> MCPServer[AppState]:
     """The server; ``transport`` swaps the upstream (the sandbox in tests and demos)."""
+    if operations is None:
+        operations = select_operations(settings)
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
@@ -51,7 +61,8 @@ def build_server(
             base_url=settings.api_base, transport=transport, timeout=timeout, limits=limits
         ) as http:
             policy = RetryPolicy(max_attempts=settings.max_attempts, deadline=settings.call_deadline)
-            yield AppState(settings=settings, client=FeishuClient(http, tokens, policy, clock))
+            client = FeishuClient(http, tokens, policy, clock)
+            yield AppState(settings=settings, client=client, timezone=settings.timezone or "UTC")
 
     server: MCPServer[AppState] = MCPServer(
         "feishu-calendar",

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from tools.fields import ID_PATTERN
+from tools.fields import safe_segment
 
-_SAFE_ID = re.compile(ID_PATTERN)
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -27,8 +26,10 @@ def fill_route(route: str, params: dict[str, str]) -> str:
         if name not in params:
             raise UnsafePathParameter(f"{name}: missing")
         value = params[name]
-        if not _SAFE_ID.match(value) or value in {".", ".."}:
-            raise UnsafePathParameter(f"{name}: not a valid id (no / \\ ? # % whitespace, not . or ..)")
+        try:
+            safe_segment(value)
+        except ValueError as exc:
+            raise UnsafePathParameter(f"{name}: {exc}") from exc
         # '@' is legal in a path segment and appears in calendar ids.
         return quote(value, safe="@")
 

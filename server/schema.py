@@ -25,8 +25,9 @@ class ClientFriendlySchema(GenerateJsonSchema):
 
     def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
         generated = super().default_schema(schema)
-        if generated.get("default", ...) is None:
-            generated.pop("default")
+        # A null default says nothing; a result's defaults say nothing to the caller either.
+        if generated.get("default", ...) is None or self.mode == "serialization":
+            generated.pop("default", None)
         return generated
 
     def field_title_should_be_set(self, schema: Any) -> bool:
@@ -57,5 +58,8 @@ def model_schema(model: type[BaseModel], *, mode: str = "validation") -> dict[st
     schema: dict[str, Any] = _inline(raw, raw.get("$defs", {}))
     schema.pop("title", None)
     schema.pop("description", None)  # the model docstring is for developers; the tool has its own
+    # Unknown top-level arguments never reach the tool (the SDK drops them), so saying so
+    # would only cost bytes; nested objects keep additionalProperties: false.
+    schema.pop("additionalProperties", None)
     schema.setdefault("type", "object")
     return schema

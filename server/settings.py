@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -27,7 +28,15 @@ ENV_NAMES = {
     "max_attempts": "FEISHU_MAX_ATTEMPTS",
     "call_deadline": "FEISHU_CALL_DEADLINE",
     "read_timeout": "FEISHU_READ_TIMEOUT",
+    "toolsets": "FEISHU_TOOLSETS",
+    "read_only": "FEISHU_READ_ONLY",
+    "confirm_destructive": "FEISHU_CONFIRM_DESTRUCTIVE",
 }
+
+TOOLSETS = ("events", "attendees", "meetings", "rooms", "subscriptions", "settings", "exchange")
+# Subscriptions need webhook set-up, CalDAV mints passwords, Exchange needs a super-admin:
+# opt-in only, which also keeps the default tool list short.
+DEFAULT_TOOLSETS = ("events", "attendees", "meetings", "rooms")
 
 
 class Settings(BaseModel):
@@ -52,6 +61,30 @@ class Settings(BaseModel):
     connect_timeout: float = 5.0
     read_timeout: float = Field(default=20.0, gt=0, le=300)
     sandbox: bool = False
+    toolsets: tuple[str, ...] = DEFAULT_TOOLSETS
+    read_only: bool = False
+    # Without client elicitation: "proceed" (annotations already mark the tool destructive)
+    # or "refuse" (destructive tools fail with an explanation).
+    confirm_destructive: Literal["proceed", "refuse"] = "proceed"
+
+    @field_validator("toolsets", mode="before")
+    @classmethod
+    def _split_toolsets(cls, value: Any) -> Any:
+        names = [v.strip() for v in value.split(",")] if isinstance(value, str) else list(value)
+        names = [n for n in names if n]
+        if "all" in names:
+            return TOOLSETS
+        unknown = sorted(set(names) - set(TOOLSETS))
+        if unknown:
+            raise ValueError(f"unknown toolsets {unknown}; choose from {', '.join(TOOLSETS)} or all")
+        return tuple(names)
+
+    @field_validator("read_only", mode="before")
+    @classmethod
+    def _flag(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return value.strip().lower() in {"1", "true", "yes", "on"}
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -67,6 +100,23 @@ class Settings(BaseModel):
             zone(value)
         return value or None
 
+    @staticmethod
+    def detect_timezone(environ: Mapping[str, str]) -> str:
+        """This machine's IANA zone (a stdio server runs beside its user), else UTC."""
+        candidates = [environ.get("TZ", "").lstrip(":")]
+        with contextlib.suppress(OSError):
+            candidates.append(str(Path("/etc/localtime").resolve()).partition("zoneinfo/")[2])
+        from tools.times import TimeInputError, zone
+
+        for name in candidates:
+            if name:
+                try:
+                    zone(name)
+                except TimeInputError:
+                    continue
+                return name
+        return "UTC"
+
     @property
     def api_base(self) -> str:
         """Feishu's or Lark's API host, or a custom base URL (private deployment, sandbox)."""
@@ -80,4 +130,5 @@ class Settings(BaseModel):
             if environ.get(env):
                 values[name] = environ[env]
         values.update({k: v for k, v in overrides.items() if v is not None})
+        values.setdefault("timezone", cls.detect_timezone(environ))
         return cls.model_validate(values)

@@ -12,3 +12,4 @@ from server.settings import Settings
 class AppState:
     settings: Settings
     client: FeishuClient
+    timezone: str  # the user's IANA zone: naive times and "today" are read in it

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from server.errors import AuthRequired
+from server.settings import Settings
 
 
 class StaticToken:
@@ -35,3 +36,8 @@ class StaticToken:
             "the user token was rejected and cannot be refreshed",
             advice="run `feishu-calendar-mcp login` or set a new FEISHU_USER_ACCESS_TOKEN",
         )
+
+
+def token_source(settings: Settings) -> StaticToken:
+    """The user token the server acts with: FEISHU_USER_ACCESS_TOKEN until a login is stored."""
+    return StaticToken(settings.user_access_token.get_secret_value(), identity="env")

@@ -7,6 +7,7 @@ sees an ``anyOf`` with null. Constraints sit on the inner type so None is never 
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
@@ -14,30 +15,39 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 # Ids are path segments: they must never be able to change the route. No '/', '\\', '?',
 # '#', '%', whitespace or control characters, and not '.' or '..' as a whole segment.
 # '@' stays allowed because calendar ids look like xxx@group.calendar.feishu.cn.
-ID_PATTERN = r"^[^/\\?#%\s\x00-\x1f\x7f]{1,256}$"
+ID_PATTERN = r"^[^/\\?#%\s]+$"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def _not_dot_segment(value: str) -> str:
+_SAFE_ID = re.compile(ID_PATTERN)
+
+
+def safe_segment(value: str) -> str:
+    """``value`` if it can only ever be one path segment; else ValueError naming the rule."""
+    if not _SAFE_ID.match(value):
+        raise ValueError("an id cannot contain / \\ ? # % or whitespace")
     if value in {".", ".."}:
         raise ValueError("an id cannot be '.' or '..' (it would change the route)")
+    if _CONTROL.search(value):
+        raise ValueError("an id cannot contain control characters")
     return value
 
 
-PathId = Annotated[str, StringConstraints(pattern=ID_PATTERN), AfterValidator(_not_dot_segment)]
+PathId = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=256), AfterValidator(safe_segment)]
 
 CalendarId = Annotated[
     PathId,
-    Field(description="Calendar id; 'primary' (default) is your primary calendar."),
+    Field(description="Default: your primary calendar."),
 ]
 EventId = Annotated[
     PathId,
-    Field(description="Event id, e.g. from list_events or search_events."),
+    Field(description="Event id (from view_instances/search_events)."),
 ]
 
 UserIdType = Literal["open_id", "union_id", "user_id"]
 UserIdTypeField = Annotated[
     UserIdType | None,
-    Field(description="Id type of user ids in and out (default open_id)."),
+    Field(description="Default open_id."),
 ]
 
 
@@ -46,11 +56,18 @@ def _number_as_text(value: Any) -> Any:
     return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
-TimeValue = Annotated[str, BeforeValidator(_number_as_text), StringConstraints(min_length=1, max_length=64)]
+def _short_text(value: str) -> str:
+    # Checked here rather than published as minLength/maxLength: every schema byte costs context.
+    if not 1 <= len(value) <= 64:
+        raise ValueError("a time must be 1-64 characters")
+    return value
+
+
+TimeValue = Annotated[str, BeforeValidator(_number_as_text), AfterValidator(_short_text)]
 
 Timezone = Annotated[
     str | None,
-    Field(description="IANA timezone for local times without offset, e.g. Asia/Shanghai."),
+    Field(description="IANA zone for times without offset."),
 ]
 
 PageToken = Annotated[str | None, Field(description="page_token from the previous page.")]

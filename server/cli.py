@@ -1,0 +1,125 @@
+"""The `feishu-calendar-mcp` command: serve, sandbox, demo, login, logout, status.
+
+Imports are lazy per subcommand so that `serve` starts without loading the sandbox,
+the OAuth stack or anything else a plain tool call does not touch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mcp.server import MCPServer
+
+    from server.settings import Settings
+    from server.state import AppState
+
+log = logging.getLogger("feishu_calendar_mcp")
+DEFAULT_HTTP_PORT = 8765
+DEFAULT_SANDBOX_PORT = 8900
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--domain", help="feishu (default), lark, or a base URL (env FEISHU_DOMAIN)")
+    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING (default) or ERROR (env FEISHU_LOG_LEVEL)")
+    parser.add_argument("--profile", help="signed-in account to use (env FEISHU_PROFILE)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="feishu-calendar-mcp", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the MCP server (stdio by default)")
+    _common(serve)
+    serve.add_argument("--sandbox", action="store_true", help="use the built-in Feishu emulator with demo data")
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    serve.add_argument("--port", type=int, default=DEFAULT_HTTP_PORT, help="HTTP port on 127.0.0.1")
+    serve.add_argument("--timezone", help="your IANA timezone for times without offset (env FEISHU_TIMEZONE)")
+    serve.add_argument("--toolsets", help="comma-separated toolsets or 'all' (env FEISHU_TOOLSETS)")
+    serve.add_argument("--read-only", action="store_true", default=None, help="only tools that change nothing")
+
+    sandbox = commands.add_parser("sandbox", help="serve the Feishu emulator on 127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=DEFAULT_SANDBOX_PORT)
+    sandbox.add_argument("--admin", action="store_true", help="enable the /_sandbox/ fault-injection routes")
+
+    commands.add_parser("demo", help="a scripted tour of the tools against the sandbox")
+    return parser
+
+
+def _settings(args: argparse.Namespace, **extra: Any) -> Settings:
+    from server.settings import Settings
+
+    return Settings.load(
+        os.environ,
+        domain=getattr(args, "domain", None),
+        log_level=getattr(args, "log_level", None),
+        profile=getattr(args, "profile", None),
+        timezone=getattr(args, "timezone", None),
+        **extra,
+    )
+
+
+def _configure_logging(level: str) -> None:
+    # On stdio, stdout is the protocol: every log line goes to stderr.
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def sandbox_server(settings: Settings) -> MCPServer[AppState]:
+    """The full tool set backed by an in-process sandbox with seed data and no credentials."""
+    from sandbox import Sandbox
+    from server.app import build_server
+    from server.tokens import StaticToken
+
+    sb = Sandbox(seed=True)
+    return build_server(settings, StaticToken(sb.demo_token, identity="sandbox:demo"), transport=sb.transport())
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = _settings(args, sandbox=args.sandbox or None, toolsets=args.toolsets, read_only=args.read_only)
+    _configure_logging(settings.log_level)
+    if settings.sandbox:
+        log.warning("serving the SANDBOX (emulated Feishu with demo data), not your real calendar")
+        server = sandbox_server(settings)
+    else:
+        from server.app import build_server
+        from server.tokens import token_source
+
+        server = build_server(settings, token_source(settings))
+    if args.transport == "http":
+        server.run(transport="streamable-http", host="127.0.0.1", port=args.port)
+    else:
+        server.run()
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from sandbox import Sandbox, serve
+
+    _configure_logging("INFO")
+    sb = Sandbox(seed=True, admin=args.admin)
+    print(f"sandbox on http://127.0.0.1:{args.port}  demo user token: {sb.demo_token}", file=sys.stderr)
+    serve(sb, host="127.0.0.1", port=args.port)
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import anyio
+
+    from server.demo import run_demo
+
+    return anyio.run(run_demo, sys.stdout)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handlers = {"serve": _serve, "sandbox": _sandbox, "demo": _demo}
+    return handlers[args.command](args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

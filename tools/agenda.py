@@ -45,7 +45,7 @@ class SearchEventsInput(Input):
         for key in ("start_time", "end_time"):
             value = getattr(self, key)
             if value is not None:
-                self._filter[key] = times.time_info(times.parse_time(value, tz), tz)
+                self._filter[key] = times.time_info(times.parse_time(value, tz, key), tz)
         for key in ("user_ids", "room_ids", "chat_ids"):
             if getattr(self, key):
                 self._filter[key] = getattr(self, key)

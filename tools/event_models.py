@@ -105,8 +105,8 @@ class EventBody(Input):
         if (self.start is None) != (self.end is None):
             raise ValueError("start/end: give both or neither (Feishu applies them only together)")
         if self.start is not None and self.end is not None:
-            start = times.parse_time(self.start, tz)
-            end = times.parse_time(self.end, tz)
+            start = times.parse_time(self.start, tz, "start")
+            end = times.parse_time(self.end, tz, "end")
             if start.is_all_day != end.is_all_day:
                 raise ValueError("start/end: both must be dates (all-day) or both timed")
             if start.day is not None and end.day is not None:

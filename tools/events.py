@@ -194,15 +194,15 @@ class ListEventsInput(Input):
             self._window = window(self.start_time, self.end_time, tz)
         if self.anchor_time is not None:
             zone = times.zone(tz) if tz else None
-            self._anchor = times.unix_seconds(times.parse_time(self.anchor_time, tz).as_instant(zone))
+            self._anchor = times.unix_seconds(times.parse_time(self.anchor_time, tz, "anchor_time").as_instant(zone))
         return self
 
 
 def window(start: str, end: str, tz: str | None, *, max_days: float | None = None) -> tuple[str, str]:
     """A (start, end) Unix-second window; dates mean whole days in ``tz``."""
     zone = times.zone(tz) if tz else None
-    lo = times.parse_time(start, tz).as_instant(zone)
-    hi = times.parse_time(end, tz).as_instant(zone, end_of_day=True)
+    lo = times.parse_time(start, tz, "start_time").as_instant(zone)
+    hi = times.parse_time(end, tz, "end_time").as_instant(zone, end_of_day=True)
     if hi <= lo:
         raise ValueError("end_time: must be after start_time")
     if max_days is not None and (hi - lo).total_seconds() > max_days * 86400:

@@ -96,8 +96,8 @@ class RoomFreeBusyInput(Input):
     def _to_rfc3339(self, info: ValidationInfo) -> Self:
         tz = self.timezone or (info.context or {}).get("timezone")
         zone = times.zone(tz) if tz else None
-        lo = times.parse_time(self.time_min, tz).as_instant(zone)
-        hi = times.parse_time(self.time_max, tz).as_instant(zone, end_of_day=True)
+        lo = times.parse_time(self.time_min, tz, "time_min").as_instant(zone)
+        hi = times.parse_time(self.time_max, tz, "time_max").as_instant(zone, end_of_day=True)
         if hi <= lo:
             raise ValueError("time_max: must be after time_min")
         if zone is not None:

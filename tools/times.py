@@ -39,7 +39,7 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise TimeInputError(f"unknown IANA timezone {name!r} (e.g. Asia/Shanghai, Europe/London)") from exc
+        raise TimeInputError(f"timezone: unknown IANA zone {name!r} (e.g. Asia/Shanghai, Europe/London)") from exc
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,18 @@ class ParsedTime:
         return start + timedelta(days=1) if end_of_day else start
 
 
-def parse_time(value: Any, timezone: str | None) -> ParsedTime:
-    """Read one time input; ``timezone`` (IANA) gives naive local times their zone."""
+def parse_time(value: Any, timezone: str | None, field: str = "") -> ParsedTime:
+    """Read one time input; ``timezone`` (IANA) gives naive local times their zone.
+
+    ``field`` names the input in the error, so the model learns which argument to fix.
+    """
+    try:
+        return _parse_time(value, timezone)
+    except TimeInputError as exc:
+        raise TimeInputError(f"{field}: {exc}" if field else str(exc)) from None
+
+
+def _parse_time(value: Any, timezone: str | None) -> ParsedTime:
     if isinstance(value, bool):
         raise TimeInputError(f"expected a time, got {value!r}; use {TIME_FORMS}")
     if isinstance(value, int | float):

@@ -1,0 +1,23 @@
+"""Shared test fixtures: anyio backend, a clean environment, and an in-memory MCP client helper."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tests never see the developer's real Feishu settings or tokens."""
+    for name in list(os.environ):
+        if name.startswith("FEISHU_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("FEISHU_TIMEZONE", "Asia/Shanghai")
+    yield

@@ -1,0 +1,104 @@
+"""Contract over every tool: snapshots, titles, annotations, client-safe schemas, context budget."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.types import Tool
+
+from server.app import build_server
+from server.tokens import StaticToken
+from tests.helpers import all_tools_settings, compact_size, tool_wire_json
+
+pytestmark = pytest.mark.anyio
+SNAPSHOTS = Path(__file__).parent / "snapshots" / "tools"
+DESCRIPTION_LIMIT = 400
+PARAM_DESCRIPTION_LIMIT = 120
+CONTEXT_BUDGET = 32 * 1024
+
+
+async def list_all_tools() -> list[Tool]:
+    server = build_server(all_tools_settings(), StaticToken("u-test"))
+    async with Client(server) as client:
+        return list((await client.list_tools()).tools)
+
+
+@pytest.fixture
+async def tools() -> list[Tool]:
+    return await list_all_tools()
+
+
+def walk(node: Any, path: str = "$") -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(node, dict):
+        found.append((path, node))
+        for key, value in node.items():
+            found += walk(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += walk(value, f"{path}[{i}]")
+    return found
+
+
+async def test_tool_count(tools: list[Tool]) -> None:
+    assert len(tools) == 24  # the 23 operations and the time-sense tool
+
+
+async def test_snapshots_match(tools: list[Tool]) -> None:
+    update = os.environ.get("UPDATE_TOOL_SNAPSHOTS") == "1"
+    seen = set()
+    for tool in tools:
+        snapshot = SNAPSHOTS / f"{tool.name}.json"
+        current = json.dumps(tool_wire_json(tool), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        seen.add(snapshot.name)
+        if update:
+            snapshot.write_text(current)
+            continue
+        assert snapshot.exists(), f"no snapshot for {tool.name}: run with UPDATE_TOOL_SNAPSHOTS=1 and review"
+        assert snapshot.read_text() == current, f"{tool.name} schema changed: UPDATE_TOOL_SNAPSHOTS=1 to accept"
+    stale = {p.name for p in SNAPSHOTS.glob("*.json")} - seen
+    assert not stale, f"snapshots of tools that no longer exist: {sorted(stale)}"
+
+
+async def test_titles_annotations_descriptions(tools: list[Tool]) -> None:
+    for tool in tools:
+        assert tool.title, tool.name
+        ann = tool.annotations
+        assert ann is not None and ann.title, tool.name
+        for hint in ("read_only_hint", "destructive_hint", "idempotent_hint", "open_world_hint"):
+            assert getattr(ann, hint) is not None, f"{tool.name}: {hint} unset"
+        assert not (ann.read_only_hint and ann.destructive_hint), tool.name
+        assert 20 <= len(tool.description or "") <= DESCRIPTION_LIMIT, tool.name
+        assert tool.output_schema and tool.output_schema.get("type") == "object", tool.name
+
+
+async def test_every_parameter_described(tools: list[Tool]) -> None:
+    for tool in tools:
+        for name, prop in tool.input_schema.get("properties", {}).items():
+            assert prop.get("description"), f"{tool.name}.{name} has no description"
+            assert len(prop["description"]) <= PARAM_DESCRIPTION_LIMIT, f"{tool.name}.{name} description too long"
+
+
+async def test_schemas_clients_accept(tools: list[Tool]) -> None:
+    for tool in tools:
+        for label, schema in (("input", tool.input_schema), ("output", tool.output_schema or {})):
+            assert schema.get("type") == "object", f"{tool.name} {label}"
+            for combinator in ("anyOf", "oneOf", "allOf"):
+                assert combinator not in schema, f"{tool.name} {label}: top-level {combinator}"
+            for path, node in walk(schema):
+                assert "$ref" not in node, f"{tool.name} {label} {path}: $ref"
+                for branch in node.get("anyOf", []) + node.get("oneOf", []):
+                    assert branch.get("type") != "null", f"{tool.name} {label} {path}: null union"
+                assert node.get("type") != "null", f"{tool.name} {label} {path}: null type"
+
+
+async def test_context_budget(tools: list[Tool]) -> None:
+    sizes = {tool.name: compact_size(tool_wire_json(tool)) for tool in tools}
+    total = compact_size({"tools": [tool_wire_json(t) for t in tools]})
+    report = "\n".join(f"{size:6d}  {name}" for name, size in sorted(sizes.items(), key=lambda kv: -kv[1]))
+    assert total <= CONTEXT_BUDGET, f"tools/list is {total} bytes > {CONTEXT_BUDGET}:\n{report}"

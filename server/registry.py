@@ -21,6 +21,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, ValidationError
 
+from server import confirm
 from server.errors import FeishuError
 from server.paths import fill_route
 from server.schema import model_schema
@@ -93,13 +94,19 @@ async def error_boundary(operation: str, work: Awaitable[BaseModel]) -> BaseMode
 def _run_function(op: Operation[Any, Any]) -> Callable[..., Awaitable[BaseModel]]:
     async def run(ctx: Context[AppState, Any], **arguments: Any) -> BaseModel:
         state = ctx.request_context.lifespan_context
+        answer = arguments.pop(confirm.PARAMETER, None)
 
         async def work() -> BaseModel:
-            return await execute(op, validate(op, arguments, state), state)
+            inp = validate(op, arguments, state)
+            if op.destructive:
+                confirm.require_yes(op, answer)
+            return await execute(op, inp, state)
 
         return await error_boundary(op.name, work())
 
     params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
+    if op.destructive:
+        params.append(confirm.parameter(op, lambda args, state: validate(op, args, state)))
     params += [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Any)
         for name in op.input_model.model_fields

@@ -140,6 +140,7 @@ delete_exchange_binding = Operation(
     replay=Replay.DELETE,
     scopes=("calendar:calendar", "calendar:exchange.bindings:delete"),
     respond=done("exchange binding deleted"),
+    confirm="Delete Exchange binding {exchange_binding_id}?",
     done_after_replay=frozenset({195103}),
 )
 

@@ -120,6 +120,7 @@ remove_attendees = Operation(
     replay=Replay.DELETE,
     scopes=WRITE_SCOPES,
     respond=done("attendees removed"),
+    confirm="Remove {attendee_ids} from event {event_id}?",
     done_after_replay=frozenset({194000}),
 )
 

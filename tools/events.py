@@ -109,6 +109,7 @@ delete_event = Operation(
     replay=Replay.DELETE,
     scopes=("calendar:calendar", "calendar:calendar.event:delete"),
     respond=done("event deleted"),
+    confirm="Delete event {event_id} from calendar {calendar_id}? Attendees are notified.",
     done_after_replay=frozenset({193001, 193003}),
 )
 

@@ -59,6 +59,7 @@ unbind_meeting_chat = Operation(
     replay=Replay.DELETE,
     scopes=CHAT_SCOPES,
     respond=done("meeting chat unbound"),
+    confirm="Unbind chat {meeting_chat_id} from event {event_id}?",
     done_after_replay=frozenset({195108}),
 )
 

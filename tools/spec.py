@@ -128,6 +128,8 @@ class Operation(Generic[InT, OutT]):
     to_wire: Callable[[InT], WireRequest] | None = None
     # Feishu codes that mean "already in the wanted state" once a request was replayed.
     done_after_replay: frozenset[int] = frozenset()
+    # Destructive tools: the question put to the user (formatted with the validated input).
+    confirm: str = ""
 
     def wire(self, inp: InT) -> WireRequest:
         if self.to_wire is not None:

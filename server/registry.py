@@ -23,9 +23,11 @@ from pydantic import BaseModel, ValidationError
 
 from server import confirm
 from server.errors import FeishuError
+from server.overlaps import add_overlap_warnings
 from server.paths import fill_route
 from server.schema import model_schema
 from server.state import AppState
+from tools.outputs import EventResult
 from tools.spec import Operation
 
 log = logging.getLogger("feishu_calendar_mcp.tools")
@@ -70,6 +72,9 @@ async def execute(op: Operation[Any, Any], inp: BaseModel, state: AppState) -> B
         done_after_replay=op.done_after_replay,
     )
     result: BaseModel = op.respond(inp, data)
+    moved = wire.body is not None and "start_time" in wire.body
+    if op.check_overlaps and moved and isinstance(result, EventResult):
+        result = await add_overlap_warnings(result, params["calendar_id"], state)
     return result
 
 

@@ -78,6 +78,7 @@ create_event = Operation(
     scopes=("calendar:calendar", "calendar:calendar.event:create"),
     respond=event_result,
     to_wire=_event_wire,
+    check_overlaps=True,
 )
 
 
@@ -141,6 +142,7 @@ update_event = Operation(
     scopes=("calendar:calendar", "calendar:calendar.event:update"),
     respond=event_result,
     to_wire=_event_wire,
+    check_overlaps=True,
 )
 
 

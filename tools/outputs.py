@@ -15,20 +15,30 @@ from tools.times import render_time_info
 JsonObject = dict[str, Any]
 
 
+# Free text that people (often other people) wrote: a model must read it as data, never as
+# instructions. It is moved under one clearly named key so no prompt injection hides in plain sight.
+EXTERNAL_TEXT = ("summary", "description", "location")
+EXTERNAL_KEY = "external_content"
+
+
 def with_rendered_times(event: Any) -> JsonObject:
-    """A copy of a Feishu event/instance with ``start``/``end`` as RFC 3339 in its own timezone."""
+    """A Feishu event/instance for the model: Feishu's fields, ``start``/``end`` as RFC 3339 in the
+    event's own timezone, and the free text people wrote under ``external_content``."""
     if not isinstance(event, dict):
         return {}
-    out = dict(event)
+    out = {k: v for k, v in event.items() if k not in EXTERNAL_TEXT}
     for key, wire in (("start", "start_time"), ("end", "end_time")):
         rendered = render_time_info(event.get(wire))
         if rendered is not None:
             out[key] = rendered
+    external = {k: event[k] for k in EXTERNAL_TEXT if event.get(k) not in (None, "", {})}
+    if external:
+        out[EXTERNAL_KEY] = external
     return out
 
 
 class EventResult(BaseModel):
-    event: Annotated[JsonObject, Field(description="Feishu event; start/end added as RFC 3339.")]
+    event: Annotated[JsonObject, Field(description="Feishu event; start/end as RFC 3339; text in external_content.")]
     warnings: Annotated[list[str], Field(description="Non-blocking notes, e.g. overlaps.")] = []
 
 

@@ -130,6 +130,8 @@ class Operation(Generic[InT, OutT]):
     done_after_replay: frozenset[int] = frozenset()
     # Destructive tools: the question put to the user (formatted with the validated input).
     confirm: str = ""
+    # Creating or moving an event: warn about busy events it overlaps (never refuse).
+    check_overlaps: bool = False
 
     def wire(self, inp: InT) -> WireRequest:
         if self.to_wire is not None:

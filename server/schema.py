@@ -5,7 +5,9 @@ every byte of ``tools/list`` is paid for in the model's context. So the generato
 - publishes an optional ``X | None`` field as plain ``X`` (leaving it out means "not given"),
   and never writes ``default: null``;
 - leaves out the auto-generated ``title`` of each property (the name says it already);
-- inlines ``$defs`` so that no client has to resolve ``$ref``.
+- inlines ``$defs`` so that no client has to resolve ``$ref``;
+- leaves out ``additionalProperties: false``: the input models refuse unknown keys anyway
+  (naming them), and the SDK drops unknown top-level arguments before a tool sees them.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ class ClientFriendlySchema(GenerateJsonSchema):
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:
     if isinstance(node, dict):
+        if node.get("additionalProperties") is False:
+            # Validation still refuses unknown keys and says which; publishing it costs bytes.
+            node = {k: v for k, v in node.items() if k != "additionalProperties"}
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/$defs/"):
             target = dict(_inline(defs[ref.removeprefix("#/$defs/")], defs))
@@ -58,8 +63,6 @@ def model_schema(model: type[BaseModel], *, mode: str = "validation") -> dict[st
     schema: dict[str, Any] = _inline(raw, raw.get("$defs", {}))
     schema.pop("title", None)
     schema.pop("description", None)  # the model docstring is for developers; the tool has its own
-    # Unknown top-level arguments never reach the tool (the SDK drops them), so saying so
-    # would only cost bytes; nested objects keep additionalProperties: false.
     schema.pop("additionalProperties", None)
     schema.setdefault("type", "object")
     return schema

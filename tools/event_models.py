@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, Self
 
 from dateutil.rrule import rrulestr
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
 from tools import times
 from tools.fields import AttendeeAbility, FreeBusyStatus, TimeValue, Timezone, Visibility
@@ -54,6 +54,16 @@ class Attachment(Part):
 Reminder = Annotated[int, Field(ge=-20160, le=20160)]
 
 
+def _int32(value: int) -> int:
+    # Checked here, not published as minimum/maximum: ten digits twice is context for nothing.
+    if not -(2**31) <= value < 2**31:
+        raise ValueError("must fit in a signed 32-bit integer")
+    return value
+
+
+Int32 = Annotated[int, AfterValidator(_int32)]
+
+
 def _check_recurrence(rule: str) -> None:
     body = rule.removeprefix("RRULE:")
     parts = {p.split("=", 1)[0].upper() for p in body.split(";") if p}
@@ -85,7 +95,7 @@ class EventBody(Input):
     visibility: Annotated[Visibility | None, Field(description="Who sees details.")] = None
     attendee_ability: Annotated[AttendeeAbility | None, Field(description="What attendees may do.")] = None
     free_busy_status: Annotated[FreeBusyStatus | None, Field(description="Shown as busy or free.")] = None
-    color: Annotated[int | None, Field(ge=-(2**31), le=2**31 - 1, description="RGB int32; -1 = calendar's.")] = None
+    color: Annotated[Int32 | None, Field(description="RGB int32; -1 = calendar's.")] = None
     vchat: Annotated[VChat | None, Field(description="Video meeting settings.")] = None
     schemas: Annotated[list[UiSchema] | None, Field(max_length=20, description="UI parts to hide.")] = None
     attachments: Annotated[list[Attachment] | None, Field(max_length=50, description="Drive file tokens.")] = None

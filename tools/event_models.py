@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Self
 
-from dateutil.rrule import rrulestr
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
 from tools import times
@@ -69,6 +68,8 @@ def _check_recurrence(rule: str) -> None:
     parts = {p.split("=", 1)[0].upper() for p in body.split(";") if p}
     if "COUNT" in parts and "UNTIL" in parts:
         raise ValueError("recurrence: COUNT and UNTIL cannot both be present (Feishu rule)")
+    from dateutil.rrule import rrulestr  # imported on first use: most calls carry no recurrence
+
     try:
         rrulestr("RRULE:" + body, ignoretz=True)
     except (ValueError, TypeError) as exc:

@@ -89,6 +89,7 @@ add_attendees = Operation(
     replay=Replay.SAFE,  # adding someone already invited leaves the same list
     scopes=WRITE_SCOPES,
     respond=_attendee_list,
+    to_wire=_add_wire,
 )
 
 

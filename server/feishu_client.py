@@ -173,18 +173,20 @@ class FeishuClient:
                         json=call.body,
                         headers={"Authorization": f"Bearer {token}"},
                     )
+                call.in_flight = False
             except (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout) as exc:
+                call.in_flight = False
                 # Nothing reached Feishu: safe to try again whatever the operation.
                 await self._trouble(call, type(exc).__name__, executed=False)
                 continue
             except (httpx2.TimeoutException, httpx2.TransportError) as exc:
+                call.in_flight = False
                 await self._trouble(call, type(exc).__name__, executed=True)
                 continue
             except TimeoutError:
+                call.in_flight = False
                 await self._trouble(call, "timeout", executed=True)
                 continue
-            finally:
-                call.in_flight = False
 
             call.log_id = response.headers.get("x-tt-logid", "")
             envelope = _envelope(response)

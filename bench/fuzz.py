@@ -235,14 +235,14 @@ class Harness:
 
     def cases(self) -> st.SearchStrategy[tuple[str, dict[str, Json], bool]]:
         """(tool, arguments, broken) with ``broken`` meaning the arguments violate the schema."""
+        return st.sampled_from(sorted(self.schemas)).flatmap(self.cases_for)
 
-        def for_tool(name: str) -> st.SearchStrategy[tuple[str, dict[str, Json], bool]]:
-            schema = self.schemas[name]
-            good = _object(schema).map(lambda a: (name, a, False))
-            bad = _object_with_one_violation(schema).map(lambda a: (name, a, True))
-            return st.one_of(good, bad) if schema.get("properties") else good
-
-        return st.sampled_from(sorted(self.schemas)).flatmap(for_tool)
+    def cases_for(self, name: str) -> st.SearchStrategy[tuple[str, dict[str, Json], bool]]:
+        """The cases of one tool."""
+        schema = self.schemas[name]
+        good = _object(schema).map(lambda a: (name, a, False))
+        bad = _object_with_one_violation(schema).map(lambda a: (name, a, True))
+        return st.one_of(good, bad) if schema.get("properties") else good
 
     async def check(self, tool: str, arguments: dict[str, Json], broken: bool) -> None:
         """Call ``tool`` and assert the three properties (raises AssertionError with the story)."""

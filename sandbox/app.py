@@ -26,14 +26,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 
-from sandbox import access, account, calendars, seed
+from sandbox import access, account, calendars, oauth, seed, tokens
 from sandbox.clock import Clock
 from sandbox.faults import ConnectionDropped, Faults
 from sandbox.middleware import IN_PROCESS, SandboxMiddleware
 from sandbox.requestlog import RequestLog
 from sandbox.state import AccessToken, App, User, World
 
-ROUTE_MODULES: list[ModuleType] = [account, calendars]
+ROUTE_MODULES: list[ModuleType] = [oauth, account, calendars]
 
 DEMO_APP_ID = "cli_sandbox0demo0app"
 DEMO_APP_SECRET = "sandbox-demo-app-secret-0123456789"  # noqa: S105 -- a published fake, like the rest
@@ -148,6 +148,14 @@ class Sandbox:
         token = self.world.access_tokens.get(authorization.partition(" ")[2].strip())
         if token is not None:
             token.expires_at = min(token.expires_at, self.clock.now())
+
+    def consent(self, authorize_url: str, approve: bool = True, user: str | None = None) -> str:
+        """Play the browser on an authorize URL (as ``user``, default the demo user); the redirect URL."""
+        return oauth.consent(self, authorize_url, approve=approve, user=user)
+
+    def revoke_refresh_tokens(self, open_id: str | None = None) -> int:
+        """Revoke live refresh tokens (all, or one user's), as a user revoking access would."""
+        return tokens.revoke_refresh_tokens(self, open_id)
 
     def advance(self, seconds: float) -> None:
         """Move the sandbox clock forward (tokens and codes age)."""

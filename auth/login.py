@@ -12,6 +12,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import anyio
@@ -113,6 +114,22 @@ class PendingLogin:
             return False, str(exc)
         return True, "Feishu sign-in received. You can close this tab and return to the terminal."
 
+    async def exchange(self, code: str, *, transport: httpx2.AsyncBaseTransport | None = None) -> dict[str, Any]:
+        """Trade ``code`` and this attempt's verifier for tokens (the raw token answer)."""
+        request = self.request
+        try:
+            async with oauth_client(
+                request.credentials, request.endpoints, redirect_uri=request.redirect_uri, transport=transport
+            ) as client:
+                token = await client.fetch_token(request.endpoints.token_url, code=code, code_verifier=self._verifier)
+        except TokenEndpointError as exc:
+            raise LoginFailed(f"signing in failed: {exc}. Nothing was stored.", code=exc.code) from exc
+        except httpx2.TransportError as exc:
+            raise LoginFailed(
+                f"could not reach the token endpoint ({type(exc).__name__}). Nothing was stored."
+            ) from exc
+        return dict(token)
+
     async def finish(
         self,
         callback_url: str,
@@ -124,20 +141,8 @@ class PendingLogin:
         """Check the redirect, trade the code (with the verifier), learn who signed in, then store."""
         code = self.check(callback_url)
         self._used = True
+        token = await self.exchange(code, transport=transport)
         request = self.request
-        try:
-            async with oauth_client(
-                request.credentials, request.endpoints, redirect_uri=request.redirect_uri, transport=transport
-            ) as client:
-                token = dict(
-                    await client.fetch_token(request.endpoints.token_url, code=code, code_verifier=self._verifier)
-                )
-        except TokenEndpointError as exc:
-            raise LoginFailed(f"signing in failed: {exc}. Nothing was stored.", code=exc.code) from exc
-        except httpx2.TransportError as exc:
-            raise LoginFailed(
-                f"could not reach the token endpoint ({type(exc).__name__}). Nothing was stored."
-            ) from exc
         try:
             user = await fetch_user_info(request.endpoints.api_base, str(token["access_token"]), transport=transport)
         except TokenEndpointError as exc:

@@ -88,8 +88,8 @@ add_attendees = Operation(
     idempotent=True,
     replay=Replay.SAFE,  # adding someone already invited leaves the same list
     scopes=WRITE_SCOPES,
-    respond=_attendee_list,
     to_wire=_add_wire,
+    respond=_attendee_list,
 )
 
 

@@ -53,7 +53,7 @@ class SandboxMiddleware:
 
         async def send_with_logid(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), (b"x-tt-logid", logid.encode())]}
+                message = {**message, "headers": [*message.get("headers", []), (b"X-Tt-Logid", logid.encode())]}
                 entry.status = message["status"]
             elif message["type"] == "http.response.body":
                 _note_code(entry, message.get("body", b""))

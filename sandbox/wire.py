@@ -116,9 +116,10 @@ class Call:
         raw = self.query(name)
         if raw is None or raw == "":
             return default
-        if raw not in ("true", "false"):
+        # Case-insensitive: the official Python SDK sends str(True), i.e. "True".
+        if raw.lower() not in ("true", "false"):
             raise invalid(name, raw, "must be true or false")
-        return raw == "true"
+        return raw.lower() == "true"
 
     def query_unix(self, name: str, *, required: bool = False) -> int | None:
         """A Unix-seconds query parameter, sent as a string of digits."""

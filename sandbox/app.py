@@ -29,12 +29,14 @@ from starlette.types import Receive, Scope, Send
 from sandbox import (
     access,
     account,
+    attendees,
     caldav,
     calendars,
     event_reads,
     events,
     exchange,
     oauth,
+    rooms,
     seed,
     seed_week,
     subscriptions,
@@ -57,6 +59,8 @@ ROUTE_MODULES: list[ModuleType] = [
     subscriptions,
     caldav,
     exchange,
+    attendees,
+    rooms,
 ]
 
 DEMO_APP_ID = "cli_sandbox0demo0app"

@@ -35,6 +35,7 @@ from sandbox import (
     event_reads,
     events,
     exchange,
+    meetings,
     oauth,
     rooms,
     seed,
@@ -60,6 +61,7 @@ ROUTE_MODULES: list[ModuleType] = [
     caldav,
     exchange,
     attendees,
+    meetings,
     rooms,
 ]
 

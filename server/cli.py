@@ -86,7 +86,10 @@ def sandbox_server(settings: Settings) -> MCPServer[AppState]:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    settings = _settings(args, sandbox=args.sandbox or None, toolsets=args.toolsets, read_only=args.read_only)
+    toolsets = args.toolsets
+    if args.sandbox and toolsets is None and "FEISHU_TOOLSETS" not in os.environ:
+        toolsets = "all"  # the sandbox is for trying things: every tool, unless asked otherwise
+    settings = _settings(args, sandbox=args.sandbox or None, toolsets=toolsets, read_only=args.read_only)
     _configure_logging(settings.log_level)
     if settings.sandbox:
         log.warning("serving the SANDBOX (emulated Feishu with demo data), not your real calendar")

@@ -88,7 +88,9 @@ add_attendees = Operation(
     idempotent=True,
     replay=Replay.SAFE,  # adding someone already invited leaves the same list
     scopes=WRITE_SCOPES,
+    to_wire=_add_wire,
     respond=_attendee_list,
+    to_wire=_add_wire,
 )
 
 

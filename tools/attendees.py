@@ -90,7 +90,6 @@ add_attendees = Operation(
     scopes=WRITE_SCOPES,
     to_wire=_add_wire,
     respond=_attendee_list,
-    to_wire=_add_wire,
 )
 
 

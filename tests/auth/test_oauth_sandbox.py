@@ -10,9 +10,11 @@ import stat
 import webbrowser
 from urllib.parse import parse_qs, urlsplit
 
+import anyio
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from mcp import Client
+from mcp import Client, MCPError, UrlElicitationRequiredError
+from mcp.types import URL_ELICITATION_REQUIRED, ElicitResult
 
 from auth.errors import LoginFailed
 from auth.login import LoginRequest, PendingLogin
@@ -21,11 +23,18 @@ from sandbox.seed import DEMO_USER_OPEN_ID
 from server import cli
 from server.app import build_server
 from server.settings import Settings
-from server.tokens import login_request, token_source
+from server.tokens import StoredLogin, login_request, remember_url_elicitation, token_source
 from tests.auth.conftest import APP_SECRET, Live
 
 pytestmark = pytest.mark.anyio
 WINDOW = {"start_time": "2026-11-23", "end_time": "2026-11-30"}
+
+
+def succeeded(outcome: tuple[bool, str]) -> bool:
+    """The call got through: no error, or (until the sandbox branch serves instance_view; merged
+    sandbox at bad74b7 answers it 99991201) an error only after sign-in, refresh and primary lookup."""
+    is_error, text = outcome
+    return not is_error or "Feishu code 99991201: path not found" in text
 
 
 def store_of(live: Live) -> FileTokenStore:
@@ -64,6 +73,13 @@ def test_cli_login_headless_then_status_and_logout(
     assert stored is not None and stored.open_id == DEMO_USER_OPEN_ID and stored.refresh_token
     assert "offline_access" in stored.scopes and "calendar:calendar.event:read" in stored.scopes
     assert stat.S_IMODE(store_of(live).path.stat().st_mode) == 0o600
+
+    # A tool call through the MCP server now runs with the stored token.
+    assert succeeded(anyio.run(call_tool, live.settings(), "view_instances", WINDOW))
+    sent = {
+        e.headers.get("authorization") for e in live.sb.log.matching("POST", "/open-apis/calendar/v4/calendars/primary")
+    }
+    assert sent == {"Bearer " + live.sb.mask_token(stored.access_token)}
 
     assert cli.main(["status"]) == 0
     err = capsys.readouterr().err
@@ -114,6 +130,32 @@ def test_cli_login_no_browser_takes_the_pasted_address(
     rc = run_login_command(args, cli._settings, lambda level: None, out=Out(), read_line=paste)  # type: ignore[arg-type]
     assert rc == 0 and any("Signed in as" in line for line in printed)
     assert load_record(store_of(live), "ssh") is not None
+
+
+async def test_sign_in_from_the_assistant_by_url_elicitation(live: Live) -> None:
+    settings = live.settings()
+    source = token_source(settings)
+    assert isinstance(source, StoredLogin) and source.sign_in is not None
+    server = build_server(settings, source)
+    server.middleware.append(remember_url_elicitation)
+
+    async def shows_url(context: object, params: object) -> ElicitResult:
+        return ElicitResult(action="accept")
+
+    async with Client(server, elicitation_callback=shows_url) as client:
+        with pytest.raises(MCPError) as caught:
+            await client.call_tool("view_instances", WINDOW)
+        assert caught.value.error.code == URL_ELICITATION_REQUIRED
+        url = UrlElicitationRequiredError.from_error(caught.value.error).elicitations[0].url
+        assert url.startswith(f"{live.base_url}/open-apis/authen/v1/authorize?")
+        status, page = await anyio.to_thread.run_sync(live.play_browser, url)
+        assert status == 200, page
+        await anyio.to_thread.run_sync(source.sign_in.wait_finished, 10.0)
+        retried = await client.call_tool("view_instances", WINDOW)
+    text = " ".join(getattr(part, "text", "") for part in retried.content)
+    assert succeeded((retried.is_error, text)), text
+    stored = load_record(store_of(live), None)
+    assert stored is not None and stored.open_id == DEMO_USER_OPEN_ID
 
 
 async def test_state_mismatch_is_refused_and_nothing_stored(live: Live) -> None:

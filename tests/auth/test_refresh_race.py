@@ -21,7 +21,7 @@ from auth.login import PendingLogin
 from auth.store import FileTokenStore, load_record, save_record
 from server.tokens import login_request
 from tests.auth.conftest import Live
-from tests.auth.test_oauth_sandbox import WINDOW, call_tool
+from tests.auth.test_oauth_sandbox import WINDOW, call_tool, succeeded
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,13 +34,6 @@ async def sign_in(live: Live) -> FileTokenStore:
     pending = PendingLogin(login_request(live.settings(), live.port))
     await pending.finish(live.sb.consent(pending.url), store, None)
     return store
-
-
-def succeeded(outcome: dict[str, object] | tuple[bool, str]) -> bool:
-    """The call got through: no error, or (until the sandbox branch serves instance_view; merged
-    sandbox at bad74b7 answers it 99991201) an error only after sign-in, refresh and primary lookup."""
-    is_error, text = (outcome["is_error"], outcome["text"]) if isinstance(outcome, dict) else outcome
-    return not is_error or "Feishu code 99991201: path not found" in str(text)
 
 
 def live_refresh_token(live: Live) -> str:
@@ -100,7 +93,7 @@ async def test_eight_processes_one_refresh(live: Live, tmp_path: Path, who_notic
             if child.poll() is None:
                 child.kill()
     results = [json.loads(out.strip().splitlines()[-1]) for out, _ in outcomes]
-    assert all(succeeded(r) for r in results), [r["text"][:300] for r in results]
+    assert all(succeeded((r["is_error"], r["text"])) for r in results), [r["text"][:300] for r in results]
     assert all(child.returncode == 0 for child in children)
     assert live.sb.stats.token_grants["refresh_token"] == 1
     after = load_record(store, None)

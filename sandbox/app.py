@@ -26,14 +26,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 
-from sandbox import access, account, calendars, oauth, seed, tokens
+from sandbox import access, account, admin, calendars, event_reads, events, oauth, seed, seed_week, tokens
 from sandbox.clock import Clock
 from sandbox.faults import ConnectionDropped, Faults
 from sandbox.middleware import IN_PROCESS, SandboxMiddleware
 from sandbox.requestlog import RequestLog
 from sandbox.state import AccessToken, App, User, World
 
-ROUTE_MODULES: list[ModuleType] = [oauth, account, calendars]
+# Order matters where paths overlap: event_reads' /events/search and /events/instance_view
+# must come before events' /events/{event_id}.
+ROUTE_MODULES: list[ModuleType] = [oauth, account, calendars, event_reads, events, admin]
 
 DEMO_APP_ID = "cli_sandbox0demo0app"
 DEMO_APP_SECRET = "sandbox-demo-app-secret-0123456789"  # noqa: S105 -- a published fake, like the rest
@@ -84,6 +86,7 @@ class Sandbox:
         self.register_app(DEMO_APP_ID, DEMO_APP_SECRET, DEMO_REDIRECT_URIS)
         if self._seeded:
             seed.populate(self)
+            seed_week.populate_week(self)
 
     def register_app(
         self,
@@ -156,6 +159,10 @@ class Sandbox:
     def revoke_refresh_tokens(self, open_id: str | None = None) -> int:
         """Revoke live refresh tokens (all, or one user's), as a user revoking access would."""
         return tokens.revoke_refresh_tokens(self, open_id)
+
+    def expire_sync_tokens(self) -> None:
+        """Every page and sync token handed out so far answers 190008 from now on."""
+        self.world.sync_epoch += 1
 
     def advance(self, seconds: float) -> None:
         """Move the sandbox clock forward (tokens and codes age)."""

@@ -267,6 +267,7 @@ class World:
     # (app_id, calendar_id, idempotency_key) -> event_id
     idempotency: dict[tuple[str, str, str], str] = field(default_factory=dict)
     change_seq: int = 0
+    sync_epoch: int = 0  # bumped to expire every outstanding page and sync token
     apps: dict[str, App] = field(default_factory=dict)
     access_tokens: dict[str, AccessToken] = field(default_factory=dict)
     refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)

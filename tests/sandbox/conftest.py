@@ -8,9 +8,7 @@ import httpx2
 import pytest
 
 from sandbox import Sandbox
-
-# 2026-11-23 10:00 Asia/Shanghai (a Monday): the seed week is built around this instant.
-FIXED_NOW = 1795399200.0
+from tests.sandbox.helpers_sandbox import FIXED_NOW
 
 
 @pytest.fixture

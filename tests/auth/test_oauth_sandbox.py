@@ -204,29 +204,34 @@ async def test_dead_refresh_token_names_the_login_command(live: Live) -> None:
     assert error and "20064" in text and f"feishu-calendar-mcp login --domain {live.base_url} --profile default" in text
 
 
-async def test_no_secret_in_debug_logs_results_or_errors(
-    live: Live, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+def test_no_secret_in_debug_logs_output_results_or_errors(
+    live: Live, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    await signed_in(live)
-    settings = live.settings()
-    outputs = [str(await call_tool(settings, "view_instances", WINDOW))]
+    for name, value in live.environ(FEISHU_LOG_LEVEL="DEBUG").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(webbrowser, "open", live.browser_in_background()[0])
+    assert cli.main(["login", "--timeout", "20"]) == 0  # login through the CLI
+    settings = live.settings(FEISHU_LOG_LEVEL="DEBUG")
+    outputs = [str(anyio.run(call_tool, settings, "view_instances", WINDOW))]
     live.sb.expire_access_tokens()
-    outputs.append(str(await call_tool(settings, "view_instances", WINDOW)))  # refresh + replay
+    outputs.append(str(anyio.run(call_tool, settings, "view_instances", WINDOW)))  # refresh + replay
+    assert cli.main(["status"]) == 0
     live.sb.revoke_refresh_tokens()
     live.sb.expire_access_tokens()
-    outputs.append(str(await call_tool(settings, "view_instances", WINDOW)))  # dead login: an error
-    pending = PendingLogin(request_for(live))
-    with pytest.raises(LoginFailed) as failed:
-        await pending.finish(live.sb.consent(pending.url, approve=False), store_of(live), None)
-    outputs.append(str(failed.value))
+    outputs.append(str(anyio.run(call_tool, settings, "view_instances", WINDOW)))  # dead login: an error
+    monkeypatch.setattr(webbrowser, "open", live.browser_in_background(approve=False)[0])
+    assert cli.main(["login", "--timeout", "20"]) == 1  # a failed login's error
+    assert cli.main(["logout"]) == 0
 
     world = live.sb.world
     token_bodies = [e.body for e in live.sb.log.matching("POST", "/oauth/v3/token")]
     secrets = {APP_SECRET, *world.access_tokens, *world.refresh_tokens, *world.codes}
     secrets |= {b["code_verifier"] for b in token_bodies if "code_verifier" in b}
-    assert len(secrets) > 6
-    seen = caplog.text + "\n".join(outputs) + repr(token_source(settings))
+    assert len(secrets) >= 7 and len(token_bodies) == 3  # code exchange, refresh, refused refresh
+    printed = capsys.readouterr()
+    seen = "\n".join([caplog.text, printed.out, printed.err, *outputs, repr(token_source(settings))])
     assert "refreshed the user access token" in caplog.text, "DEBUG logging really ran through the refresh"
+    assert "you declined" in printed.err and "20064" in outputs[-1]
     leaked = [s[:6] for s in secrets if s in seen]
     assert leaked == []

@@ -257,6 +257,8 @@ class Verdict:
     lost: int = 0  # intended writes (create, rename, move, invite, uninvite, delete) missing
     unintended: int = 0  # events that exist although the model believes they do not
     uncertain: int = 0  # intents the model gave up on without learning the outcome
+    events_checked: int = 0  # live events compared field by field
+    guests_checked: int = 0  # invitations found in place as intended
     details: list[str] = field(default_factory=list)
 
 
@@ -288,6 +290,8 @@ def verify(sb: Sandbox, events: list[Planned]) -> Verdict:
         event = there[0]
         guests = {a.open_id for a in event.attendees if a.type == "user" and not a.is_organizer}
         guests = {g for g in guests if g in GUESTS and _rsvp(event, g) != "removed"}
+        verdict.events_checked += 1
+        verdict.guests_checked += len(guests & set(p.guests))
         for what, wanted, actual in (
             ("summary", p.summary, event.summary),
             ("start", p.start, event.start.timestamp),
@@ -352,6 +356,8 @@ async def run_workload(calls: int = 500, fault_rate: float = 0.3, seed: int = 7)
         "token refreshes": tokens.refreshes,
         "events intended": len(model.events),
         "attendee tools exercised": attendees,
+        "events checked": verdict.events_checked,
+        "invitations checked": verdict.guests_checked,
         "duplicates": verdict.duplicates,
         "lost writes": verdict.lost,
         "unintended events": verdict.unintended,

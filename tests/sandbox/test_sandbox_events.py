@@ -208,3 +208,12 @@ async def test_user_id_type_user_id_needs_the_employee_id_scope(sb: Sandbox, api
     union = ok(await api.get(event_path(ONE_ON_ONE), params={"user_id_type": "union_id"}, headers=narrow))
     assert union["event"]["event_organizer"]["user_id"] == sb.demo_user.union_id
     fails(await api.get(event_path(ONE_ON_ONE), params={"user_id_type": "email"}), 190002)
+
+
+async def test_a_series_booking_a_room_may_span_two_years(api: httpx2.AsyncClient) -> None:
+    weekly = event_path(f"{WEEKLY_SYNC_UID}_0")  # books a room
+    fails(await api.patch(weekly, json={"recurrence": "FREQ=WEEKLY;BYDAY=TU;COUNT=200"}), 190002)
+    ok(await api.patch(weekly, json={"recurrence": "FREQ=WEEKLY;BYDAY=TU;COUNT=20"}))
+    fails(await api.patch(weekly, json={"recurrence": "FREQ=WEEKLY;BYDAY=TU"}), 190002)  # endless
+    roomless = await create(api, **timed(WEEK_START, WEEK_START + HOUR, recurrence="FREQ=WEEKLY"))
+    assert roomless["recurrence"] == "FREQ=WEEKLY"

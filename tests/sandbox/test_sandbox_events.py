@@ -217,3 +217,12 @@ async def test_a_series_booking_a_room_may_span_two_years(api: httpx2.AsyncClien
     fails(await api.patch(weekly, json={"recurrence": "FREQ=WEEKLY;BYDAY=TU"}), 190002)  # endless
     roomless = await create(api, **timed(WEEK_START, WEEK_START + HOUR, recurrence="FREQ=WEEKLY"))
     assert roomless["recurrence"] == "FREQ=WEEKLY"
+
+
+async def test_private_events_show_only_their_time_to_other_readers(sb: Sandbox, api: httpx2.AsyncClient) -> None:
+    secret = timed(WEEK_START, WEEK_START + HOUR, summary="Reorg talk", visibility="private", location={"name": "HR"})
+    event = await create(api, TEAM_CALENDAR_ID, **secret)
+    assert event["summary"] == "Reorg talk"
+    wang = bearer(sb.issue_user_token(WANG_FANG_OPEN_ID))  # reads the team calendar, not invited
+    seen = ok(await api.get(event_path(event["event_id"], TEAM_CALENDAR_ID), headers=wang))["event"]
+    assert seen["summary"] == "" and "location" not in seen and seen["start_time"] == event["start_time"]

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import anyio
 import httpx2
 
-from auth.errors import DEAD_REFRESH_CODES, LoginRequired, ReloginRequired, TokenEndpointError
+from auth.errors import DEAD_REFRESH_CODES, AuthError, LoginRequired, ReloginRequired, TokenEndpointError
 from auth.oauth import AppCredentials, Endpoints, refresh_grant
 from auth.record import TokenRecord
 from auth.store import StoreTransaction, TokenStore
@@ -59,6 +59,13 @@ class UserTokens:
     @property
     def identity(self) -> str:
         """Whose calendar this is: app and open_id once known, else the profile name."""
+        if not self._open_id:
+            # Read once, synchronously (a small local file), so the first call already keys by user.
+            try:
+                record = self.store.read().record(self.profile)
+            except AuthError:
+                record = None
+            self._open_id = record.open_id if record is not None else ""
         if self._open_id:
             return f"{self.credentials.app_id}/{self._open_id}"
         return f"profile:{self.profile or 'default'}"

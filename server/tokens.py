@@ -20,6 +20,9 @@ from typing import Any
 
 import anyio
 import httpx2
+from mcp import UrlElicitationRequiredError
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.types import ClientCapabilities, ElicitationCapability, ElicitRequestURLParams, UrlElicitationCapability
 
 from auth.errors import AuthError, LoginFailed, LoginRequired, ReloginRequired
 from auth.keyring_store import KeyringTokenStore, system_keyring
@@ -183,9 +186,6 @@ class AssistantSignIn:
 
     async def elicitation(self, reason: str) -> Exception:
         """The UrlElicitationRequiredError that shows the user the authorization URL."""
-        from mcp import UrlElicitationRequiredError
-        from mcp.types import ElicitRequestURLParams
-
         pending = await anyio.to_thread.run_sync(self._start)
         return UrlElicitationRequiredError(
             [
@@ -282,12 +282,13 @@ def token_source(
     return StoredLogin(tokens, sign_in)
 
 
-async def remember_url_elicitation(ctx: Any, call_next: Any) -> Any:
-    """Server middleware: note whether this tool call's client can show a URL elicitation."""
+async def remember_url_elicitation(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+    """Server middleware: note whether this tool call's client can show a URL elicitation.
+
+    The token source has no request context of its own; a context variable carries this one fact.
+    """
     if ctx.method != "tools/call":
         return await call_next(ctx)
-    from mcp.types import ClientCapabilities, ElicitationCapability, UrlElicitationCapability
-
     wanted = ClientCapabilities(elicitation=ElicitationCapability(url=UrlElicitationCapability()))
     supported = bool(ctx.session.check_client_capability(wanted))
     reset = _CLIENT_TAKES_URL.set(supported)

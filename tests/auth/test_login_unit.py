@@ -157,3 +157,15 @@ async def test_browser_login_times_out_clearly(tmp_path: Path, free_tcp_port: in
         )
     with httpx2.Client() as http, pytest.raises(httpx2.ConnectError):
         http.get(f"http://127.0.0.1:{free_tcp_port}/callback")  # the listener is gone after the login
+
+
+def test_brand_hosts_and_overrides() -> None:
+    feishu, lark = Endpoints.for_domain("feishu"), Endpoints.for_domain("lark")
+    assert feishu.token_url == "https://accounts.feishu.cn/oauth/v3/token"
+    assert feishu.authorize_url == "https://accounts.feishu.cn/open-apis/authen/v1/authorize"
+    assert lark.token_url == "https://accounts.larksuite.com/oauth/v3/token"
+    assert lark.api_base == "https://open.larksuite.com"
+    custom = Endpoints.for_domain(
+        "https://open.feishu.cn", token_url="https://open.feishu.cn/open-apis/authen/v2/oauth/token"
+    )
+    assert custom.token_url.endswith("/authen/v2/oauth/token") and custom.api_base == "https://open.feishu.cn"

@@ -156,3 +156,31 @@ def test_corrupt_store_names_the_fix(tmp_path: Path) -> None:
     store.path.write_text("{not json")
     with pytest.raises(Exception, match="login"):
         store.read()
+
+
+class FakeKeyring:
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service_name: str, username: str) -> str | None:
+        return self.entries.get((service_name, username))
+
+    def set_password(self, service_name: str, username: str, password: str) -> None:
+        self.entries[(service_name, username)] = password
+
+    def delete_password(self, service_name: str, username: str) -> None:
+        del self.entries[(service_name, username)]
+
+
+def test_keyring_store_keeps_tokens_out_of_the_file(tmp_path: Path) -> None:
+    from auth.keyring_store import KeyringTokenStore
+
+    ring = FakeKeyring()
+    store = KeyringTokenStore(tmp_path, ring)
+    save_record(store, record(access="u-KEYRING-A", refresh="r-KEYRING-R"), None)
+    assert "KEYRING" not in store.path.read_text()
+    assert any("u-KEYRING-A" in v for v in ring.entries.values())
+    assert load_record(store, None) == record(access="u-KEYRING-A", refresh="r-KEYRING-R")
+    delete_profile(store, None)
+    assert ring.entries == {} and load_record(store, None) is None
+    assert "keyring" in store.description.lower()

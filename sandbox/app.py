@@ -29,6 +29,7 @@ from starlette.types import Receive, Scope, Send
 from sandbox import (
     access,
     account,
+    admin,
     attendees,
     caldav,
     calendars,
@@ -63,6 +64,7 @@ ROUTE_MODULES: list[ModuleType] = [
     attendees,
     meetings,
     rooms,
+    admin,
 ]
 
 DEMO_APP_ID = "cli_sandbox0demo0app"

@@ -115,7 +115,9 @@ def login_request(settings: Settings, port: int, extra_scopes: tuple[str, ...] =
 def auth_required(exc: AuthError, command: str) -> AuthRequired:
     """An auth failure as the FeishuError the tool boundary turns into a ToolError."""
     code = exc.code or (99991677 if isinstance(exc, ReloginRequired) else 99991661)
-    return AuthRequired("sign-in", code, str(exc).rstrip("."), advice=f"run `{command}`, then retry")
+    return AuthRequired(
+        "sign-in", code, exc.reason.rstrip("."), advice=f"run `{exc.login_command or command}`, then retry"
+    )
 
 
 class StoredLogin:
@@ -151,7 +153,7 @@ class StoredLogin:
     async def _signed_out(self, exc: AuthError) -> Exception:
         if self.sign_in is not None and _CLIENT_TAKES_URL.get():
             try:
-                return await self.sign_in.elicitation(str(exc))
+                return await self.sign_in.elicitation(exc.reason)
             except LoginFailed as failed:
                 log.warning("could not start the sign-in from the assistant: %s", failed)
         return auth_required(exc, self.tokens.login_command)

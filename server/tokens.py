@@ -193,13 +193,19 @@ class AssistantSignIn:
             [
                 ElicitRequestURLParams(
                     mode="url",
-                    message=f"Sign in to Feishu to let the assistant use your calendar ({reason.rstrip('.')}).",
+                    message=self._message(reason),
                     url=pending.url,
                     elicitation_id=f"feishu-login-{id(pending):x}",
                 )
             ],
             message="Feishu sign-in required: open the link shown, approve, then retry the request.",
         )
+
+    def _message(self, reason: str) -> str:
+        text = f"Sign in to Feishu to let the assistant use your calendar ({reason.rstrip('.')})."
+        if self.last_error:
+            text += f" The previous attempt failed: {self.last_error}"
+        return text
 
     def _start(self) -> PendingLogin:
         with self._guard:

@@ -56,7 +56,6 @@ class UserTokens:
         self.leeway = leeway
         self.transport = transport
         self.clock = clock
-        self.refreshes = 0  # how many refresh grants this object sent (for status and tests)
         self._lock = anyio.Lock()
         self._open_id = ""
 
@@ -131,7 +130,6 @@ class UserTokens:
                 code=20037,
                 login_command=self.login_command,
             )
-        self.refreshes += 1
         try:
             token = await refresh_grant(
                 self.credentials, self.endpoints, record.refresh_token, transport=self.transport

@@ -16,7 +16,7 @@ import os
 import secrets
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -134,15 +134,6 @@ def delete_profile(store: TokenStore, profile: str | None) -> TokenRecord | None
         tx.close()
 
 
-@contextlib.contextmanager
-def transaction(store: TokenStore) -> Iterator[StoreTransaction]:
-    tx = store.begin()
-    try:
-        yield tx
-    finally:
-        tx.close()
-
-
 def encode(data: StoreData) -> dict[str, Any]:
     return {
         "version": FORMAT_VERSION,
@@ -163,7 +154,7 @@ def decode(raw: dict[str, Any]) -> StoreData:
 
 
 class MemoryTokenStore:
-    """A process-local store for tests and for the assistant-driven login without a disk."""
+    """A process-local store (tests, or an embedding application that keeps tokens itself)."""
 
     description = "memory (not persisted)"
 

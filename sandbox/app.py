@@ -26,7 +26,24 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 
-from sandbox import access, account, admin, calendars, event_reads, events, oauth, seed, seed_week, tokens
+from sandbox import (
+    access,
+    account,
+    admin,
+    attendees,
+    caldav,
+    calendars,
+    event_reads,
+    events,
+    exchange,
+    meetings,
+    oauth,
+    rooms,
+    seed,
+    seed_week,
+    subscriptions,
+    tokens,
+)
 from sandbox.clock import Clock
 from sandbox.faults import ConnectionDropped, Faults
 from sandbox.middleware import IN_PROCESS, SandboxMiddleware
@@ -35,7 +52,20 @@ from sandbox.state import AccessToken, App, User, World
 
 # Order matters where paths overlap: event_reads' /events/search and /events/instance_view
 # must come before events' /events/{event_id}.
-ROUTE_MODULES: list[ModuleType] = [oauth, account, calendars, event_reads, events, admin]
+ROUTE_MODULES: list[ModuleType] = [
+    oauth,
+    account,
+    calendars,
+    event_reads,
+    events,
+    subscriptions,
+    caldav,
+    exchange,
+    attendees,
+    meetings,
+    rooms,
+    admin,
+]
 
 DEMO_APP_ID = "cli_sandbox0demo0app"
 DEMO_APP_SECRET = "sandbox-demo-app-secret-0123456789"  # noqa: S105 -- a published fake, like the rest

@@ -12,6 +12,7 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sandbox.faults import ConnectionDropped, Fault
+from sandbox.oauth import TOKEN_V2_PATH, TOKEN_V3_PATH
 from sandbox.requestlog import LoggedRequest, loggable_headers, parse_body, parse_query
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 # Marks a scope that came through Sandbox.transport() rather than a socket.
 IN_PROCESS = "sandbox.in_process"
 RATE_LIMITED = 99991400
+TOKEN_PATHS = frozenset({TOKEN_V3_PATH, TOKEN_V2_PATH})
 
 
 class SandboxMiddleware:
@@ -53,7 +55,7 @@ class SandboxMiddleware:
 
         async def send_with_logid(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), (b"x-tt-logid", logid.encode())]}
+                message = {**message, "headers": [*message.get("headers", []), (b"X-Tt-Logid", logid.encode())]}
                 entry.status = message["status"]
             elif message["type"] == "http.response.body":
                 _note_code(entry, message.get("body", b""))
@@ -77,7 +79,12 @@ class SandboxMiddleware:
             await _send_json(send, 429, _rate_limited_body(), _rate_limit_headers(fault.limit, fault.retry_after))
             return True
         if fault.kind == "server_error":
-            if fault.status == 500:
+            if scope["path"] in TOKEN_PATHS:
+                # The token endpoint's own failure form (feishu-api.md §7.2: 20050, 20072).
+                code, error = (20072, "temporarily_unavailable") if fault.status == 503 else (20050, "server_error")
+                body = {"code": code, "error": error, "error_description": "injected failure"}
+                await _send_json(send, fault.status, body, {})
+            elif fault.status == 500:
                 await _send_json(send, 500, {"code": 190003, "msg": "internal error, please retry"}, {})
             else:
                 await _send_raw(send, fault.status, b"upstream unavailable", b"text/plain")

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from sandbox.app import Sandbox
 
 INVALID_PARAMETER = 190002
+EMPLOYEE_ID_SCOPE = "contact:user.employee_id:readonly"
 CALENDAR_V4 = "/open-apis/calendar/v4"
 
 T = TypeVar("T")
@@ -116,9 +117,10 @@ class Call:
         raw = self.query(name)
         if raw is None or raw == "":
             return default
-        if raw not in ("true", "false"):
+        # Case-insensitive: the official Python SDK sends str(True), i.e. "True".
+        if raw.lower() not in ("true", "false"):
             raise invalid(name, raw, "must be true or false")
-        return raw == "true"
+        return raw.lower() == "true"
 
     def query_unix(self, name: str, *, required: bool = False) -> int | None:
         """A Unix-seconds query parameter, sent as a string of digits."""
@@ -135,6 +137,15 @@ class Call:
         value = self.query("user_id_type") or "open_id"
         if value not in ("open_id", "union_id", "user_id"):
             raise invalid("user_id_type", value, "must be open_id, union_id or user_id")
+        if value == "user_id" and self.token.is_user and EMPLOYEE_ID_SCOPE not in self.token.scopes:
+            # Employee ids are personal data behind their own scope (feishu-api.md §1).
+            violation = {"type": "action_scope_required", "subject": EMPLOYEE_ID_SCOPE, "description": "user scope"}
+            raise FeishuFault(
+                99991679,
+                f"Unauthorized. user_id_type=user_id needs the scope [{EMPLOYEE_ID_SCOPE}]",
+                403,
+                {"permission_violations": [violation]},
+            )
         return value
 
     def user_ref(self, user: User) -> str:
@@ -180,6 +191,8 @@ def api_route(
             token, user = sb.authenticate(request, scopes=scopes, user_only=user_only)
             body = await _json_body(request)
             call = Call(sb=sb, request=request, token=token, user=user, body=body)
+            if "user_id_type" in request.query_params:
+                call.user_id_type()  # refused up front, even when nothing in the reply names a user
             data = handler(call)
         except FeishuFault as fault:
             return fault_response(fault, logid)

@@ -11,7 +11,9 @@ execute (connection refused, throttled, token refused) is always sent again.
 
 from __future__ import annotations
 
+import json
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, Protocol
@@ -30,6 +32,8 @@ TOKEN_REJECTED = frozenset({99991668, 99991677})
 PRIMARY_ROUTE = "/open-apis/calendar/v4/calendars/primary"
 # Feishu's own rate limits are per second: with no reset header, a second is the honest wait.
 THROTTLE_FALLBACK = 1.0
+# How many unsettled deletes to remember (oldest forgotten first).
+UNSETTLED_LIMIT = 256
 
 
 class TokenSource(Protocol):
@@ -57,10 +61,17 @@ class _Call:
     done_after_replay: frozenset[int]
     scopes: Sequence[str]
     started: float
+    identity: str = ""
     attempts: int = 0
     maybe_applied: bool = False  # an earlier attempt may have executed without us learning it
     in_flight: bool = False  # a request is out and unanswered (matters if the deadline cuts it off)
     log_id: str = ""
+
+    @property
+    def fingerprint(self) -> tuple[str, ...]:
+        """The request's identity across tool calls: the same delete sent again by the model."""
+        body = json.dumps(self.body, sort_keys=True, default=str)
+        return (self.identity, self.method, self.path, repr(sorted(self.query)), body)
 
     @property
     def idempotency_key(self) -> str:
@@ -91,6 +102,8 @@ class FeishuClient:
         self.stats = RetryStats()
         self._primary: dict[str, str] = {}
         self._primary_lock = anyio.Lock()
+        # Deletes that gave up after a request may have executed (see _Call.fingerprint).
+        self._unsettled: OrderedDict[tuple[str, ...], None] = OrderedDict()
 
     async def primary_calendar_id(self) -> str:
         """The signed-in user's primary calendar id, resolved once per identity."""
@@ -146,13 +159,24 @@ class FeishuClient:
             done_after_replay=done_after_replay,
             scopes=scopes,
             started=self.clock.now(),
+            identity=self.tokens.identity,
         )
         with anyio.move_on_after(self.policy.deadline):
-            return await self._attempts(call)
+            try:
+                return await self._attempts(call)
+            except errors.FeishuError as err:
+                if call.maybe_applied and call.writes and not isinstance(err, errors.OutcomeUnknown):
+                    # E.g. throttled after a lost answer: the model must still learn what may
+                    # have happened, and for a create the key that makes repeating it safe.
+                    advice = _retry_advice(call)
+                    err.advice = advice if advice in err.advice else f"{err.advice}. Also: {advice}"
+                raise
         call.maybe_applied |= call.in_flight
         self._give_up(call, -1, f"no answer within the {self.policy.deadline:g} s deadline for one call")
 
     async def _attempts(self, call: _Call) -> dict[str, Any]:
+        # A delete that gave up earlier may have happened: then "already gone" now means done.
+        call.maybe_applied = call.fingerprint in self._unsettled
         token = await self.tokens.access_token()
         refreshed = False
         while True:
@@ -193,15 +217,19 @@ class FeishuClient:
             code = _code(envelope)
             log.debug("%s -> HTTP %s code %s (log id %s)", call.operation, response.status_code, code, call.log_id)
             if envelope is not None and code == 0:
+                self._unsettled.pop(call.fingerprint, None)
                 data = envelope.get("data")
                 return data if isinstance(data, dict) else {}
             if call.maybe_applied and code in call.done_after_replay:
-                # Our earlier attempt did it before its answer was lost.
+                # Our earlier attempt (in this call or an earlier one) did it; its answer was lost.
+                self._unsettled.pop(call.fingerprint, None)
                 return {}
-            if code in TOKEN_REJECTED and not refreshed:
+            if code in TOKEN_REJECTED and (not refreshed or self._may_retry(call, 0)):
+                # The request was refused, not executed: refresh and send it again. The first
+                # refusal is not a failed attempt; a fresh token refused again counts as one.
                 token = await self.tokens.refresh_after_rejection(token)
+                call.attempts -= not refreshed
                 refreshed = True
-                call.attempts -= 1  # a rejected token is not a failed attempt of the operation
                 continue
             if envelope is None:
                 envelope = {"msg": f"HTTP {response.status_code}, not a Feishu reply"}
@@ -260,6 +288,10 @@ class FeishuClient:
     def _give_up(self, call: _Call, code: int, msg: str) -> NoReturn:
         """The error for a call that ran out of attempts or time without a definite answer."""
         self.stats.gave_up += 1
+        if call.maybe_applied and call.done_after_replay:
+            self._unsettled[call.fingerprint] = None
+            while len(self._unsettled) > UNSETTLED_LIMIT:
+                self._unsettled.popitem(last=False)
         log.warning("%s: giving up after %d attempts (%s)", call.operation, call.attempts, msg)
         if call.maybe_applied and call.writes and not call.replayable:
             raise errors.outcome_unknown(call.operation, msg, call.log_id)

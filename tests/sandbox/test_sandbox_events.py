@@ -196,3 +196,15 @@ async def test_tenant_token_reads_shared_calendars_only(sb: Sandbox, anonymous: 
     assert ok(await anonymous.get(events_path(TEAM_CALENDAR_ID), headers=app))["items"]
     fails(await anonymous.get(events_path(DEMO_PRIMARY_CALENDAR_ID), headers=app), 191002)
     fails(await anonymous.get("/open-apis/authen/v1/user_info", headers=app), 99991663)
+
+
+async def test_user_id_type_user_id_needs_the_employee_id_scope(sb: Sandbox, api: httpx2.AsyncClient) -> None:
+    as_user_id = {"user_id_type": "user_id"}
+    organizer = ok(await api.get(event_path(ONE_ON_ONE), params=as_user_id))["event"]["event_organizer"]
+    assert organizer["user_id"] == sb.demo_user.user_id
+    narrow = bearer(sb.issue_user_token(sb.demo_user.open_id, scopes=["calendar:calendar"]))
+    refused = fails(await api.get(event_path(ONE_ON_ONE), params=as_user_id, headers=narrow), 99991679, 403)
+    assert refused["error"]["permission_violations"][0]["subject"] == "contact:user.employee_id:readonly"
+    union = ok(await api.get(event_path(ONE_ON_ONE), params={"user_id_type": "union_id"}, headers=narrow))
+    assert union["event"]["event_organizer"]["user_id"] == sb.demo_user.union_id
+    fails(await api.get(event_path(ONE_ON_ONE), params={"user_id_type": "email"}), 190002)

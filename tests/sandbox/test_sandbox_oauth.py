@@ -242,3 +242,26 @@ async def test_tenant_access_token_internal(sb: Sandbox, anonymous: httpx2.Async
         "/open-apis/auth/v3/tenant_access_token/internal", json={"app_id": DEMO_APP_ID, "app_secret": "x"}
     )
     assert bad.json()["code"] != 0
+
+
+async def test_token_endpoint_server_errors_use_its_own_form(sb: Sandbox, anonymous: httpx2.AsyncClient) -> None:
+    sb.faults.inject("server_error", status=500, path="/oauth/v3/token", times=1)
+    sb.faults.inject("server_error", status=503, path="/oauth/v3/token", times=1)
+    first = await exchange(anonymous, code_from(sb))
+    assert first.status_code == 500 and first.json()["code"] == 20050 and first.json()["error"] == "server_error"
+    second = await exchange(anonymous, code_from(sb))
+    assert second.status_code == 503 and second.json()["code"] == 20072
+    assert (await exchange(anonymous, code_from(sb))).json()["code"] == 0
+
+
+async def test_app_without_the_scope_enabled_gets_99991672(sb: Sandbox, anonymous: httpx2.AsyncClient) -> None:
+    sb.register_app("cli_narrow_app", "narrow-secret", [REDIRECT], enabled_scopes=["calendar:calendar:readonly"])
+    token = sb.issue_user_token(DEMO_USER_OPEN_ID, app_id="cli_narrow_app")
+    response = await anonymous.post(
+        "/open-apis/calendar/v4/calendars/feishu.cn_x@group.calendar.feishu.cn/events",
+        headers={"Authorization": f"Bearer {token}"},
+        json={},
+    )
+    assert response.status_code == 403 and response.json()["code"] == 99991672
+    consent_page = await anonymous.get(authorize_url(client_id="cli_narrow_app", scope="calendar:calendar"))
+    assert consent_page.status_code == 400 and "20027" in consent_page.text

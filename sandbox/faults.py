@@ -64,7 +64,7 @@ class Faults:
     rules: list[Fault] = field(default_factory=list)
     rate_limit_per_second: int | None = None  # None: the built-in limiter is off
     _rng: random.Random = field(init=False)
-    _recent: dict[tuple[str, str, str], deque[float]] = field(default_factory=dict, init=False)
+    _recent: dict[tuple[str, str], deque[float]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.fault_seed)  # noqa: S311 -- reproducible chaos, not cryptography
@@ -125,11 +125,11 @@ class Faults:
             return rule
         return None
 
-    def over_limit(self, app_id: str, method: str, path: str, now: float) -> bool:
+    def over_limit(self, app_id: str, api: str, now: float) -> bool:
         """Count this request against the built-in per-app, per-API limit; True when it exceeds it."""
         if self.rate_limit_per_second is None:
             return False
-        window = self._recent.setdefault((app_id, method, path), deque())
+        window = self._recent.setdefault((app_id, api), deque())
         while window and window[0] <= now - 1.0:
             window.popleft()
         if len(window) >= self.rate_limit_per_second:

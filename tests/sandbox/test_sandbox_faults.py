@@ -94,6 +94,11 @@ async def test_builtin_rate_limit_per_app_and_api(sb: Sandbox, api: httpx2.Async
     codes = [(await api.post(PRIMARY)).json()["code"] for _ in range(51)]
     assert codes[:50] == [0] * 50 and codes[50] == 99991400
     assert (await api.get(events_path())).json()["code"] == 0  # another API has its own budget
+    sb.faults.rate_limit_per_second = 2
+    sb.advance(1.0)
+    one, other = f"{events_path()}/a_0", f"{events_path()}/b_0"
+    codes = [(await api.get(path)).json()["code"] for path in (one, other, one)]
+    assert codes == [193001, 193001, 99991400]  # one API however many event ids
     sb.advance(1.0)
     assert (await api.post(PRIMARY)).json()["code"] == 0
 

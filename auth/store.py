@@ -65,8 +65,12 @@ class StoreData:
     def put(self, record: TokenRecord, profile: str | None) -> str:
         name = self.profile_name(profile)
         key = account_key(record.app_id, record.open_id)
+        previous = self.profiles.get(name)
         self.profiles[name] = key
         self.accounts[key] = record
+        if previous and previous != key and previous not in self.profiles.values():
+            # The profile now signs in as someone else: the old account's tokens have no name left.
+            del self.accounts[previous]
         if not self.default or self.default not in self.profiles:
             self.default = name
         return name

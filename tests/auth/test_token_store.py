@@ -184,3 +184,13 @@ def test_keyring_store_keeps_tokens_out_of_the_file(tmp_path: Path) -> None:
     delete_profile(store, None)
     assert ring.entries == {} and load_record(store, None) is None
     assert "keyring" in store.description.lower()
+
+
+def test_signing_a_profile_in_as_someone_else_drops_the_old_tokens(tmp_path: Path) -> None:
+    store = FileTokenStore(tmp_path)
+    save_record(store, record("ou_a", "u-a"), "p")
+    save_record(store, record("ou_a", "u-a"), "also")
+    save_record(store, record("ou_b", "u-b"), "p")
+    assert set(store.read().accounts) == {"cli_app/ou_a", "cli_app/ou_b"}, "ou_a is still named by 'also'"
+    save_record(store, record("ou_c", "u-c"), "also")
+    assert set(store.read().accounts) == {"cli_app/ou_b", "cli_app/ou_c"}

@@ -97,7 +97,8 @@ def _serve(args: argparse.Namespace) -> int:
     else:
         from auth.errors import AuthError
         from server.app import build_server
-        from server.tokens import StoredLogin, remember_url_elicitation, token_source
+        from server.signin import remember_url_elicitation
+        from server.tokens import StoredLogin, token_source
 
         try:
             tokens = token_source(settings)

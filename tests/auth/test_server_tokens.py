@@ -14,7 +14,8 @@ from auth.store import FileTokenStore, save_record
 from server.app import build_server
 from server.errors import AuthRequired
 from server.settings import Settings
-from server.tokens import StaticToken, StoredLogin, login_command, login_scopes, remember_url_elicitation, token_source
+from server.signin import remember_url_elicitation
+from server.tokens import StaticToken, StoredLogin, login_command, login_scopes, token_source
 from tests.auth.fake_accounts import APP_ID, APP_SECRET, OPEN_ID
 
 pytestmark = pytest.mark.anyio

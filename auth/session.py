@@ -103,9 +103,12 @@ class UserTokens:
                 if self._replaced(record, stale, force):
                     log.debug("another process refreshed %s already; using its token", self.identity)
                     return record.access_token
-                fresh = await self._grant(record)
-                data.put(fresh, self.profile)
-                await anyio.to_thread.run_sync(tx.write, data)
+                # Shielded: once Feishu has rotated the refresh token, a cancelled tool call must
+                # not stop us from saving the new one (the old one is already spent).
+                with anyio.CancelScope(shield=True):
+                    fresh = await self._grant(record)
+                    data.put(fresh, self.profile)
+                    await anyio.to_thread.run_sync(tx.write, data)
             finally:
                 await anyio.to_thread.run_sync(tx.close)
             log.info("refreshed the user access token of %s", self.identity)

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 import httpx2
 
-from auth.errors import AuthError, LoginFailed, LoginRequired, ReloginRequired
+from auth.errors import AuthError, LoginFailed, LoginRequired, ReloginRequired, TokenEndpointError
 from auth.keyring_store import KeyringTokenStore, system_keyring
 from auth.login import LoginRequest
 from auth.loopback import redirect_uri_for
@@ -25,7 +25,7 @@ from auth.oauth import AppCredentials, Endpoints
 from auth.scopes import minimal_scopes
 from auth.session import UserTokens
 from auth.store import FileTokenStore, TokenStore, config_dir
-from server.errors import AuthRequired
+from server.errors import AuthRequired, FeishuError, UpstreamUnavailable
 from server.settings import Settings
 from server.signin import AssistantSignIn, client_takes_url
 
@@ -102,8 +102,16 @@ def login_request(settings: Settings, port: int, extra_scopes: tuple[str, ...] =
     )
 
 
-def auth_required(exc: AuthError, command: str) -> AuthRequired:
-    """An auth failure as the FeishuError the tool boundary turns into a ToolError."""
+def auth_required(exc: AuthError, command: str) -> FeishuError:
+    """An auth failure as the FeishuError the tool boundary turns into a ToolError.
+
+    A token endpoint that is down or answers oddly is not a reason to sign in again: that one
+    says to retry instead.
+    """
+    if isinstance(exc, TokenEndpointError):
+        return UpstreamUnavailable(
+            "refresh-user-token", exc.code or -1, exc.reason.rstrip("."), advice="retry in a minute"
+        )
     code = exc.code or (99991677 if isinstance(exc, ReloginRequired) else 99991661)
     return AuthRequired(
         "sign-in", code, exc.reason.rstrip("."), advice=f"run `{exc.login_command or command}`, then retry"

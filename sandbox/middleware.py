@@ -57,7 +57,7 @@ class SandboxMiddleware:
             body=parse_body(raw_body),
             logid=logid,
         )
-        sb.log.entries.append(entry)
+        sb.log.append(entry)
 
         async def replay_body() -> Message:
             return {"type": "http.request", "body": raw_body, "more_body": False}

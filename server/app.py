@@ -61,7 +61,7 @@ def build_server(
         async with httpx2.AsyncClient(
             base_url=settings.api_base, transport=transport, timeout=timeout, limits=limits
         ) as http:
-            policy = RetryPolicy(max_attempts=settings.max_attempts, deadline=settings.call_deadline)
+            policy = RetryPolicy.from_settings(settings)
             client = FeishuClient(http, tokens, policy, clock)
             yield AppState(settings=settings, client=client, timezone=settings.timezone or "UTC")
 

@@ -1,5 +1,7 @@
 """The `feishu-calendar-mcp` command: serve, sandbox, demo, login, logout, status.
 
+login, logout and status live in server/login_cli.py.
+
 Imports are lazy per subcommand so that `serve` starts without loading the sandbox,
 the OAuth stack or anything else a plain tool call does not touch.
 """
@@ -48,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--admin", action="store_true", help="enable the /_sandbox/ fault-injection routes")
 
     commands.add_parser("demo", help="a scripted tour of the tools against the sandbox")
+
+    from server.login_cli import add_login_commands
+
+    add_login_commands(commands, _common)
     return parser
 
 
@@ -80,16 +86,22 @@ def sandbox_server(settings: Settings) -> MCPServer[AppState]:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    settings = _settings(args, sandbox=args.sandbox or None, toolsets=args.toolsets, read_only=args.read_only)
+    toolsets = args.toolsets
+    if args.sandbox and toolsets is None and "FEISHU_TOOLSETS" not in os.environ:
+        toolsets = "all"  # the sandbox is for trying things: every tool, unless asked otherwise
+    settings = _settings(args, sandbox=args.sandbox or None, toolsets=toolsets, read_only=args.read_only)
     _configure_logging(settings.log_level)
     if settings.sandbox:
         log.warning("serving the SANDBOX (emulated Feishu with demo data), not your real calendar")
         server = sandbox_server(settings)
     else:
         from server.app import build_server
-        from server.tokens import token_source
+        from server.tokens import StoredLogin, remember_url_elicitation, token_source
 
-        server = build_server(settings, token_source(settings))
+        tokens = token_source(settings)
+        server = build_server(settings, tokens)
+        if isinstance(tokens, StoredLogin):
+            server.middleware.append(remember_url_elicitation)
     if args.transport == "http":
         server.run(transport="streamable-http", host="127.0.0.1", port=args.port)
     else:
@@ -118,7 +130,11 @@ def _demo(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"serve": _serve, "sandbox": _sandbox, "demo": _demo}
-    return handlers[args.command](args)
+    if args.command in handlers:
+        return handlers[args.command](args)
+    from server.login_cli import run_login_command
+
+    return run_login_command(args, _settings, _configure_logging)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,10 @@ from typing import Any, TextIO
 from mcp import Client, StdioServerParameters
 
 
+class TourStepFailed(RuntimeError):
+    """A tool call of the tour returned an error (its message is the model's view of it)."""
+
+
 class Tour:
     def __init__(self, client: Client, out: TextIO) -> None:
         self.client = client
@@ -24,7 +28,7 @@ class Tour:
         result = await self.client.call_tool(tool, arguments)
         if result.is_error:
             text = result.content[0].text if result.content else ""  # type: ignore[union-attr]
-            raise RuntimeError(f"{tool} failed: {text}")
+            raise TourStepFailed(f"{tool} failed: {text}")
         return dict(result.structured_content or {})
 
     def say(self, line: str) -> None:
@@ -114,6 +118,12 @@ async def _a_colleague(t: Tour, events: list[dict[str, Any]], me: str) -> str | 
     return None
 
 
+def _leaves(error: BaseException) -> list[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
+    return [error]
+
+
 async def run_demo(out: TextIO) -> int:
     print("Starting `feishu-calendar-mcp serve --sandbox` and connecting an MCP client over stdio...", file=out)
     params = StdioServerParameters(
@@ -121,8 +131,15 @@ async def run_demo(out: TextIO) -> int:
         args=["-m", "server", "serve", "--sandbox"],
         env={k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "PYTHONPATH", "FEISHU_TIMEZONE", "TZ")},
     )
-    async with Client(params) as client:
-        tools = await client.list_tools()
-        print(f"connected: {len(tools.tools)} tools", file=out)
-        await tour(client, out)
-    return 0
+    failures: list[BaseException] = []
+    try:
+        async with Client(params) as client:
+            tools = await client.list_tools()
+            print(f"connected: {len(tools.tools)} tools", file=out)
+            await tour(client, out)
+    except* TourStepFailed as group:
+        # The client's task groups wrap the step's error; show it plainly, not as a traceback.
+        failures.extend(_leaves(group))
+    for failure in failures:
+        print(f"\nThe tour stopped: {failure}", file=out)
+    return 1 if failures else 0

@@ -15,6 +15,7 @@ Unknown codes become plain FeishuError with Feishu's code and msg.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,7 +79,7 @@ class OutcomeUnknown(FeishuError):
     pass
 
 
-LOGIN = "run `feishu-calendar-mcp login` (or check FEISHU_USER_ACCESS_TOKEN) and retry"
+LOGIN = "sign in again: run `feishu-calendar-mcp login` (or set a fresh FEISHU_USER_ACCESS_TOKEN), then retry"
 
 # code -> (class, advice). From feishu-api.md §10.
 ERROR_TABLE: dict[int, tuple[type[FeishuError], str]] = {
@@ -113,7 +114,11 @@ ERROR_TABLE: dict[int, tuple[type[FeishuError], str]] = {
     190007: (PermissionDenied, "enable the bot capability of the app in the developer console"),
     191000: (NotFound, "check calendar_id (omit it for your primary calendar)"),
     191001: (InvalidRequest, "calendar_id is malformed; omit it for your primary calendar"),
-    191002: (PermissionDenied, "you have no access role on this calendar; ask its owner to share it"),
+    191002: (
+        PermissionDenied,
+        "you have no access role on this calendar: reading needs the reader role, changing events the "
+        "writer or owner role; ask the calendar's owner to share it with you",
+    ),
     191003: (NotFound, "the calendar was deleted"),
     191004: (
         InvalidRequest,
@@ -168,6 +173,7 @@ def _violations(error: Any) -> tuple[list[str], list[str]]:
         return [], []
     fields = [
         f"{v.get('field', '?')}: {v.get('description') or 'invalid'}"
+        + (f" (got {v['value']!r})" if v.get("value") not in (None, "") else "")
         for v in error.get("field_violations") or []
         if isinstance(v, dict)
     ]
@@ -179,34 +185,89 @@ def _violations(error: Any) -> tuple[list[str], list[str]]:
     return fields, scopes
 
 
+def log_id_of(error: Any) -> str:
+    """The log id Feishu put in the body (used when the x-tt-logid header is missing)."""
+    return str(error.get("logid") or "") if isinstance(error, dict) else ""
+
+
+def _fallback(status: int) -> tuple[type[FeishuError], str]:
+    """Class and advice for a code the table does not know, from the HTTP status alone."""
+    if status >= 500:
+        return UpstreamUnavailable, "Feishu is having trouble; retry in a minute"
+    if status == 429:
+        return RateLimited, "rate limited by Feishu"
+    if status == 401:
+        return AuthRequired, LOGIN
+    if status == 403:
+        return PermissionDenied, "you lack access to this calendar or event, or the app lacks a scope"
+    if status == 404:
+        return NotFound, "check the ids (find events with search_events or view_instances)"
+    if 400 <= status < 500:
+        return InvalidRequest, "Feishu rejected the request; check the arguments against the tool description"
+    return FeishuError, ""
+
+
+def _scope_advice(code: int, scopes: Sequence[str]) -> str:
+    wanted = ", ".join(scopes)
+    if code == 99991672:
+        return (
+            f"the app itself lacks the scope ({wanted}): a developer must enable it under Permissions & Scopes "
+            "in the Feishu developer console and publish a new app version; signing in again will not help"
+        )
+    return f"the user has not granted the scope; run `feishu-calendar-mcp login --scope {scopes[0]}` and retry"
+
+
 def from_response(
-    operation: str, status: int, code: int, msg: str, log_id: str, error: Any, retry_after: float | None
+    operation: str,
+    status: int,
+    code: int,
+    msg: str,
+    log_id: str,
+    error: Any,
+    retry_after: float | None,
+    scopes: Sequence[str] = (),
 ) -> FeishuError:
-    """The typed error for a Feishu failure response."""
-    cls, advice = ERROR_TABLE.get(code, (FeishuError, ""))
-    if not advice:
-        if status >= 500:
-            cls, advice = UpstreamUnavailable, "Feishu is having trouble; retry in a minute"
-        elif status == 429:
-            cls, advice = RateLimited, "rate limited by Feishu"
-        elif status in (401, 403):
-            cls, advice = PermissionDenied, "check the user's access and the app's scopes"
-    fields, scopes = _violations(error)
+    """The typed error for a Feishu failure response.
+
+    ``scopes`` are the operation's own scopes: named when Feishu reports a missing scope
+    without saying which (permission_violations is optional).
+    """
+    cls, advice = ERROR_TABLE.get(code) or _fallback(status)
+    fields, missing = _violations(error)
     details = list(fields)
-    if scopes:
-        details.append("missing scope (any one of): " + ", ".join(scopes))
-        if code == 99991679:
-            advice = f"run `feishu-calendar-mcp login --scope {scopes[0]}` to grant it, then retry"
+    log_id = log_id or log_id_of(error)
+    if code in (99991672, 99991676, 99991679):
+        missing = missing or list(scopes)
+        if missing:
+            details.append("missing scope (any one of): " + ", ".join(missing))
+            advice = _scope_advice(code, missing)
     if cls is RateLimited:
         wait = retry_after if retry_after is not None else 1.0
         return RateLimited(
-            operation,
-            code,
-            msg,
-            log_id,
-            status,
-            f"{advice}; retry after {wait:g} s",
-            details,
-            retry_after=wait,
+            operation, code, msg, log_id, status, f"{advice}; retry after {wait:g} s", details, retry_after=wait
         )
     return cls(operation, code, msg, log_id, status, advice, details)
+
+
+# What a model should look at before retrying a write whose outcome is unknown (Replay.NEVER).
+OUTCOME_CHECKS: dict[str, str] = {
+    "create_meeting_chat": "get_event shows whether the event now has a meeting chat; create one only if not",
+    "create_meeting_minutes": "get_event (or the event in Feishu) shows whether the minutes document exists",
+    "generate_caldav_config": (
+        "a CalDAV device may have been created; check Feishu calendar settings > CalDAV, remove the unused "
+        "device, then generate again"
+    ),
+    "create_exchange_binding": "ask for the binding with get_exchange_binding (or in the admin console) first",
+}
+
+
+def outcome_unknown(operation: str, what: str, log_id: str = "") -> OutcomeUnknown:
+    """The error for a write that may or may not have happened and may not be replayed blindly."""
+    check = OUTCOME_CHECKS.get(operation, "check the current state with a read tool")
+    return OutcomeUnknown(
+        operation,
+        -1,
+        f"no answer from Feishu ({what}); the change may or may not have been made",
+        log_id,
+        advice=f"do not simply retry: {check}",
+    )

@@ -2,19 +2,27 @@
 
 Every tool call goes through :meth:`FeishuClient.call`. It never logs a token, a body or a
 query string (those may carry personal data), only method, route, status, code and log id.
+
+Retrying is decided here and nowhere else (see server/retry.py for the waits). Whether a
+request may be sent again after a failure that might have executed it (a timeout, a dropped
+connection, a 5xx) is the operation's ``Replay`` rule; a request that certainly did not
+execute (connection refused, throttled, token refused) is always sent again.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, NoReturn, Protocol
 
 import anyio
 import httpx2
 
 from server import errors
-from server.retry import Clock, RealClock, RetryPolicy, rate_limit_wait
+from server.retry import Clock, RealClock, RetryPolicy, RetryStats, rate_limit_wait
 from tools.spec import Replay
 
 log = logging.getLogger("feishu_calendar_mcp.client")
@@ -22,6 +30,10 @@ log = logging.getLogger("feishu_calendar_mcp.client")
 # The user token was refused: refresh once and replay once (feishu-api.md §10.2).
 TOKEN_REJECTED = frozenset({99991668, 99991677})
 PRIMARY_ROUTE = "/open-apis/calendar/v4/calendars/primary"
+# Feishu's own rate limits are per second: with no reset header, a second is the honest wait.
+THROTTLE_FALLBACK = 1.0
+# How many unsettled deletes to remember (oldest forgotten first).
+UNSETTLED_LIMIT = 256
 
 
 class TokenSource(Protocol):
@@ -33,6 +45,44 @@ class TokenSource(Protocol):
     async def access_token(self) -> str: ...
 
     async def refresh_after_rejection(self, rejected: str) -> str: ...
+
+
+@dataclass
+class _Call:
+    """One tool call's request as it goes through its attempts."""
+
+    operation: str
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    body: dict[str, Any] | None
+    replay: Replay
+    writes: bool
+    done_after_replay: frozenset[int]
+    scopes: Sequence[str]
+    started: float
+    identity: str = ""
+    attempts: int = 0
+    maybe_applied: bool = False  # an earlier attempt may have executed without us learning it
+    in_flight: bool = False  # a request is out and unanswered (matters if the deadline cuts it off)
+    log_id: str = ""
+
+    @property
+    def fingerprint(self) -> tuple[str, ...]:
+        """The request's identity across tool calls: the same delete sent again by the model."""
+        body = json.dumps(self.body, sort_keys=True, default=str)
+        return (self.identity, self.method, self.path, repr(sorted(self.query)), body)
+
+    @property
+    def idempotency_key(self) -> str:
+        return next((v for k, v in self.query if k == "idempotency_key"), "")
+
+    @property
+    def replayable(self) -> bool:
+        """May this request be sent again although an earlier attempt may have executed?"""
+        if self.replay is Replay.KEYED:
+            return bool(self.idempotency_key)  # without its key a create is not safe to repeat
+        return self.replay is not Replay.NEVER
 
 
 class FeishuClient:
@@ -49,8 +99,11 @@ class FeishuClient:
         self.tokens = tokens
         self.policy = policy or RetryPolicy()
         self.clock = clock or RealClock()
+        self.stats = RetryStats()
         self._primary: dict[str, str] = {}
         self._primary_lock = anyio.Lock()
+        # Deletes that gave up after a request may have executed (see _Call.fingerprint).
+        self._unsettled: OrderedDict[tuple[str, ...], None] = OrderedDict()
 
     async def primary_calendar_id(self) -> str:
         """The signed-in user's primary calendar id, resolved once per identity."""
@@ -59,9 +112,13 @@ class FeishuClient:
             return self._primary[identity]
         async with self._primary_lock:
             if identity not in self._primary:
-                data = await self.call("resolve_primary_calendar", "POST", PRIMARY_ROUTE, replay=Replay.SAFE)
+                data = await self.call(
+                    "resolve_primary_calendar", "POST", PRIMARY_ROUTE, replay=Replay.SAFE, writes=False
+                )
                 calendars = data.get("calendars") or []
-                calendar_id = (calendars[0].get("calendar") or {}).get("calendar_id") if calendars else None
+                first = calendars[0] if isinstance(calendars, list) and calendars else {}
+                calendar = first.get("calendar") if isinstance(first, dict) else None
+                calendar_id = calendar.get("calendar_id") if isinstance(calendar, dict) else None
                 if not calendar_id:
                     raise errors.NotFound(
                         "resolve_primary_calendar",
@@ -82,105 +139,183 @@ class FeishuClient:
         body: dict[str, Any] | None = None,
         replay: Replay = Replay.SAFE,
         done_after_replay: frozenset[int] = frozenset(),
+        writes: bool | None = None,
+        scopes: Sequence[str] = (),
     ) -> dict[str, Any]:
-        """Send with retries; ``path`` must already be validated and percent-encoded."""
-        policy = self.policy
-        started = self.clock.now()
-        token = await self.tokens.access_token()
-        refreshed = replayed = False
-        attempt = 0
-        while True:
-            attempt += 1
-            may_replay = replay is not Replay.NEVER
-            last_try = attempt >= policy.max_attempts
+        """Send with retries; ``path`` must already be validated and percent-encoded.
+
+        ``writes`` (default: any method but GET) says whether the request changes anything,
+        which decides what a failure tells the model. The whole call, retries and waits
+        included, ends by ``policy.deadline``; cancelling it cancels the request in flight.
+        """
+        call = _Call(
+            operation=operation,
+            method=method,
+            path=path,
+            query=list(query),
+            body=body,
+            replay=replay,
+            writes=method != "GET" if writes is None else writes,
+            done_after_replay=done_after_replay,
+            scopes=scopes,
+            started=self.clock.now(),
+            identity=self.tokens.identity,
+        )
+        with anyio.move_on_after(self.policy.deadline):
             try:
-                response = await self.http.request(
-                    method,
-                    path,
-                    params=list(query),
-                    json=body,
-                    headers={"Authorization": f"Bearer {token}"},
-                )
+                return await self._attempts(call)
+            except errors.FeishuError as err:
+                if call.maybe_applied and call.writes and not isinstance(err, errors.OutcomeUnknown):
+                    # E.g. throttled after a lost answer: the model must still learn what may
+                    # have happened, and for a create the key that makes repeating it safe.
+                    advice = _retry_advice(call)
+                    err.advice = advice if advice in err.advice else f"{err.advice}. Also: {advice}"
+                raise
+        call.maybe_applied |= call.in_flight
+        self._give_up(call, -1, f"no answer within the {self.policy.deadline:g} s deadline for one call")
+
+    async def _attempts(self, call: _Call) -> dict[str, Any]:
+        # A delete that gave up earlier may have happened: then "already gone" now means done.
+        call.maybe_applied = call.fingerprint in self._unsettled
+        token = await self.tokens.access_token()
+        refreshed = False
+        while True:
+            call.attempts += 1
+            self.stats.requests += 1
+            if call.attempts > 1:
+                self.stats.retries += 1
+            remaining = self.policy.deadline - (self.clock.now() - call.started)
+            if remaining <= 0:
+                self._give_up(call, -1, f"no answer within the {self.policy.deadline:g} s deadline for one call")
+            try:
+                call.in_flight = True
+                with anyio.fail_after(self.policy.attempt_timeout(remaining)):
+                    response = await self.http.request(
+                        call.method,
+                        call.path,
+                        params=tuple(call.query),
+                        json=call.body,
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
+                call.in_flight = False
             except (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout) as exc:
+                call.in_flight = False
                 # Nothing reached Feishu: safe to try again whatever the operation.
-                await self._pause_or_raise(operation, exc, attempt, started)
+                await self._trouble(call, type(exc).__name__, executed=False)
                 continue
             except (httpx2.TimeoutException, httpx2.TransportError) as exc:
-                if not may_replay:
-                    raise self._unknown(operation, type(exc).__name__) from exc
-                await self._pause_or_raise(operation, exc, attempt, started)
-                replayed = True
+                call.in_flight = False
+                await self._trouble(call, type(exc).__name__, executed=True)
+                continue
+            except TimeoutError:
+                call.in_flight = False
+                await self._trouble(call, "timeout", executed=True)
                 continue
 
-            log_id = response.headers.get("x-tt-logid", "")
+            call.log_id = response.headers.get("x-tt-logid", "")
             envelope = _envelope(response)
-            code = int(envelope.get("code", -1)) if envelope is not None else -1
-            log.debug("%s %s -> %s code=%s logid=%s", method, operation, response.status_code, code, log_id)
+            code = _code(envelope)
+            log.debug("%s -> HTTP %s code %s (log id %s)", call.operation, response.status_code, code, call.log_id)
             if envelope is not None and code == 0:
+                self._unsettled.pop(call.fingerprint, None)
                 data = envelope.get("data")
                 return data if isinstance(data, dict) else {}
-            if replayed and code in done_after_replay:
-                # Our earlier attempt did it before the connection failed.
+            if call.maybe_applied and code in call.done_after_replay:
+                # Our earlier attempt (in this call or an earlier one) did it; its answer was lost.
+                self._unsettled.pop(call.fingerprint, None)
                 return {}
-            if code in TOKEN_REJECTED and not refreshed:
+            if code in TOKEN_REJECTED and (not refreshed or self._may_retry(call, 0)):
+                # The request was refused, not executed: refresh and send it again. The first
+                # refusal is not a failed attempt; a fresh token refused again counts as one.
                 token = await self.tokens.refresh_after_rejection(token)
+                call.attempts -= not refreshed
                 refreshed = True
-                attempt -= 1  # a refresh is not a retry of the operation
                 continue
             if envelope is None:
-                envelope = {
-                    "code": response.status_code,
-                    "msg": f"HTTP {response.status_code}, not a Feishu reply",
-                }
+                envelope = {"msg": f"HTTP {response.status_code}, not a Feishu reply"}
                 code = response.status_code
-            wait = rate_limit_wait(dict(response.headers), policy.backoff(attempt))
+            wait = rate_limit_wait(response.headers, THROTTLE_FALLBACK)
             err = errors.from_response(
-                operation,
+                call.operation,
                 response.status_code,
                 code,
                 str(envelope.get("msg", "")),
-                log_id,
+                call.log_id,
                 envelope.get("error"),
                 wait,
+                call.scopes,
             )
-            if isinstance(err, errors.RateLimited) and code != 99991403:
-                # A throttled request was not executed, so replaying it is always safe.
-                if last_try or self.clock.now() - started + wait > policy.deadline:
+            call.log_id = err.log_id
+            if isinstance(err, errors.RateLimited):
+                # Throttled requests were not executed, so replaying is always safe.
+                if not self._may_retry(call, err.retry_after):
+                    self.stats.gave_up += 1
                     raise err
-                await self.clock.sleep(wait)
+                self.stats.throttled += 1
+                await self._wait(call, err.retry_after, f"rate limited (code {code})")
                 continue
             if isinstance(err, errors.UpstreamUnavailable):
-                if not may_replay:
-                    raise self._unknown(operation, f"HTTP {response.status_code}")
-                if last_try or self.clock.now() - started + wait > policy.deadline:
-                    raise err
-                await self.clock.sleep(policy.backoff(attempt))
-                replayed = True
+                await self._trouble(call, f"HTTP {response.status_code}, code {code}", executed=True, error=err)
                 continue
             raise err
 
-    async def _pause_or_raise(self, operation: str, exc: Exception, attempt: int, started: float) -> None:
-        delay = self.policy.backoff(attempt)
-        out_of_time = self.clock.now() - started + delay > self.policy.deadline
-        if attempt >= self.policy.max_attempts or out_of_time:
-            kind = type(exc).__name__
-            raise errors.UpstreamUnavailable(
-                operation,
-                -1,
-                f"network failure ({kind}) after {attempt} attempts",
-                advice="Feishu could not be reached; retry in a minute",
-            ) from exc
-        log.info("%s: %s, retrying in %.2fs (attempt %d)", operation, type(exc).__name__, delay, attempt)
-        await self.clock.sleep(delay)
+    def _may_retry(self, call: _Call, wait: float) -> bool:
+        elapsed = self.clock.now() - call.started
+        return call.attempts < self.policy.max_attempts and elapsed + wait <= self.policy.deadline
 
-    @staticmethod
-    def _unknown(operation: str, what: str) -> errors.OutcomeUnknown:
-        return errors.OutcomeUnknown(
-            operation,
-            -1,
-            f"no answer from Feishu ({what}); the change may or may not have been made",
-            advice="check the current state (get_event / list_attendees / view_instances) before trying again",
+    async def _wait(self, call: _Call, seconds: float, why: str) -> None:
+        log.info("%s: %s; retrying in %.2f s (attempt %d)", call.operation, why, seconds, call.attempts)
+        self.stats.waited += seconds
+        await self.clock.sleep(seconds)
+
+    async def _trouble(
+        self, call: _Call, what: str, *, executed: bool, error: errors.FeishuError | None = None
+    ) -> None:
+        """After a failure that may (``executed``) or did not reach Feishu: back off, or raise."""
+        if executed and call.writes and not call.replayable:
+            self.stats.gave_up += 1
+            raise errors.outcome_unknown(call.operation, what, call.log_id)
+        delay = self.policy.backoff(call.attempts)
+        if not self._may_retry(call, delay):
+            code, msg = (error.code, error.msg) if error is not None else (-1, f"network failure ({what})")
+            call.maybe_applied |= executed
+            self._give_up(call, code, f"{msg} after {call.attempts} attempts")
+        if executed:
+            call.maybe_applied = True
+            self.stats.replays += 1
+        await self._wait(call, delay, what)
+
+    def _give_up(self, call: _Call, code: int, msg: str) -> NoReturn:
+        """The error for a call that ran out of attempts or time without a definite answer."""
+        self.stats.gave_up += 1
+        if call.maybe_applied and call.done_after_replay:
+            self._unsettled[call.fingerprint] = None
+            while len(self._unsettled) > UNSETTLED_LIMIT:
+                self._unsettled.popitem(last=False)
+        log.warning("%s: giving up after %d attempts (%s)", call.operation, call.attempts, msg)
+        if call.maybe_applied and call.writes and not call.replayable:
+            raise errors.outcome_unknown(call.operation, msg, call.log_id)
+        raise errors.UpstreamUnavailable(call.operation, code, msg, call.log_id, advice=_retry_advice(call))
+
+
+def _retry_advice(call: _Call) -> str:
+    """What a model can do after the retries ran out, given what may already have happened."""
+    if not call.writes:
+        return "Feishu is unavailable right now; retry this call in a minute"
+    if not call.maybe_applied:
+        return "nothing was changed; retry this call in a minute"
+    if call.replay is Replay.KEYED:
+        return (
+            f"the event may or may not have been created. Call {call.operation} again with the same "
+            f'arguments plus idempotency_key="{call.idempotency_key}": if it was created, Feishu returns '
+            "that event instead of creating a second one"
         )
+    if call.replay is Replay.DELETE:
+        return "it may already be done; call it again in a minute: if it was already removed, that reports success"
+    return (
+        "the change may or may not have been applied; calling again with the same arguments in a minute "
+        "is safe (it leaves the same state)"
+    )
 
 
 def _envelope(response: httpx2.Response) -> dict[str, Any] | None:
@@ -189,3 +324,13 @@ def _envelope(response: httpx2.Response) -> dict[str, Any] | None:
     except ValueError:
         return None
     return parsed if isinstance(parsed, dict) and "code" in parsed else None
+
+
+def _code(envelope: dict[str, Any] | None) -> int:
+    """Feishu's code as an int; -1 when missing or not a number (never a crash on a bad reply)."""
+    if envelope is None:
+        return -1
+    try:
+        return int(envelope.get("code", -1))
+    except (TypeError, ValueError):
+        return -1

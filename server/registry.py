@@ -70,6 +70,8 @@ async def execute(op: Operation[Any, Any], inp: BaseModel, state: AppState) -> B
         body=wire.body,
         replay=op.replay,
         done_after_replay=op.done_after_replay,
+        writes=not op.read_only,
+        scopes=op.scopes,
     )
     result: BaseModel = op.respond(inp, data)
     moved = wire.body is not None and "start_time" in wire.body

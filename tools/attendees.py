@@ -88,6 +88,7 @@ add_attendees = Operation(
     idempotent=True,
     replay=Replay.SAFE,  # adding someone already invited leaves the same list
     scopes=WRITE_SCOPES,
+    to_wire=_add_wire,
     respond=_attendee_list,
 )
 

@@ -1,0 +1,150 @@
+"""A signed-in user's access token, kept fresh without ever spending a refresh token twice.
+
+Feishu refresh tokens work once, so two refreshes of one user at the same time log the user
+out (20073). :class:`UserTokens` refreshes before expiry (``leeway``), one refresh at a time
+in the process (an anyio lock) and across processes (the store's file lock). Inside the lock it
+re-reads the store: if another process already refreshed, it takes that token instead of
+refreshing again. The rotated refresh token is written to the store before the new access token
+is handed out, so a crash right after a refresh cannot lose the login.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import anyio
+import httpx2
+
+from auth.errors import DEAD_REFRESH_CODES, AuthError, LoginRequired, ReloginRequired, TokenEndpointError
+from auth.oauth import AppCredentials, Endpoints, refresh_grant
+from auth.record import TokenRecord
+from auth.store import StoreTransaction, TokenStore
+
+log = logging.getLogger("feishu_calendar_mcp.auth")
+DEFAULT_LEEWAY = 300.0  # refresh five minutes before Feishu would refuse the token
+
+
+class UserTokens:
+    """The token source for one profile of one store (see server/tokens.py for its use)."""
+
+    def __init__(
+        self,
+        store: TokenStore,
+        credentials: AppCredentials,
+        endpoints: Endpoints,
+        profile: str | None,
+        *,
+        login_command: str,
+        leeway: float = DEFAULT_LEEWAY,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.credentials = credentials
+        self.endpoints = endpoints
+        self.profile = profile
+        self.login_command = login_command
+        self.leeway = leeway
+        self.transport = transport
+        self.clock = clock
+        self.refreshes = 0  # how many refresh grants this object sent (for status and tests)
+        self._lock = anyio.Lock()
+        self._open_id = ""
+
+    def __repr__(self) -> str:
+        return f"UserTokens(profile={self.profile!r}, store={self.store.description!r})"
+
+    @property
+    def identity(self) -> str:
+        """Whose calendar this is: app and open_id once known, else the profile name."""
+        if not self._open_id:
+            # Read once, synchronously (a small local file), so the first call already keys by user.
+            try:
+                record = self.store.read().record(self.profile)
+            except AuthError:
+                record = None
+            self._open_id = record.open_id if record is not None else ""
+        if self._open_id:
+            return f"{self.credentials.app_id}/{self._open_id}"
+        return f"profile:{self.profile or 'default'}"
+
+    async def record(self) -> TokenRecord:
+        """The stored record for this profile, checked to belong to this app."""
+        data = await anyio.to_thread.run_sync(self.store.read)
+        return self._usable(data.record(self.profile))
+
+    async def access_token(self) -> str:
+        record = await self.record()
+        if record.access_valid(self.leeway, self.clock()):
+            return record.access_token
+        return await self._refresh(record.access_token)
+
+    async def refresh_after_rejection(self, rejected: str) -> str:
+        """Feishu refused ``rejected`` (99991677/99991668): get a token that is not that one."""
+        return await self._refresh(rejected, force=True)
+
+    async def _refresh(self, stale: str, *, force: bool = False) -> str:
+        async with self._lock:
+            record = await self.record()
+            if self._replaced(record, stale, force):
+                return record.access_token
+            tx: StoreTransaction = await anyio.to_thread.run_sync(self.store.begin)
+            try:
+                data = await anyio.to_thread.run_sync(tx.read)
+                record = self._usable(data.record(self.profile))
+                if self._replaced(record, stale, force):
+                    log.debug("another process refreshed %s already; using its token", self.identity)
+                    return record.access_token
+                fresh = await self._grant(record)
+                data.put(fresh, self.profile)
+                await anyio.to_thread.run_sync(tx.write, data)
+            finally:
+                await anyio.to_thread.run_sync(tx.close)
+            log.info("refreshed the user access token of %s", self.identity)
+            return fresh.access_token
+
+    def _replaced(self, record: TokenRecord, stale: str, force: bool) -> bool:
+        """True when the store already holds a usable token other than the one found stale."""
+        if force and record.access_token == stale:
+            return False
+        return record.access_token != stale and record.access_valid(self.leeway, self.clock())
+
+    async def _grant(self, record: TokenRecord) -> TokenRecord:
+        now = self.clock()
+        if not record.refresh_token:
+            raise ReloginRequired(
+                f"the sign-in of {record.name or record.open_id} has expired and has no refresh token; "
+                f"sign in again: {self.login_command}"
+            )
+        if not record.can_refresh(now):
+            raise ReloginRequired(
+                f"the sign-in of {record.name or record.open_id} has expired (refresh token past its "
+                f"lifetime); sign in again: {self.login_command}",
+                code=20037,
+            )
+        self.refreshes += 1
+        try:
+            token = await refresh_grant(
+                self.credentials, self.endpoints, record.refresh_token, transport=self.transport
+            )
+        except TokenEndpointError as exc:
+            if exc.code in DEAD_REFRESH_CODES or exc.error == "invalid_grant":
+                raise ReloginRequired(
+                    f"the stored sign-in can no longer be refreshed ({exc}); sign in again: {self.login_command}",
+                    code=exc.code,
+                ) from exc
+            raise
+        return record.refreshed(token, now=now)
+
+    def _usable(self, record: TokenRecord | None) -> TokenRecord:
+        if record is None:
+            raise LoginRequired(f"nobody is signed in to Feishu here; sign in first: {self.login_command}")
+        if record.app_id != self.credentials.app_id:
+            raise LoginRequired(
+                f"the stored sign-in belongs to app {record.app_id}, but this server runs as app "
+                f"{self.credentials.app_id}; sign in again: {self.login_command}"
+            )
+        self._open_id = record.open_id
+        return record

@@ -1,0 +1,81 @@
+"""``/_sandbox/…``: drive the sandbox over HTTP (faults, log, tokens, clock, reset).
+
+These routes exist only on ``Sandbox(admin=True)`` (``python -m sandbox --admin``); otherwise the
+paths are unknown like any other (99991201). They take and return plain JSON, not Feishu's envelope,
+and are never subject to injected faults.
+
+| route | body / effect |
+| --- | --- |
+| ``GET /_sandbox/log``, ``DELETE /_sandbox/log`` | the request log as JSON / clear it |
+| ``GET``, ``POST``, ``DELETE /_sandbox/faults`` | list / add (``{"kind": …, "times": …, …}``) / clear |
+| ``POST /_sandbox/rate_limit`` | ``{"per_second": 50}`` turns the built-in limiter on, ``null`` off |
+| ``POST /_sandbox/expire_tokens`` | every access token expires now |
+| ``POST /_sandbox/advance`` | ``{"seconds": 3600}`` moves the clock |
+| ``POST /_sandbox/reset`` | back to the initial world |
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+if TYPE_CHECKING:
+    from sandbox.app import Sandbox
+
+PREFIX = "/_sandbox"
+FAULT_OPTIONS = ("times", "probability", "method", "path", "status", "delay", "use_clock", "after_write")
+FAULT_OPTIONS_MORE = ("retry_after", "limit")
+
+Action = Callable[[dict[str, Any]], Any]
+
+
+def routes(sb: Sandbox) -> list[BaseRoute]:
+    if not sb.admin:
+        return []
+
+    def add_fault(body: dict[str, Any]) -> Any:
+        options = {k: body[k] for k in (*FAULT_OPTIONS, *FAULT_OPTIONS_MORE) if k in body}
+        return dataclasses.asdict(sb.faults.inject(str(body.get("kind", "")), **options))
+
+    def set_rate_limit(body: dict[str, Any]) -> Any:
+        per_second = body.get("per_second")
+        sb.faults.rate_limit_per_second = int(per_second) if per_second is not None else None
+        return {"per_second": sb.faults.rate_limit_per_second}
+
+    def advance(body: dict[str, Any]) -> Any:
+        sb.advance(float(body.get("seconds", 0)))
+        return {"now": sb.clock.now()}
+
+    table: list[tuple[str, str, Action]] = [
+        ("GET", "/log", lambda _: [dataclasses.asdict(e) for e in sb.log]),
+        ("DELETE", "/log", lambda _: sb.log.clear()),
+        ("GET", "/faults", lambda _: [dataclasses.asdict(f) for f in sb.faults.rules]),
+        ("POST", "/faults", add_fault),
+        ("DELETE", "/faults", lambda _: sb.faults.clear()),
+        ("POST", "/rate_limit", set_rate_limit),
+        ("POST", "/expire_tokens", lambda _: sb.expire_access_tokens()),
+        ("POST", "/advance", advance),
+        ("POST", "/reset", lambda _: sb.reset()),
+    ]
+    return [Route(PREFIX + path, _endpoint(action), methods=[method]) for method, path, action in table]
+
+
+def _endpoint(action: Action) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        raw = await request.body()
+        try:
+            body = json.loads(raw) if raw.strip() else {}
+            if not isinstance(body, dict):
+                raise ValueError("the body must be a JSON object")
+            result = action(body)
+        except (ValueError, TypeError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse({"ok": True, "result": result})
+
+    return endpoint

@@ -1,0 +1,283 @@
+"""The :class:`Sandbox`: state, clock, log, faults and the Starlette app that serves Feishu's routes.
+
+Route modules each export ``routes(sb: Sandbox) -> list[BaseRoute]`` (built with
+:func:`sandbox.wire.api_route`); :data:`ROUTE_MODULES` lists them. To add a domain, write a module
+and append it there. Use in process through :meth:`Sandbox.transport` / :meth:`Sandbox.client`
+(base URL ``https://open.feishu.cn``), or on loopback with :func:`serve` / :func:`running`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from types import ModuleType
+from typing import Any
+
+import httpx2
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
+from starlette.types import Receive, Scope, Send
+
+from sandbox import (
+    access,
+    account,
+    admin,
+    attendees,
+    caldav,
+    calendars,
+    event_reads,
+    events,
+    exchange,
+    meetings,
+    oauth,
+    rooms,
+    seed,
+    seed_week,
+    subscriptions,
+    tokens,
+)
+from sandbox.clock import Clock
+from sandbox.faults import ConnectionDropped, Faults
+from sandbox.middleware import IN_PROCESS, SandboxMiddleware
+from sandbox.requestlog import RequestLog
+from sandbox.state import AccessToken, App, User, World
+
+# Order matters where paths overlap: event_reads' /events/search and /events/instance_view
+# must come before events' /events/{event_id}.
+ROUTE_MODULES: list[ModuleType] = [
+    oauth,
+    account,
+    calendars,
+    event_reads,
+    events,
+    subscriptions,
+    caldav,
+    exchange,
+    attendees,
+    meetings,
+    rooms,
+    admin,
+]
+
+DEMO_APP_ID = "cli_sandbox0demo0app"
+DEMO_APP_SECRET = "sandbox-demo-app-secret-0123456789"  # noqa: S105 -- a published fake, like the rest
+DEMO_REDIRECT_URIS = ["http://127.0.0.1/callback", "http://localhost/callback"]
+FEISHU_BASE_URL = "https://open.feishu.cn"
+# The demo token outlives a long demo session; normal tokens live ACCESS_TOKEN_LIFETIME.
+DEMO_TOKEN_LIFETIME = 30 * 24 * 3600
+
+
+class Stats:
+    """Counters tests assert on (e.g. how many refreshes a client made)."""
+
+    def __init__(self) -> None:
+        self.token_grants: Counter[str] = Counter()
+
+
+class Sandbox:
+    """A stateful Feishu calendar emulator (see the package README)."""
+
+    def __init__(
+        self,
+        seed: bool = True,
+        clock: Callable[[], float] | None = None,
+        admin: bool = False,
+        fault_seed: int = 0,
+    ) -> None:
+        self.clock = Clock(clock)
+        self.admin = admin
+        self.log = RequestLog()
+        self.faults = Faults(fault_seed)
+        self.stats = Stats()
+        self.world = World()
+        self._seeded = seed
+        self._logids = itertools.count(1)
+        self._demo_token: str | None = None
+        self.reset()
+        self.app = SandboxMiddleware(self._starlette(), self)
+
+    # -- state -----------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Back to the initial world (seeded or empty); log, faults and counters cleared."""
+        self.world = World()
+        self.log.clear()
+        self.faults.clear()
+        self.stats.token_grants.clear()
+        self._demo_token = None
+        self.register_app(DEMO_APP_ID, DEMO_APP_SECRET, DEMO_REDIRECT_URIS)
+        if self._seeded:
+            seed.populate(self)
+            seed_week.populate_week(self)
+
+    def register_app(
+        self,
+        app_id: str,
+        app_secret: str,
+        redirect_uris: Sequence[str],
+        *,
+        enabled_scopes: Sequence[str] | None = None,
+        allow_refresh: bool = True,
+    ) -> App:
+        """Register an OAuth client (a Feishu app) in the seed tenant."""
+        app = App(
+            app_id=app_id,
+            app_secret=app_secret,
+            tenant_key=seed.TENANT_KEY,
+            redirect_uris=list(redirect_uris),
+            enabled_scopes=frozenset(enabled_scopes) if enabled_scopes is not None else None,
+            allow_refresh=allow_refresh,
+        )
+        self.world.apps[app_id] = app
+        return app
+
+    @property
+    def demo_user(self) -> User:
+        user = self.world.users.get(seed.DEMO_USER_OPEN_ID)
+        if user is None:
+            raise LookupError("the sandbox was created with seed=False: there is no demo user")
+        return user
+
+    @property
+    def demo_token(self) -> str:
+        """A user access token for the demo user with every scope (long-lived)."""
+        if self._demo_token is None or self._demo_token not in self.world.access_tokens:
+            token = self.issue_user_token(self.demo_user.open_id, lifetime=DEMO_TOKEN_LIFETIME)
+            self._demo_token = token
+        return self._demo_token
+
+    # -- tokens ----------------------------------------------------------------------------
+
+    def issue_user_token(
+        self,
+        open_id: str,
+        scopes: Sequence[str] | None = None,
+        *,
+        app_id: str = DEMO_APP_ID,
+        lifetime: float = access.ACCESS_TOKEN_LIFETIME,
+    ) -> str:
+        """A ``u-`` token for ``open_id`` without the OAuth dance (scopes: all calendar ones by default)."""
+        if open_id not in self.world.users:
+            raise KeyError(f"no user {open_id}")
+        granted = frozenset(scopes) if scopes is not None else access.ALL_SCOPES
+        token = access.mint_access_token(self.world, self.clock.now(), app_id, open_id, granted, lifetime)
+        return token.token
+
+    def expire_access_tokens(self) -> None:
+        """Every access token expires now (refresh tokens stay usable)."""
+        now = self.clock.now()
+        for token in self.world.access_tokens.values():
+            token.expires_at = min(token.expires_at, now)
+
+    def expire_token_of(self, authorization: str) -> None:
+        token = self.world.access_tokens.get(authorization.partition(" ")[2].strip())
+        if token is not None:
+            token.expires_at = min(token.expires_at, self.clock.now())
+
+    def consent(self, authorize_url: str, approve: bool = True, user: str | None = None) -> str:
+        """Play the browser on an authorize URL (as ``user``, default the demo user); the redirect URL."""
+        return oauth.consent(self, authorize_url, approve=approve, user=user)
+
+    def revoke_refresh_tokens(self, open_id: str | None = None) -> int:
+        """Revoke live refresh tokens (all, or one user's), as a user revoking access would."""
+        return tokens.revoke_refresh_tokens(self, open_id)
+
+    def expire_sync_tokens(self) -> None:
+        """Every page and sync token handed out so far answers 190008 from now on."""
+        self.world.sync_epoch += 1
+
+    def advance(self, seconds: float) -> None:
+        """Move the sandbox clock forward (tokens and codes age)."""
+        self.clock.advance(seconds)
+
+    @staticmethod
+    def mask_token(token: str) -> str:
+        """How ``token`` appears in :attr:`log` headers."""
+        return access.mask_token(token)
+
+    def authenticate(
+        self, request: Request, *, scopes: Sequence[str], user_only: bool = False
+    ) -> tuple[AccessToken, User | None]:
+        return access.authenticate(self.world, self.clock.now(), request, scopes=scopes, user_only=user_only)
+
+    def next_logid(self) -> str:
+        stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(self.clock.now()))
+        return f"{stamp}{next(self._logids):010d}SANDBOX"
+
+    # -- serving ---------------------------------------------------------------------------
+
+    def _starlette(self) -> Starlette:
+        routes: list[BaseRoute] = []
+        for module in ROUTE_MODULES:
+            routes.extend(module.routes(self))
+
+        async def not_found(request: Request, exc: Exception) -> Response:
+            # Feishu's gateway answers unknown paths with its own code (99991201 path not found).
+            return JSONResponse({"code": 99991201, "msg": "path not found"}, status_code=404)
+
+        async def wrong_method(request: Request, exc: Exception) -> Response:
+            return JSONResponse({"code": 99991301, "msg": "http method not allowed"}, status_code=405)
+
+        return Starlette(routes=routes, exception_handlers={404: not_found, 405: wrong_method})
+
+    def transport(self) -> httpx2.AsyncBaseTransport:
+        """An in-process transport; injected drops surface as ``httpx2`` network errors."""
+        return _SandboxTransport(self)
+
+    def client(self, **kwargs: Any) -> httpx2.AsyncClient:
+        """An ``httpx2.AsyncClient`` talking to this sandbox in process."""
+        kwargs.setdefault("base_url", FEISHU_BASE_URL)
+        return httpx2.AsyncClient(transport=self.transport(), **kwargs)
+
+
+class _SandboxTransport(httpx2.ASGITransport):
+    def __init__(self, sb: Sandbox) -> None:
+        async def in_process(scope: Scope, receive: Receive, send: Send) -> None:
+            await sb.app({**scope, IN_PROCESS: True}, receive, send)
+
+        super().__init__(app=in_process)
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        try:
+            return await super().handle_async_request(request)
+        except ConnectionDropped as dropped:
+            if dropped.connect:
+                raise httpx2.ConnectError("sandbox: connection refused (injected)", request=request) from None
+            raise httpx2.RemoteProtocolError("sandbox: connection dropped (injected)", request=request) from None
+
+
+def serve(sb: Sandbox, host: str = "127.0.0.1", port: int = 8900) -> None:
+    """Serve on loopback until interrupted. Only loopback addresses are accepted."""
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise ValueError("the sandbox binds to loopback only")
+    uvicorn.run(sb.app, host=host, port=port, log_level="warning")
+
+
+@contextlib.contextmanager
+def running(sb: Sandbox) -> Iterator[str]:
+    """Serve on a free loopback port in a background thread; yields the base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(sb.app, log_level="critical", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the sandbox server did not start")
+            time.sleep(0.01)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

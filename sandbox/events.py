@@ -1,0 +1,151 @@
+"""Event writes and single reads: create, get, patch, delete, reply (feishu-api.md §3 ops 1-4, 7).
+
+Rules: creating needs writer on a primary or shared calendar; the organizer (writer on the
+organizer's calendar, or an attendee with ``can_modify_event``) edits everything, other attendees
+only their own visibility, free/busy, colour and reminders (193002 otherwise); only the organizer
+deletes. An occurrence id (``uid_<original start>``) addresses one occurrence of a series:
+patching, replying to or deleting it stores an exception.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from starlette.routing import BaseRoute
+
+from sandbox import eventstore
+from sandbox.calendars import calendar_for
+from sandbox.eventfields import apply_body
+from sandbox.render import event_json
+from sandbox.state import ABILITY_ORDER, Event, TimeInfo
+from sandbox.wire import CALENDAR_V4, Call, FeishuFault, api_route, invalid
+
+if TYPE_CHECKING:
+    from sandbox.app import Sandbox
+
+EVENTS = CALENDAR_V4 + "/calendars/{calendar_id}/events"
+EVENT = EVENTS + "/{event_id}"
+READ_SCOPES = ("calendar:calendar", "calendar:calendar.event:read", "calendar:calendar:readonly")
+CREATE_SCOPES = ("calendar:calendar", "calendar:calendar.event:create")
+UPDATE_SCOPES = ("calendar:calendar", "calendar:calendar.event:update")
+DELETE_SCOPES = ("calendar:calendar", "calendar:calendar.event:delete")
+REPLY_SCOPES = ("calendar:calendar", "calendar:calendar.event:reply", "calendar:calendar.event:writeonly")
+WRITABLE_TYPES = ("primary", "shared")
+RSVP_REPLIES = ("accept", "decline", "tentative")
+
+
+def routes(sb: Sandbox) -> list[BaseRoute]:
+    return [
+        api_route(sb, "POST", EVENTS, create_event, scopes=CREATE_SCOPES),
+        api_route(sb, "GET", EVENT, get_event, scopes=READ_SCOPES),
+        api_route(sb, "PATCH", EVENT, patch_event, scopes=UPDATE_SCOPES),
+        api_route(sb, "DELETE", EVENT, delete_event, scopes=DELETE_SCOPES),
+        api_route(sb, "POST", EVENT + "/reply", reply_event, scopes=REPLY_SCOPES),
+    ]
+
+
+def create_event(call: Call) -> dict[str, Any]:
+    calendar = calendar_for(call, call.path["calendar_id"], "writer", WRITABLE_TYPES)
+    world = call.sb.world
+    key = call.query("idempotency_key")
+    if key is not None:
+        if not 32 <= len(key) <= 128:
+            raise invalid("idempotency_key", key, "must be 32-128 characters")
+        earlier = world.idempotency.get((call.app_id, calendar.calendar_id, key))
+        if earlier is not None and earlier in world.events:
+            return {"event": event_json(call, world.events[earlier])}
+    for name in ("start_time", "end_time"):
+        if call.body.get(name) is None:
+            raise invalid(name, None, "is required")
+    organizer = calendar.owner_open_id if calendar.type == "primary" else None
+    if organizer is None and call.user is not None:
+        organizer = call.user.open_id
+    event = Event(
+        uid=str(uuid.uuid4()),
+        original_time=0,
+        organizer_calendar_id=calendar.calendar_id,
+        organizer_open_id=organizer,
+        start=TimeInfo(),
+        end=TimeInfo(),
+        create_time=call.sb.clock.now_int(),
+    )
+    apply_body(call, event, call.body, full=True, organizer=True)
+    eventstore.save(world, event)
+    if key is not None:
+        world.idempotency[(call.app_id, calendar.calendar_id, key)] = event.event_id
+    return {"event": event_json(call, event)}
+
+
+def get_event(call: Call) -> dict[str, Any]:
+    calendar = calendar_for(call, call.path["calendar_id"], "reader")
+    event = eventstore.find_event(call, calendar, call.path["event_id"])
+    with_attendees = call.query_bool("need_attendee", False)
+    limit = call.query_int("max_attendee_num", default=10, low=1, high=100)
+    if with_attendees and not may_see_attendees(call, event):
+        raise FeishuFault(194001, "no permission to see the attendee list", 403)
+    settings = call.query_bool("need_meeting_settings", False)
+    return {"event": event_json(call, event, attendees=limit if with_attendees else 0, meeting_settings=settings)}
+
+
+def patch_event(call: Call) -> dict[str, Any]:
+    calendar = calendar_for(call, call.path["calendar_id"], "writer", WRITABLE_TYPES)
+    event = eventstore.find_event(call, calendar, call.path["event_id"])
+    full = may_modify(call, event)
+    if not full and eventstore.caller_attendee(call, event) is None:
+        raise FeishuFault(193002, "no permission to modify the event", 403)
+    # Work on a copy so a rejected body leaves the event untouched.
+    changed = copy.deepcopy(event)
+    apply_body(call, changed, call.body, full=full, organizer=eventstore.can_edit(call, event))
+    eventstore.save(call.sb.world, changed)
+    return {"event": event_json(call, changed)}
+
+
+def delete_event(call: Call) -> dict[str, Any]:
+    calendar = calendar_for(call, call.path["calendar_id"], "writer", WRITABLE_TYPES)
+    call.query_bool("need_notification", True)  # validated; the sandbox sends no notifications
+    world = call.sb.world
+    event = eventstore.find_event(call, calendar, call.path["event_id"])
+    if not eventstore.can_edit(call, event):
+        raise FeishuFault(193002, "only the organizer can delete the event", 403)
+    if event.original_time != 0:
+        # One occurrence of a series: it stays as a cancelled exception.
+        event.status = "cancelled"
+        eventstore.save(world, event)
+        return {}
+    event.deleted = True
+    eventstore.touch(world, event)
+    if event.recurrence:
+        for exception in eventstore.exceptions_of(world, event).values():
+            exception.deleted = True
+            eventstore.touch(world, exception)
+    return {}
+
+
+def reply_event(call: Call) -> dict[str, Any]:
+    calendar = calendar_for(call, call.path["calendar_id"], "reader")
+    status = call.required_field("rsvp_status", str)
+    if status not in RSVP_REPLIES:
+        raise invalid("rsvp_status", status, "must be accept, decline or tentative")
+    event = eventstore.find_event(call, calendar, call.path["event_id"])
+    attendee = eventstore.caller_attendee(call, event)
+    if attendee is None:
+        raise FeishuFault(194000, "attendee not found: you are not invited to this event", 404)
+    attendee.rsvp_status = status  # type: ignore[assignment]  # checked against RSVP_REPLIES
+    eventstore.save(call.sb.world, event)
+    return {}
+
+
+def may_modify(call: Call, event: Event) -> bool:
+    """Organizer rights, which ``can_modify_event`` extends to every attendee."""
+    if eventstore.can_edit(call, event):
+        return True
+    return event.attendee_ability == "can_modify_event" and eventstore.caller_attendee(call, event) is not None
+
+
+def may_see_attendees(call: Call, event: Event) -> bool:
+    if eventstore.can_edit(call, event):
+        return True
+    attending = eventstore.caller_attendee(call, event) is not None
+    return attending and ABILITY_ORDER.index(event.attendee_ability) >= ABILITY_ORDER.index("can_see_others")

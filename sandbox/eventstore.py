@@ -1,0 +1,185 @@
+"""Where events live and who sees them; finding an event by id with Feishu's codes.
+
+An event shows on its organizer's calendar, on the primary calendar of every user attendee (and
+of every member of a chat attendee) and, once booked, on each room's resource calendar.
+Whoever changes an event (fields, attendees, deletion) calls :func:`touch` so sync tokens
+report it to every calendar that has shown it.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+
+from sandbox import recurrence
+from sandbox.calendars import caller_role
+from sandbox.state import Attendee, Calendar, Event, RsvpStatus, World, role_at_least
+from sandbox.wire import Call, FeishuFault
+
+EVENT_ID = re.compile(r"^(?P<uid>[\w\-]+)_(?P<original_time>\d+)$")
+
+
+def calendars_of(world: World, event: Event) -> set[str]:
+    """The calendars that currently show ``event``."""
+    shown = {event.organizer_calendar_id}
+    for attendee in event.attendees:
+        if attendee.rsvp_status == "removed":
+            continue
+        if attendee.type == "user" and attendee.open_id:
+            shown |= _primary_ids(world, [attendee.open_id])
+        elif attendee.type == "chat" and attendee.chat_id in world.chats:
+            shown |= _primary_ids(world, world.chats[attendee.chat_id].member_open_ids)
+        elif attendee.type == "resource" and attendee.room_id in world.rooms and attendee.rsvp_status != "decline":
+            shown.add(world.rooms[attendee.room_id].calendar_id)
+    return shown
+
+
+def _primary_ids(world: World, open_ids: list[str]) -> set[str]:
+    return {c.calendar_id for c in (world.primary_calendar(o) for o in open_ids) if c is not None}
+
+
+def touch(world: World, event: Event) -> None:
+    """Record a change to ``event`` (sync tokens pick it up) and where it is now shown."""
+    event.change_seq = world.next_seq()
+    event.seen_on |= calendars_of(world, event)
+
+
+def events_on(world: World, calendar: Calendar) -> list[Event]:
+    """Live events (singles, masters, exceptions) shown on ``calendar``, by start time."""
+    found = [e for e in world.events.values() if not e.deleted and calendar.calendar_id in calendars_of(world, e)]
+    return sorted(found, key=lambda e: (recurrence.instant(e.start), e.event_id))
+
+
+def parse_event_id(event_id: str) -> tuple[str, int]:
+    match = EVENT_ID.match(event_id)
+    if match is None:
+        raise FeishuFault(193000, "invalid event_id", 400)
+    return match["uid"], int(match["original_time"])
+
+
+def find_event(call: Call, calendar: Calendar, event_id: str) -> Event:
+    """The event (or one occurrence of a series) on ``calendar``; 193001 / 193003 otherwise.
+
+    An occurrence nobody changed yet comes back as an unsaved exception (see :func:`occurrence`);
+    :func:`save` stores it once it is modified.
+    """
+    uid, original_time = parse_event_id(event_id)
+    world = call.sb.world
+    event = world.events.get(event_id)
+    if event is None and original_time != 0:
+        master = world.events.get(f"{uid}_0")
+        if master is not None and master.recurrence and recurrence.is_occurrence(master, original_time):
+            event = occurrence(master, original_time)
+    if event is None or calendar.calendar_id not in (calendars_of(world, event) | event.seen_on):
+        raise FeishuFault(193001, "event not found", 404)
+    master = world.events.get(f"{uid}_0") if original_time else None
+    if event.deleted or (master is not None and master.deleted) or event.status == "cancelled":
+        raise FeishuFault(193003, "event has been deleted", 403)
+    if calendar.calendar_id not in calendars_of(world, event):
+        raise FeishuFault(193001, "event not found", 404)
+    return event
+
+
+def occurrence(master: Event, original_time: int) -> Event:
+    """One occurrence, copied from the series; :func:`save` turns it into a stored exception."""
+    start, end = recurrence.span(master)
+    instance = copy.deepcopy(master)
+    instance.original_time = original_time
+    instance.is_exception = False
+    instance.recurring_event_id = master.event_id
+    instance.recurrence = ""
+    if master.start.date is not None:
+        instance.start.date = recurrence.date_of(original_time)
+        instance.end.date = recurrence.date_of(original_time + end - start - recurrence.DAY)
+    else:
+        instance.start.timestamp = original_time
+        instance.end.timestamp = original_time + end - start
+    instance.seen_on = set(master.seen_on)
+    return instance
+
+
+def save(world: World, event: Event) -> None:
+    """Store ``event``; a changed occurrence becomes an exception of its series."""
+    if event.original_time != 0:
+        event.is_exception = True
+    world.events[event.event_id] = event
+    touch(world, event)
+
+
+def exceptions_of(world: World, master: Event) -> dict[int, Event]:
+    """The stored exceptions of a series (changed or cancelled occurrences), by original time."""
+    prefix = master.uid + "_"
+    return {
+        e.original_time: e
+        for e in world.events.values()
+        if e.is_exception and e.event_id.startswith(prefix) and e.recurring_event_id == master.event_id
+    }
+
+
+def can_edit(call: Call, event: Event) -> bool:
+    """Organizer rights: writer on the organizer's calendar (a shared calendar's writers too)."""
+    organizer_calendar = call.sb.world.calendars.get(event.organizer_calendar_id)
+    if organizer_calendar is None:
+        return False
+    return role_at_least(caller_role(call, organizer_calendar), "writer")
+
+
+def caller_attendee(call: Call, event: Event) -> Attendee | None:
+    return event.attendee_for_user(call.user.open_id) if call.user is not None else None
+
+
+def ensure_organizer_attendee(world: World, event: Event) -> None:
+    """Feishu lists the organizer among the attendees once there are any."""
+    if event.organizer_open_id is None or event.attendee_for_user(event.organizer_open_id) is not None:
+        return
+    organizer = user_attendee(world, event.organizer_open_id, None, "accept")
+    organizer.is_organizer = True
+    event.attendees.insert(0, organizer)
+
+
+def user_attendee(
+    world: World, open_id: str, organizer_tenant: str | None, rsvp: RsvpStatus = "needs_action"
+) -> Attendee:
+    """A user attendee; ids are derived from what they name, so adding one twice is one attendee."""
+    user = world.users.get(open_id)
+    return Attendee(
+        attendee_id=f"user_{open_id[3:]}",
+        type="user",
+        open_id=open_id,
+        rsvp_status=rsvp,
+        display_name=user.name if user else "",
+        is_external=user is not None and organizer_tenant is not None and user.tenant_key != organizer_tenant,
+    )
+
+
+def room_attendee(world: World, room_id: str, rsvp: RsvpStatus = "accept") -> Attendee:
+    room = world.rooms.get(room_id)
+    return Attendee(
+        attendee_id=f"resource_{room_id.removeprefix('omm_')}",
+        type="resource",
+        room_id=room_id,
+        rsvp_status=rsvp,
+        display_name=room.name if room else "",
+    )
+
+
+def chat_attendee(world: World, chat_id: str) -> Attendee:
+    chat = world.chats.get(chat_id)
+    return Attendee(
+        attendee_id=f"chat_{chat_id.removeprefix('oc_')}",
+        type="chat",
+        chat_id=chat_id,
+        display_name=chat.name if chat else "",
+    )
+
+
+def third_party_attendee(email: str) -> Attendee:
+    digest = hashlib.sha1(email.lower().encode(), usedforsecurity=False).hexdigest()[:20]
+    return Attendee(
+        attendee_id=f"third_party_{digest}",
+        type="third_party",
+        third_party_email=email,
+        display_name=email,
+        is_external=True,
+    )

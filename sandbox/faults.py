@@ -1,0 +1,138 @@
+"""Fault injection: make the sandbox misbehave the way Feishu and networks do, on demand.
+
+``sb.faults.inject(kind, ...)`` queues a rule; each request checks the rules in order and the first
+that matches (method, path substring, remaining ``times``, ``probability`` drawn from a seeded RNG)
+answers instead of, or around, the real route:
+
+* ``rate_limit``: HTTP 429, code 99991400, ``x-ogw-ratelimit-limit`` / ``x-ogw-ratelimit-reset``.
+* ``server_error``: HTTP ``status`` (500: a JSON 190003 envelope; 502/503: a gateway's plain text).
+* ``slow``: wait ``delay`` seconds (real sleep, or advance the sandbox clock with ``use_clock=True``).
+* ``drop``: the connection closes with no response; ``after_write=True`` applies the request first
+  ("the write happened but the answer was lost").
+* ``connect_error``: nothing reaches the sandbox (in process: ``httpx2.ConnectError``).
+* ``token_expired``: the request's access token expires just before it is handled (99991677).
+
+A built-in limiter (``sb.faults.rate_limit_per_second = 50``) answers 99991400 once one app sends
+more than that many requests to one API within a second of sandbox-clock time.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+FaultKind = Literal["rate_limit", "server_error", "slow", "drop", "connect_error", "token_expired"]
+FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
+
+
+class ConnectionDropped(Exception):
+    """Raised through the ASGI app so the transport can turn it into a network error."""
+
+    def __init__(self, connect: bool = False) -> None:
+        super().__init__("connection refused" if connect else "connection dropped")
+        self.connect = connect
+
+
+@dataclass
+class Fault:
+    kind: FaultKind
+    times: int | None = None  # None: every matching request until cleared
+    probability: float | None = None  # None: always
+    method: str | None = None
+    path: str | None = None  # substring of the request path
+    status: int = 503  # server_error
+    delay: float = 1.0  # slow
+    use_clock: bool = False  # slow: advance the sandbox clock instead of sleeping
+    after_write: bool = False  # drop: apply the request, then drop the answer
+    retry_after: int = 1  # rate_limit: x-ogw-ratelimit-reset
+    limit: int = 50  # rate_limit: x-ogw-ratelimit-limit
+    fired: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.times is not None and self.fired >= self.times:
+            return False
+        if self.method is not None and self.method.upper() != method.upper():
+            return False
+        return self.path is None or self.path in path
+
+
+@dataclass
+class Faults:
+    fault_seed: int = 0
+    rules: list[Fault] = field(default_factory=list)
+    rate_limit_per_second: int | None = None  # None: the built-in limiter is off
+    _rng: random.Random = field(init=False)
+    _recent: dict[tuple[str, str, str], deque[float]] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.fault_seed)  # noqa: S311 -- reproducible chaos, not cryptography
+
+    def inject(
+        self,
+        kind: str,
+        *,
+        times: int | None = None,
+        probability: float | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        status: int = 503,
+        delay: float = 1.0,
+        use_clock: bool = False,
+        after_write: bool = False,
+        retry_after: int = 1,
+        limit: int = 50,
+    ) -> Fault:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; one of {', '.join(FAULT_KINDS)}")
+        if probability is not None and not 0.0 <= probability <= 1.0:
+            raise ValueError("probability must be between 0 and 1")
+        if kind == "server_error" and status not in (500, 502, 503, 504):
+            raise ValueError("server_error status must be 500, 502, 503 or 504")
+        rule = Fault(
+            kind,  # type: ignore[arg-type]  # checked against FAULT_KINDS above
+            times,
+            probability,
+            method,
+            path,
+            status,
+            delay,
+            use_clock,
+            after_write,
+            retry_after,
+            limit,
+        )
+        self.rules.append(rule)
+        return rule
+
+    def clear(self) -> None:
+        self.rules.clear()
+        self._recent.clear()
+
+    def reseed(self, seed: int) -> None:
+        self.fault_seed = seed
+        self._rng = random.Random(seed)  # noqa: S311
+
+    def take(self, method: str, path: str) -> Fault | None:
+        """The first rule this request triggers (and counts it), or None."""
+        for rule in self.rules:
+            if not rule.matches(method, path):
+                continue
+            if rule.probability is not None and self._rng.random() >= rule.probability:
+                continue
+            rule.fired += 1
+            return rule
+        return None
+
+    def over_limit(self, app_id: str, method: str, path: str, now: float) -> bool:
+        """Count this request against the built-in per-app, per-API limit; True when it exceeds it."""
+        if self.rate_limit_per_second is None:
+            return False
+        window = self._recent.setdefault((app_id, method, path), deque())
+        while window and window[0] <= now - 1.0:
+            window.popleft()
+        if len(window) >= self.rate_limit_per_second:
+            return True
+        window.append(now)
+        return False

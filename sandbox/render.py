@@ -1,0 +1,145 @@
+"""Events, instances and attendees as Feishu's JSON (string timestamps, ids per user_id_type)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from sandbox import recurrence
+from sandbox.eventstore import can_edit
+from sandbox.state import Attendee, Event
+from sandbox.wire import Call
+
+APPLINK = "https://applink.feishu.cn/client/calendar/event/detail?"
+
+
+def app_link(event: Event) -> str:
+    query = {
+        "calendarId": event.organizer_calendar_id,
+        "key": event.uid,
+        "originalTime": str(event.original_time),
+        "startTime": str(recurrence.instant(event.start)),
+    }
+    return APPLINK + urlencode(query)
+
+
+def organizer_json(call: Call, event: Event) -> dict[str, str]:
+    world = call.sb.world
+    user = world.users.get(event.organizer_open_id or "")
+    if user is not None:
+        return {"user_id": call.user_ref(user), "display_name": user.name}
+    calendar = world.calendars.get(event.organizer_calendar_id)
+    return {"display_name": calendar.summary if calendar else ""}
+
+
+def vchat_json(call: Call, event: Event, with_settings: bool) -> dict[str, Any]:
+    vchat = {k: v for k, v in event.vchat.items() if k != "meeting_settings"}
+    if with_settings and event.vchat.get("vc_type") == "vc" and can_edit(call, event):
+        vchat["meeting_settings"] = event.vchat.get("meeting_settings", {})
+    return vchat
+
+
+def event_json(
+    call: Call,
+    event: Event,
+    *,
+    cancelled: bool = False,
+    attendees: int = 0,
+    meeting_settings: bool = False,
+) -> dict[str, Any]:
+    """The event as the caller sees it; ``attendees`` > 0 includes up to that many attendees."""
+    mine = event.personal.get(call.user.open_id, {}) if call.user else {}
+    body: dict[str, Any] = {
+        "event_id": event.event_id,
+        "organizer_calendar_id": event.organizer_calendar_id,
+        "summary": event.summary,
+        "description": event.description,
+        "start_time": recurrence.time_info_json(event.start),
+        "end_time": recurrence.time_info_json(event.end),
+        "vchat": vchat_json(call, event, meeting_settings),
+        "visibility": mine.get("visibility", event.visibility),
+        "attendee_ability": event.attendee_ability,
+        "free_busy_status": mine.get("free_busy_status", event.free_busy_status),
+        "color": mine.get("color", event.color),
+        "reminders": mine.get("reminders", event.reminders),
+        "status": "cancelled" if cancelled or event.deleted else event.status,
+        "is_exception": event.is_exception,
+        "create_time": str(event.create_time),
+        "event_organizer": organizer_json(call, event),
+        "app_link": app_link(event),
+        "schemas": event.schemas,
+        "attachments": event.attachments,
+    }
+    if event.recurrence:
+        body["recurrence"] = event.recurrence
+    if event.recurring_event_id:
+        body["recurring_event_id"] = event.recurring_event_id
+    if event.location is not None:
+        body["location"] = event.location
+    if event.event_check_in is not None:
+        body["event_check_in"] = event.event_check_in
+    if attendees > 0:
+        listed = [a for a in event.attendees if a.rsvp_status != "removed"]
+        body["attendees"] = [attendee_json(call, a) for a in listed[:attendees]]
+        body["has_more_attendee"] = len(listed) > attendees
+    return body
+
+
+def instance_json(call: Call, event: Event, *, full: bool) -> dict[str, Any]:
+    """An occurrence for instances (``full=False``) or instance_view (``full=True``, rooms attached)."""
+    body: dict[str, Any] = {
+        "event_id": event.event_id,
+        "summary": event.summary,
+        "description": event.description,
+        "start_time": recurrence.time_info_json(event.start),
+        "end_time": recurrence.time_info_json(event.end),
+        "status": event.status,
+        "is_exception": event.is_exception,
+        "app_link": app_link(event),
+    }
+    if event.location is not None:
+        body["location"] = event.location
+    if full:
+        full_event = event_json(call, event)
+        for name in (
+            "organizer_calendar_id",
+            "vchat",
+            "visibility",
+            "attendee_ability",
+            "free_busy_status",
+            "color",
+            "recurring_event_id",
+            "event_organizer",
+        ):
+            if name in full_event:
+                body[name] = full_event[name]
+        body["attendees"] = [attendee_json(call, a) for a in event.attendees if a.type == "resource"]
+    return body
+
+
+def attendee_json(call: Call, attendee: Attendee) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": attendee.type,
+        "attendee_id": attendee.attendee_id,
+        "rsvp_status": attendee.rsvp_status,
+        "is_optional": attendee.is_optional,
+        "is_organizer": attendee.is_organizer,
+        "is_external": attendee.is_external,
+        "display_name": attendee.display_name,
+    }
+    world = call.sb.world
+    if attendee.type == "user" and attendee.open_id:
+        user = world.users.get(attendee.open_id)
+        # External attendees are only ever named by open_id or union_id.
+        external_ok = call.user_id_type() != "user_id" or not attendee.is_external
+        if user is not None:
+            body["user_id"] = call.user_ref(user) if external_ok else user.open_id
+    elif attendee.type == "chat":
+        body["chat_id"] = attendee.chat_id
+    elif attendee.type == "resource":
+        body["room_id"] = attendee.room_id
+    elif attendee.type == "third_party":
+        body["third_party_email"] = attendee.third_party_email
+    if attendee.operate_id:
+        body["operate_id"] = attendee.operate_id
+    return body

@@ -1,0 +1,248 @@
+"""Feishu's wire format, shared by every route module.
+
+* :class:`FeishuFault` is raised anywhere inside a handler; :func:`api_route` turns it into the
+  ``{code, msg, error}`` envelope with its HTTP status.
+* :func:`api_route` builds a Starlette route around a plain (synchronous) handler that receives a
+  :class:`Call` (authenticated caller, parsed query and JSON body) and returns the ``data`` object.
+* :class:`Call` carries the validation helpers (page sizes, required fields, booleans) that raise
+  Feishu's invalid-parameter code with ``field_violations``.
+* :func:`page` slices a list with Feishu's ``page_token``/``has_more`` convention.
+
+Example of a module contributing routes (what ``app.ROUTE_MODULES`` lists)::
+
+    def routes(sb: Sandbox) -> list[BaseRoute]:
+        return [api_route(sb, "GET", CALENDAR + "/things", list_things, scopes=READ_SCOPES)]
+
+    def list_things(call: Call) -> dict[str, Any]:
+        size = call.query_int("page_size", default=20, low=10, high=100)
+        return page(call, things, size)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from sandbox.state import AccessToken, User
+
+if TYPE_CHECKING:
+    from sandbox.app import Sandbox
+
+INVALID_PARAMETER = 190002
+EMPLOYEE_ID_SCOPE = "contact:user.employee_id:readonly"
+CALENDAR_V4 = "/open-apis/calendar/v4"
+
+T = TypeVar("T")
+
+
+class FeishuFault(Exception):
+    """A Feishu error reply: ``code``/``msg`` in the envelope, ``extra`` merged into ``error``."""
+
+    def __init__(
+        self,
+        code: int,
+        msg: str,
+        http_status: int = 400,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {msg}")
+        self.code = code
+        self.msg = msg
+        self.http_status = http_status
+        self.extra = extra or {}
+        self.headers = headers or {}
+
+
+def invalid(field: str, value: Any, description: str, code: int = INVALID_PARAMETER) -> FeishuFault:
+    """Feishu's invalid-parameter reply naming the offending field."""
+    violation = {"field": field, "value": "" if value is None else str(value), "description": description}
+    return FeishuFault(code, f"invalid parameters: {field}", 400, {"field_violations": [violation]})
+
+
+def envelope(data: dict[str, Any] | None) -> dict[str, Any]:
+    return {"code": 0, "msg": "success", "data": data if data is not None else {}}
+
+
+def fault_response(fault: FeishuFault, logid: str) -> Response:
+    error = {"log_id": logid, **fault.extra}
+    body = {"code": fault.code, "msg": fault.msg, "error": error}
+    return JSONResponse(body, status_code=fault.http_status, headers=fault.headers)
+
+
+@dataclass
+class Call:
+    """One authenticated API request, as a handler sees it."""
+
+    sb: Sandbox
+    request: Request
+    token: AccessToken
+    user: User | None  # None when the app itself calls (tenant token)
+    body: dict[str, Any]
+
+    @property
+    def path(self) -> dict[str, str]:
+        return {k: str(v) for k, v in self.request.path_params.items()}
+
+    @property
+    def app_id(self) -> str:
+        return self.token.app_id
+
+    def query(self, name: str) -> str | None:
+        return self.request.query_params.get(name)
+
+    def query_list(self, name: str) -> list[str]:
+        return self.request.query_params.getlist(name)
+
+    def query_int(self, name: str, *, default: int, low: int, high: int) -> int:
+        raw = self.query(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise invalid(name, raw, "must be an integer") from None
+        if not low <= value <= high:
+            raise invalid(name, raw, f"must be between {low} and {high}")
+        return value
+
+    def query_bool(self, name: str, default: bool) -> bool:
+        raw = self.query(name)
+        if raw is None or raw == "":
+            return default
+        # Case-insensitive: the official Python SDK sends str(True), i.e. "True".
+        if raw.lower() not in ("true", "false"):
+            raise invalid(name, raw, "must be true or false")
+        return raw.lower() == "true"
+
+    def query_unix(self, name: str, *, required: bool = False) -> int | None:
+        """A Unix-seconds query parameter, sent as a string of digits."""
+        raw = self.query(name)
+        if raw is None or raw == "":
+            if required:
+                raise invalid(name, raw, "is required")
+            return None
+        if not raw.isdigit():
+            raise invalid(name, raw, "must be a Unix timestamp in seconds")
+        return int(raw)
+
+    def user_id_type(self) -> str:
+        value = self.query("user_id_type") or "open_id"
+        if value not in ("open_id", "union_id", "user_id"):
+            raise invalid("user_id_type", value, "must be open_id, union_id or user_id")
+        if value == "user_id" and self.token.is_user and EMPLOYEE_ID_SCOPE not in self.token.scopes:
+            # Employee ids are personal data behind their own scope (feishu-api.md §1).
+            violation = {"type": "action_scope_required", "subject": EMPLOYEE_ID_SCOPE, "description": "user scope"}
+            raise FeishuFault(
+                99991679,
+                f"Unauthorized. user_id_type=user_id needs the scope [{EMPLOYEE_ID_SCOPE}]",
+                403,
+                {"permission_violations": [violation]},
+            )
+        return value
+
+    def user_ref(self, user: User) -> str:
+        """The user's id in the kind the caller asked for with user_id_type."""
+        kind = self.user_id_type()
+        return user.open_id if kind == "open_id" else user.union_id if kind == "union_id" else user.user_id
+
+    def field(self, name: str, kind: type[T], *, required: bool = False) -> T | None:
+        value = self.body.get(name)
+        if value is None:
+            if required:
+                raise invalid(name, None, "is required")
+            return None
+        if kind is int and isinstance(value, bool):
+            raise invalid(name, value, "must be an integer")
+        if not isinstance(value, kind):
+            raise invalid(name, value, f"must be a {kind.__name__}")
+        return value
+
+    def required_field(self, name: str, kind: type[T]) -> T:
+        value = self.field(name, kind, required=True)
+        assert value is not None  # field(required=True) raised otherwise
+        return value
+
+
+Handler = Callable[[Call], dict[str, Any] | None]
+
+
+def api_route(
+    sb: Sandbox,
+    method: str,
+    path: str,
+    handler: Handler,
+    *,
+    scopes: Sequence[str],
+    user_only: bool = False,
+) -> BaseRoute:
+    """A Starlette route: authenticate (any one of ``scopes``), parse, run ``handler``, wrap in the envelope."""
+
+    async def endpoint(request: Request) -> Response:
+        logid = request.state.logid
+        try:
+            token, user = sb.authenticate(request, scopes=scopes, user_only=user_only)
+            body = await _json_body(request)
+            call = Call(sb=sb, request=request, token=token, user=user, body=body)
+            if "user_id_type" in request.query_params:
+                call.user_id_type()  # refused up front, even when nothing in the reply names a user
+            data = handler(call)
+        except FeishuFault as fault:
+            return fault_response(fault, logid)
+        return JSONResponse(envelope(data))
+
+    return Route(path, endpoint, methods=[method])
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        raise FeishuFault(INVALID_PARAMETER, "invalid parameters: request body is not JSON") from None
+    if not isinstance(parsed, dict):
+        raise FeishuFault(INVALID_PARAMETER, "invalid parameters: request body must be a JSON object")
+    return parsed
+
+
+def encode_token(kind: str, position: int | str) -> str:
+    """An opaque paging or sync token (Feishu's are opaque; these just encode a position)."""
+    return base64.urlsafe_b64encode(f"{kind}:{position}".encode()).decode().rstrip("=")
+
+
+def decode_token(kind: str, token: str, code: int = 190008) -> str:
+    """The position in a token made by :func:`encode_token`; anything else is an expired token."""
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    except ValueError:
+        raise FeishuFault(code, "page_token or sync_token is invalid or expired") from None
+    prefix, _, position = text.partition(":")
+    if prefix != kind or not position:
+        raise FeishuFault(code, "page_token or sync_token is invalid or expired")
+    return position
+
+
+def page(call: Call, items: Sequence[dict[str, Any]], page_size: int, kind: str = "page") -> dict[str, Any]:
+    """One page of ``items``: ``items``, ``has_more`` and (only when more remain) ``page_token``."""
+    token = call.query("page_token")
+    start = 0
+    if token:
+        position = decode_token(kind, token)
+        if not position.isdigit():
+            raise FeishuFault(190008, "page_token is invalid or expired")
+        start = int(position)
+    chunk = list(items[start : start + page_size])
+    has_more = start + page_size < len(items)
+    result: dict[str, Any] = {"items": chunk, "has_more": has_more}
+    if has_more:
+        result["page_token"] = encode_token(kind, start + page_size)
+    return result

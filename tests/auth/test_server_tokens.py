@@ -1,0 +1,76 @@
+"""How the server picks its token and how auth failures reach the model (ToolError or URL elicitation)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from mcp import Client
+
+from auth.record import TokenRecord
+from auth.store import FileTokenStore, save_record
+from server.app import build_server
+from server.errors import AuthRequired
+from server.settings import Settings
+from server.tokens import StaticToken, StoredLogin, login_command, login_scopes, remember_url_elicitation, token_source
+from tests.auth.fake_accounts import APP_ID, APP_SECRET, OPEN_ID
+
+pytestmark = pytest.mark.anyio
+BASE = "https://open.feishu.test"
+
+
+def settings_for(tmp_path: Path, port: int = 17653, **extra: str) -> Settings:
+    env = {
+        "FEISHU_APP_ID": APP_ID,
+        "FEISHU_APP_SECRET": APP_SECRET,
+        "FEISHU_DOMAIN": BASE,
+        "FEISHU_CONFIG_DIR": str(tmp_path),
+        "FEISHU_LOGIN_PORT": str(port),
+        "FEISHU_TIMEZONE": "Asia/Shanghai",
+        **extra,
+    }
+    return Settings.load(env)
+
+
+async def test_env_token_beats_the_store(tmp_path: Path) -> None:
+    save_record(FileTokenStore(tmp_path), TokenRecord(APP_ID, OPEN_ID, "u-stored", time.time() + 3600), None)
+    chosen = token_source(settings_for(tmp_path, FEISHU_USER_ACCESS_TOKEN="u-from-env"))
+    assert isinstance(chosen, StaticToken) and await chosen.access_token() == "u-from-env"
+    stored = token_source(settings_for(tmp_path))
+    assert isinstance(stored, StoredLogin) and await stored.access_token() == "u-stored"
+
+
+async def test_login_command_names_domain_and_profile(tmp_path: Path) -> None:
+    assert login_command(settings_for(tmp_path)) == f"feishu-calendar-mcp login --domain {BASE}"
+    lark = Settings.load({"FEISHU_DOMAIN": "lark", "FEISHU_PROFILE": "work team"})
+    assert login_command(lark) == "feishu-calendar-mcp login --domain lark --profile 'work team'"
+
+
+async def test_scopes_follow_the_served_toolsets(tmp_path: Path) -> None:
+    default = login_scopes(settings_for(tmp_path))
+    everything = login_scopes(settings_for(tmp_path, FEISHU_TOOLSETS="all"))
+    read_only = login_scopes(settings_for(tmp_path, FEISHU_READ_ONLY="1"))
+    assert default[-1] == everything[-1] == "offline_access"
+    assert "calendar:calendar" not in everything and "calendar:exchange.bindings:read" in everything
+    assert "calendar:exchange.bindings:read" not in default
+    assert not any(s.endswith((":create", ":delete", ":update")) for s in read_only)
+
+
+async def test_auth_failures_become_auth_required_with_the_command(tmp_path: Path) -> None:
+    source = token_source(settings_for(tmp_path))
+    with pytest.raises(AuthRequired) as caught:
+        await source.access_token()
+    assert f"feishu-calendar-mcp login --domain {BASE}" in str(caught.value)
+    assert caught.value.code == 99991661
+
+
+async def test_a_tool_call_without_login_names_the_login_command(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    server = build_server(settings, token_source(settings))
+    server.middleware.append(remember_url_elicitation)
+    async with Client(server) as client:
+        result = await client.call_tool("view_instances", {"start_time": "2026-11-23", "end_time": "2026-11-24"})
+    assert result.is_error
+    text = result.content[0].text  # type: ignore[union-attr]
+    assert "nobody is signed in" in text and f"feishu-calendar-mcp login --domain {BASE}" in text

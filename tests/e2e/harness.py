@@ -1,0 +1,65 @@
+"""A real MCP client talking to our server, whose upstream is the in-process sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from mcp import Client
+
+from sandbox import Sandbox
+from sandbox.requestlog import LoggedRequest
+from server.app import build_server
+from server.settings import Settings
+from server.tokens import StaticToken
+
+# Monday 2026-11-23 09:00 in Asia/Shanghai: the sandbox's seed week is built around "now".
+FIXED_NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC).timestamp()
+PRIMARY_PATH = "/open-apis/calendar/v4/calendars/primary"
+OVERLAP_CHECK_SUFFIX = "/events/instance_view"
+
+
+class Harness:
+    """Calls tools and shows what reached the sandbox for each call."""
+
+    def __init__(self, sb: Sandbox, client: Client, token: str) -> None:
+        self.sb = sb
+        self.client = client
+        self.token = token
+
+    async def call(self, tool: str, **arguments: Any) -> dict[str, Any]:
+        """A successful tool call's structured result."""
+        self.sb.log.clear()
+        result = await self.client.call_tool(tool, arguments)
+        assert not result.is_error, f"{tool} failed: {result.content}"
+        assert result.structured_content is not None, tool
+        return result.structured_content
+
+    async def fail(self, tool: str, **arguments: Any) -> str:
+        """A failed tool call's message to the model."""
+        self.sb.log.clear()
+        result = await self.client.call_tool(tool, arguments)
+        assert result.is_error, f"{tool} unexpectedly succeeded: {result.structured_content}"
+        return " ".join(getattr(block, "text", "") for block in result.content)
+
+    def sent(self) -> LoggedRequest:
+        """The one upstream request the last call made (the primary-calendar lookup and the overlap
+        check after a create or move aside)."""
+        requests = [r for r in self.sb.log if r.path != PRIMARY_PATH]
+        if len(requests) > 1:
+            requests = [r for r in requests if not r.path.endswith(OVERLAP_CHECK_SUFFIX)]
+        assert len(requests) == 1, [(r.method, r.path) for r in requests]
+        request = requests[0]
+        assert request.headers["authorization"] == "Bearer " + self.sb.mask_token(self.token)
+        return request
+
+
+@asynccontextmanager
+async def connected(sb: Sandbox, token: str | None = None, **settings: Any) -> AsyncIterator[Harness]:
+    token = token or sb.demo_token
+    config = Settings.load({"FEISHU_TIMEZONE": "Asia/Shanghai"}, **{"toolsets": "all", **settings})
+    server = build_server(config, StaticToken(token, identity="e2e"), transport=sb.transport())
+    async with Client(server) as client:
+        yield Harness(sb, client, token)

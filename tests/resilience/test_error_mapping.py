@@ -1,0 +1,185 @@
+"""Every Feishu failure reaches the model as something it can act on, from the one mapping table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx2
+import pytest
+from mcp import Client
+
+from server import errors
+from server.retry import VirtualClock
+from tests.resilience.upstream import Upstream, reply, server_for, text
+
+pytestmark = pytest.mark.anyio
+EVENT = {"calendar_id": "cal_1", "event_id": "e1_0"}
+
+# feishu-api.md §10.2 and §10.3: every code documented there, with the class it must map to.
+DOCUMENTED: dict[int, type[errors.FeishuError]] = {
+    99991400: errors.RateLimited,
+    99991401: errors.PermissionDenied,
+    99991403: errors.FeishuError,
+    99991661: errors.AuthRequired,
+    99991663: errors.AuthRequired,
+    99991668: errors.AuthRequired,
+    99991669: errors.AuthRequired,
+    99991671: errors.AuthRequired,
+    99991672: errors.AppScopeMissing,
+    99991676: errors.ScopeMissing,
+    99991677: errors.AuthRequired,
+    99991679: errors.ScopeMissing,
+    190002: errors.InvalidRequest,
+    190003: errors.UpstreamUnavailable,
+    190004: errors.RateLimited,
+    190005: errors.RateLimited,
+    190006: errors.PermissionDenied,
+    190007: errors.PermissionDenied,
+    190008: errors.InvalidRequest,
+    190009: errors.InvalidRequest,
+    190010: errors.RateLimited,
+    190013: errors.InvalidRequest,
+    190014: errors.InvalidRequest,
+    191000: errors.NotFound,
+    191001: errors.InvalidRequest,
+    191002: errors.PermissionDenied,
+    191003: errors.NotFound,
+    191004: errors.InvalidRequest,
+    193000: errors.InvalidRequest,
+    193001: errors.NotFound,
+    193002: errors.PermissionDenied,
+    193003: errors.NotFound,
+    194000: errors.NotFound,
+    194001: errors.PermissionDenied,
+    194002: errors.PermissionDenied,
+    194003: errors.PermissionDenied,
+    194004: errors.InvalidRequest,
+    195100: errors.NotFound,
+    195101: errors.PermissionDenied,
+    195107: errors.PermissionDenied,
+    195109: errors.InvalidRequest,
+    195112: errors.InvalidRequest,
+}
+
+
+def mapped(code: int, status: int = 400, error: Any = None, scopes: tuple[str, ...] = ()) -> errors.FeishuError:
+    return errors.from_response("op", status, code, "feishu says no", "LOG9", error, 3.0, scopes)
+
+
+@pytest.mark.parametrize(("code", "cls"), sorted(DOCUMENTED.items()))
+def test_documented_codes_map_to_their_class_with_advice(code: int, cls: type[errors.FeishuError]) -> None:
+    err = mapped(code)
+    assert type(err) is cls
+    message = str(err)
+    assert str(code) in message
+    assert "feishu says no" in message
+    assert "What to do:" in message
+    assert "LOG9" in message
+
+
+def test_every_table_entry_has_advice() -> None:
+    for code, (_, advice) in errors.ERROR_TABLE.items():
+        assert advice.strip(), code
+
+
+@pytest.mark.parametrize(
+    "violations",
+    [
+        [{"subject": "calendar:calendar.event:create", "type": "scope"}, {"subject": "calendar:calendar"}],
+        [{"scope": "calendar:calendar.event:create", "url": "https://open.feishu.cn/..."}],
+    ],
+)
+def test_user_missing_scope_names_scopes_and_the_login_command(violations: list[dict[str, str]]) -> None:
+    err = mapped(99991679, error={"permission_violations": violations})
+    message = str(err)
+    assert isinstance(err, errors.ScopeMissing)
+    assert "calendar:calendar.event:create" in message
+    assert "feishu-calendar-mcp login --scope calendar:calendar.event:create" in message
+
+
+def test_missing_scope_without_violations_names_the_operations_scopes() -> None:
+    err = mapped(99991679, scopes=("calendar:calendar", "calendar:calendar.event:delete"))
+    assert "calendar:calendar.event:delete" in str(err)
+    assert "login --scope calendar:calendar" in str(err)
+
+
+def test_app_missing_scope_points_at_the_developer_console() -> None:
+    err = mapped(99991672, status=403, error={"permission_violations": [{"subject": "calendar:calendar"}]})
+    assert isinstance(err, errors.AppScopeMissing)
+    message = str(err)
+    assert "developer console" in message
+    assert "calendar:calendar" in message
+    assert "signing in again will not help" in message
+
+
+def test_field_violations_are_listed() -> None:
+    error = {
+        "field_violations": [
+            {"field": "summary", "value": "x" * 3, "description": "too long"},
+            {"field": "reminders[0].minutes", "description": "out of range"},
+        ]
+    }
+    message = str(mapped(190014, error=error))
+    assert "summary: too long (got 'xxx')" in message
+    assert "reminders[0].minutes: out of range" in message
+
+
+def test_rate_limit_says_when_to_retry() -> None:
+    assert "retry after 3 s" in str(mapped(190005, status=429))
+
+
+def test_unknown_codes_keep_code_and_message() -> None:
+    err = mapped(1234567, status=400)
+    message = str(err)
+    assert "1234567" in message
+    assert "feishu says no" in message
+    assert "LOG9" in message
+
+
+def test_the_log_id_falls_back_to_the_body() -> None:
+    err = errors.from_response("op", 400, 190002, "bad", "", {"logid": "BODYLOG"}, None)
+    assert "BODYLOG" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (500, errors.UpstreamUnavailable),
+        (429, errors.RateLimited),
+        (401, errors.AuthRequired),
+        (403, errors.PermissionDenied),
+        (404, errors.NotFound),
+        (400, errors.InvalidRequest),
+    ],
+)
+def test_unknown_codes_are_classed_by_http_status(status: int, cls: type[errors.FeishuError]) -> None:
+    assert type(mapped(7, status=status)) is cls
+
+
+async def test_the_model_sees_the_whole_story_through_mcp() -> None:
+    upstream = Upstream(
+        reply(
+            193002,
+            status=403,
+            msg="no permission",
+            headers={"x-tt-logid": "20261201ABC"},
+            error={"troubleshooter": "https://open.feishu.cn/search?log_id=20261201ABC"},
+        )
+    )
+    async with Client(server_for(upstream, VirtualClock())) as client:
+        result = await client.call_tool("update_event", {**EVENT, "summary": "x"})
+    assert result.is_error
+    message = text(result)
+    assert "update_event failed: Feishu code 193002: no permission" in message
+    assert "organizer" in message
+    assert "20261201ABC" in message
+
+
+async def test_a_non_feishu_error_page_is_a_clear_upstream_failure() -> None:
+    upstream = Upstream(default=httpx2.Response(502, text="<html>Bad Gateway</html>"))
+    async with Client(server_for(upstream, VirtualClock(), max_attempts=2)) as client:
+        result = await client.call_tool("get_event", EVENT)
+    assert result.is_error
+    message = text(result)
+    assert "HTTP 502, not a Feishu reply" in message
+    assert "retry this call in a minute" in message

@@ -1,0 +1,35 @@
+"""The official SDK (lark-oapi) as a client of a sandbox served on loopback.
+
+The SDK is untyped (mypy ignores it), so these helpers keep the call shape in one place: a
+client on the sandbox's base URL that sends the caller's own user token, never fetching one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lark_oapi as lark
+
+from sandbox import DEMO_APP_ID, DEMO_APP_SECRET
+
+
+def sdk_client(base_url: str) -> Any:
+    return (
+        lark.Client.builder()
+        .app_id(DEMO_APP_ID)
+        .app_secret(DEMO_APP_SECRET)
+        .domain(base_url)
+        .enable_set_token(True)
+        .log_level(lark.LogLevel.ERROR)
+        .build()
+    )
+
+
+def as_user(token: str) -> Any:
+    return lark.RequestOption.builder().user_access_token(token).build()
+
+
+def parsed(response: Any) -> Any:
+    """The SDK's parsed ``data`` of a successful reply (fails the test with Feishu's code otherwise)."""
+    assert response.success(), (response.code, response.msg)
+    return getattr(response, "data", None)  # replies with an empty data have no attribute

@@ -1,0 +1,129 @@
+"""Fault injection, the built-in rate limit, and the admin routes."""
+
+from __future__ import annotations
+
+import time
+
+import httpx2
+import pytest
+
+from sandbox import DEMO_PRIMARY_CALENDAR_ID, Sandbox, running
+from tests.sandbox.helpers_sandbox import FIXED_NOW, WEEK_START, bearer, events_path, fails, ok, timed
+
+pytestmark = pytest.mark.anyio
+
+PRIMARY = "/open-apis/calendar/v4/calendars/primary"
+
+
+async def test_rate_limit_fault_is_429_with_feishu_headers(sb: Sandbox, api: httpx2.AsyncClient) -> None:
+    sb.faults.inject("rate_limit", times=1, retry_after=3)
+    limited = await api.post(PRIMARY)
+    assert limited.status_code == 429 and limited.json()["code"] == 99991400
+    assert limited.headers["x-ogw-ratelimit-limit"] == "50" and limited.headers["x-ogw-ratelimit-reset"] == "3"
+    assert limited.headers["x-tt-logid"]
+    assert (await api.post(PRIMARY)).json()["code"] == 0  # times=1: only the first
+    assert sb.log[0].fault == "rate_limit" and sb.log[0].status == 429 and sb.log[1].fault is None
+
+
+async def test_server_errors_match_method_and_path(sb: Sandbox, api: httpx2.AsyncClient) -> None:
+    sb.faults.inject("server_error", status=500, method="GET", path="/events")
+    sb.faults.inject("server_error", status=502, method="POST", path="/events")
+    broken = await api.get(events_path())
+    assert broken.status_code == 500 and broken.json()["code"] == 190003
+    gateway = await api.post(events_path(), json=timed(WEEK_START, WEEK_START + 60))
+    assert gateway.status_code == 502 and gateway.headers["content-type"].startswith("text/plain")
+    assert (await api.post(PRIMARY)).json()["code"] == 0  # other paths unaffected
+    sb.faults.clear()
+    assert (await api.get(events_path())).status_code == 200
+
+
+async def test_drop_before_or_after_the_write(sb: Sandbox, api: httpx2.AsyncClient) -> None:
+    body = timed(WEEK_START, WEEK_START + 600, summary="Lost reply")
+    before = len(sb.world.events)
+    sb.faults.inject("drop", times=1, method="POST", path="/events")
+    with pytest.raises(httpx2.RemoteProtocolError):
+        await api.post(events_path(), json=body)
+    assert len(sb.world.events) == before  # dropped before the write
+    sb.faults.inject("drop", times=1, method="POST", path="/events", after_write=True)
+    with pytest.raises(httpx2.RemoteProtocolError):
+        await api.post(events_path(), json=body)
+    assert len(sb.world.events) == before + 1  # the write happened, the answer was lost
+    assert sb.log[-1].fault == "drop"
+
+
+async def test_connect_error_never_reaches_the_routes(sb: Sandbox, api: httpx2.AsyncClient) -> None:
+    sb.faults.inject("connect_error", times=2)
+    for _ in range(2):
+        with pytest.raises(httpx2.ConnectError):
+            await api.post(PRIMARY)
+    assert (await api.post(PRIMARY)).json()["code"] == 0
+
+
+async def test_token_expired_fault_expires_the_callers_token(sb: Sandbox, api: httpx2.AsyncClient) -> None:
+    sb.faults.inject("token_expired", times=1)
+    fails(await api.post(PRIMARY), 99991677)
+    fails(await api.post(PRIMARY), 99991677)  # it stays expired: the client must refresh
+    fresh = sb.issue_user_token(sb.demo_user.open_id)
+    assert ok(await api.post(PRIMARY, headers=bearer(fresh)))
+
+
+async def test_slow_on_the_sandbox_clock_or_for_real(sb: Sandbox, api: httpx2.AsyncClient) -> None:
+    sb.faults.inject("slow", times=1, delay=3600, use_clock=True)
+    ok(await api.post(PRIMARY))
+    assert sb.clock.now() == FIXED_NOW + 3600
+    sb.faults.inject("slow", times=1, delay=0.2)
+    started = time.monotonic()
+    ok(await api.post(PRIMARY))
+    assert time.monotonic() - started >= 0.2
+
+
+async def test_probability_uses_the_seeded_rng() -> None:
+    def outcomes(seed: int) -> list[int]:
+        sandbox = Sandbox(seed=False, fault_seed=seed)
+        sandbox.faults.inject("server_error", probability=0.5)
+        return [1 if sandbox.faults.take("GET", "/x") else 0 for _ in range(40)]
+
+    assert outcomes(7) == outcomes(7)
+    assert 5 < sum(outcomes(7)) < 35 and outcomes(7) != outcomes(8)
+    with pytest.raises(ValueError, match="unknown fault kind"):
+        Sandbox(seed=False).faults.inject("meteor")
+
+
+async def test_builtin_rate_limit_per_app_and_api(sb: Sandbox, api: httpx2.AsyncClient) -> None:
+    sb.faults.rate_limit_per_second = 50
+    codes = [(await api.post(PRIMARY)).json()["code"] for _ in range(51)]
+    assert codes[:50] == [0] * 50 and codes[50] == 99991400
+    assert (await api.get(events_path())).json()["code"] == 0  # another API has its own budget
+    sb.advance(1.0)
+    assert (await api.post(PRIMARY)).json()["code"] == 0
+
+
+def test_admin_routes_exist_only_when_enabled() -> None:
+    plain = Sandbox(seed=True)
+    with running(plain) as base_url, httpx2.Client(base_url=base_url) as http:
+        assert http.post("/_sandbox/expire_tokens").status_code == 404
+
+    sb = Sandbox(seed=True, admin=True)
+    auth = bearer(sb.demo_token)
+    with running(sb) as base_url, httpx2.Client(base_url=base_url, headers=auth) as http:
+        added = http.post("/_sandbox/faults", json={"kind": "rate_limit", "times": 1}).json()
+        assert added["result"]["kind"] == "rate_limit"
+        assert http.post(PRIMARY).status_code == 429
+        assert http.post(PRIMARY).status_code == 200
+        log = http.get("/_sandbox/log").json()["result"]
+        assert [e["status"] for e in log if e["path"] == PRIMARY] == [429, 200]
+        assert all(sb.demo_token not in str(e["headers"]) for e in log)
+        assert http.post("/_sandbox/faults", json={"kind": "nonsense"}).status_code == 400
+        http.post("/_sandbox/expire_tokens")
+        assert http.post(PRIMARY).json()["code"] == 99991677
+        http.post("/_sandbox/reset")
+        assert http.post(PRIMARY, headers=bearer(sb.demo_token)).json()["code"] == 0
+
+
+def test_drop_over_a_real_socket_closes_the_connection() -> None:
+    sb = Sandbox(seed=True)
+    sb.faults.inject("drop", times=1)
+    with running(sb) as base_url, httpx2.Client(base_url=base_url, headers=bearer(sb.demo_token)) as http:
+        with pytest.raises(httpx2.TransportError):
+            http.post(PRIMARY)
+        assert http.post(PRIMARY).json()["data"]["calendars"][0]["calendar"]["calendar_id"] == DEMO_PRIMARY_CALENDAR_ID

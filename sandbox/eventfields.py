@@ -59,6 +59,8 @@ def apply_body(call: Call, event: Event, body: dict[str, Any], *, full: bool, or
         if event.original_time != 0 and given["recurrence"]:
             raise invalid("recurrence", given["recurrence"], "an occurrence cannot have its own recurrence")
         event.recurrence = given["recurrence"].removeprefix("RRULE:")
+    if ("recurrence" in given or "start_time" in given) and recurrence.books_rooms_too_long(event):
+        raise invalid("recurrence", event.recurrence, "a recurring event that books a meeting room may span 2 years")
     if "location" in given:
         event.location = _location(given["location"])
     if "vchat" in given:

@@ -9,6 +9,7 @@ import pytest
 
 from server import errors
 from server.retry import RetryPolicy, VirtualClock, rate_limit_wait
+from server.settings import Settings
 from tests.resilience.upstream import Upstream, client_for, reply
 
 pytestmark = pytest.mark.anyio
@@ -129,3 +130,11 @@ def test_backoff_ceiling_doubles_up_to_the_cap() -> None:
     policy = RetryPolicy(base_delay=1, max_delay=5, rng=random.Random(1))
     for attempt, ceiling in [(1, 1), (2, 2), (3, 4), (4, 5), (9, 5)]:
         assert all(0 <= policy.backoff(attempt) <= ceiling for _ in range(50))
+
+
+def test_the_policy_comes_from_settings_and_the_environment() -> None:
+    env = {"FEISHU_MAX_ATTEMPTS": "6", "FEISHU_CALL_DEADLINE": "45", "FEISHU_READ_TIMEOUT": "7"}
+    policy = RetryPolicy.from_settings(Settings.load(env, connect_timeout=2))
+    assert (policy.max_attempts, policy.deadline, policy.read_timeout, policy.connect_timeout) == (6, 45, 7, 2)
+    assert policy.attempt_timeout(remaining=100) == 9  # connect + read
+    assert policy.attempt_timeout(remaining=3) == 3  # never past the call's deadline

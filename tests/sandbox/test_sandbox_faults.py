@@ -153,19 +153,8 @@ def test_injected_drops_leave_no_traceback_in_the_server_log() -> None:
     logger = logging.getLogger("uvicorn.error")
 
     def record(exc: BaseException) -> logging.LogRecord:
-        return logger.makeRecord(
-            "uvicorn.error",
-            logging.ERROR,
-            __file__,
-            1,
-            "Exception in ASGI application",
-            (),
-            (
-                type(exc),
-                exc,
-                None,
-            ),
-        )
+        exc_info = (type(exc), exc, None)
+        return logger.makeRecord(logger.name, logging.ERROR, __file__, 1, "Exception in ASGI app", (), exc_info)
 
     assert not logger.filter(record(ConnectionDropped()))
     assert logger.filter(record(RuntimeError("a real bug")))

@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import anyio
+import anyio.abc
 import httpx2
 import pytest
 
@@ -169,3 +170,12 @@ def test_brand_hosts_and_overrides() -> None:
         "https://open.feishu.cn", token_url="https://open.feishu.cn/open-apis/authen/v2/oauth/token"
     )
     assert custom.token_url.endswith("/authen/v2/oauth/token") and custom.api_base == "https://open.feishu.cn"
+
+
+async def test_a_busy_port_is_named_with_the_fix(tmp_path: Path) -> None:
+    async with await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0) as taken:
+        port = taken.extra(anyio.abc.SocketAttribute.local_port)
+        with pytest.raises(LoginFailed, match=f"port {port} on 127.0.0.1 is in use; pass --port"):
+            await login_with_browser(
+                request(port), FileTokenStore(tmp_path), None, port=port, announce=print, open_browser=None
+            )

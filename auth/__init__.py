@@ -1,1 +1,13 @@
-"""auth package."""
+"""OAuth user authorization for Feishu/Lark on Authlib, and the token store. No ``mcp`` imports here.
+
+Public API:
+
+- :class:`auth.login.PendingLogin`, :func:`auth.login.login_with_browser`,
+  :func:`auth.login.login_with_paste`: sign a user in (PKCE S256, loopback redirect).
+- :class:`auth.session.UserTokens`: a profile's access token, refreshed without races.
+- :class:`auth.store.TokenStore` with :class:`auth.store.FileTokenStore`,
+  :class:`auth.store.MemoryTokenStore` and :class:`auth.keyring_store.KeyringTokenStore`.
+- :class:`auth.oauth.Endpoints`, :class:`auth.oauth.AppCredentials`: where and as which app.
+- :func:`auth.scopes.minimal_scopes`: what a login asks for.
+- :mod:`auth.errors`: LoginRequired, ReloginRequired, LoginFailed, TokenEndpointError.
+"""

@@ -77,7 +77,9 @@ class LoopbackReceiver:
             tasks.cancel_scope.cancel()
         if self._received is None:
             raise LoginFailed(
-                f"no answer from the browser within {timeout:g} s; run the login again "
+                f"no answer from the browser within {timeout:g} s. If Feishu's page showed an error "
+                f"(20029: redirect URI not registered), add {self.redirect_uri} to the app's redirect URLs "
+                "(developer console > Security settings) or pass --port; otherwise run the login again "
                 "(or use --no-browser and paste the address the browser ends on)"
             )
         return self._received

@@ -39,3 +39,15 @@ def minimal_scopes(per_tool: Iterable[Sequence[str]], extra: Iterable[str] = ())
         if scope and scope not in chosen:
             chosen.append(scope)
     return tuple(chosen)
+
+
+def scope_table(tools: Iterable[tuple[str, str, Sequence[str]]]) -> str:
+    """Markdown rows (tool, toolset, accepted scopes, the one a login asks for) for docs/auth.md."""
+    rows = list(tools)
+    chosen = minimal_scopes(any_of for _, _, any_of in rows)
+    lines = ["| tool | toolset | Feishu accepts any of | login asks for |", "| --- | --- | --- | --- |"]
+    for name, toolset, any_of in rows:
+        if any_of:
+            accepted = ", ".join(f"`{s}`" for s in any_of)
+            lines.append(f"| `{name}` | {toolset} | {accepted} | `{pick_scope(any_of, chosen)}` |")
+    return "\n".join(lines)

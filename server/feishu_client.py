@@ -11,10 +11,12 @@ execute (connection refused, throttled, token refused) is always sent again.
 
 from __future__ import annotations
 
+import json
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn, Protocol
+from typing import Any, Protocol
 
 import anyio
 import httpx2
@@ -30,6 +32,8 @@ TOKEN_REJECTED = frozenset({99991668, 99991677})
 PRIMARY_ROUTE = "/open-apis/calendar/v4/calendars/primary"
 # Feishu's own rate limits are per second: with no reset header, a second is the honest wait.
 THROTTLE_FALLBACK = 1.0
+# How many unsettled deletes to remember (oldest forgotten first).
+UNSETTLED_LIMIT = 256
 
 
 class TokenSource(Protocol):
@@ -57,10 +61,17 @@ class _Call:
     done_after_replay: frozenset[int]
     scopes: Sequence[str]
     started: float
+    identity: str = ""
     attempts: int = 0
     maybe_applied: bool = False  # an earlier attempt may have executed without us learning it
     in_flight: bool = False  # a request is out and unanswered (matters if the deadline cuts it off)
     log_id: str = ""
+
+    @property
+    def fingerprint(self) -> tuple[str, ...]:
+        """The request's identity across tool calls: the same delete sent again by the model."""
+        body = json.dumps(self.body, sort_keys=True, default=str)
+        return (self.identity, self.method, self.path, repr(sorted(self.query)), body)
 
     @property
     def idempotency_key(self) -> str:
@@ -91,6 +102,8 @@ class FeishuClient:
         self.stats = RetryStats()
         self._primary: dict[str, str] = {}
         self._primary_lock = anyio.Lock()
+        # Deletes that gave up after a request may have executed (see _Call.fingerprint).
+        self._unsettled: OrderedDict[tuple[str, ...], None] = OrderedDict()
 
     async def primary_calendar_id(self) -> str:
         """The signed-in user's primary calendar id, resolved once per identity."""
@@ -146,13 +159,39 @@ class FeishuClient:
             done_after_replay=done_after_replay,
             scopes=scopes,
             started=self.clock.now(),
+            identity=self.tokens.identity,
         )
         with anyio.move_on_after(self.policy.deadline):
-            return await self._attempts(call)
+            try:
+                return await self._attempts(call)
+            except errors.FeishuError as err:
+                self._settle_later(call, err)
+                raise
         call.maybe_applied |= call.in_flight
-        self._give_up(call, -1, f"no answer within the {self.policy.deadline:g} s deadline for one call")
+        late = self._gave_up(call, -1, f"no answer within the {self.policy.deadline:g} s deadline for one call")
+        raise self._settle_later(call, late)
+
+    def _settle_later(self, call: _Call, err: errors.FeishuError) -> errors.FeishuError:
+        """Make a failed call's error say what may already have happened, and remember it.
+
+        Whatever ends the call (out of attempts, throttled, deadline) after a request may have
+        executed, the model must learn that, and for a create the key that makes repeating it
+        safe. An unsettled delete is remembered so its advised repeat reports "already gone" as done.
+        """
+        if not (call.maybe_applied and call.writes) or isinstance(err, errors.OutcomeUnknown):
+            return err
+        advice = _retry_advice(call)
+        if advice not in err.advice:
+            err.advice = f"{err.advice}. Also: {advice}" if err.advice else advice
+        if call.done_after_replay:
+            self._unsettled[call.fingerprint] = None
+            while len(self._unsettled) > UNSETTLED_LIMIT:
+                self._unsettled.popitem(last=False)
+        return err
 
     async def _attempts(self, call: _Call) -> dict[str, Any]:
+        # A delete that gave up earlier may have happened: then "already gone" now means done.
+        call.maybe_applied = call.fingerprint in self._unsettled
         token = await self.tokens.access_token()
         refreshed = False
         while True:
@@ -162,7 +201,7 @@ class FeishuClient:
                 self.stats.retries += 1
             remaining = self.policy.deadline - (self.clock.now() - call.started)
             if remaining <= 0:
-                self._give_up(call, -1, f"no answer within the {self.policy.deadline:g} s deadline for one call")
+                raise self._gave_up(call, -1, f"no answer within the {self.policy.deadline:g} s deadline for one call")
             try:
                 call.in_flight = True
                 with anyio.fail_after(self.policy.attempt_timeout(remaining)):
@@ -193,15 +232,19 @@ class FeishuClient:
             code = _code(envelope)
             log.debug("%s -> HTTP %s code %s (log id %s)", call.operation, response.status_code, code, call.log_id)
             if envelope is not None and code == 0:
+                self._unsettled.pop(call.fingerprint, None)
                 data = envelope.get("data")
                 return data if isinstance(data, dict) else {}
             if call.maybe_applied and code in call.done_after_replay:
-                # Our earlier attempt did it before its answer was lost.
+                # Our earlier attempt (in this call or an earlier one) did it; its answer was lost.
+                self._unsettled.pop(call.fingerprint, None)
                 return {}
-            if code in TOKEN_REJECTED and not refreshed:
+            if code in TOKEN_REJECTED and (not refreshed or self._may_retry(call, 0)):
+                # The request was refused, not executed: refresh and send it again. The first
+                # refusal is not a failed attempt; a fresh token refused again counts as one.
                 token = await self.tokens.refresh_after_rejection(token)
+                call.attempts -= not refreshed
                 refreshed = True
-                call.attempts -= 1  # a rejected token is not a failed attempt of the operation
                 continue
             if envelope is None:
                 envelope = {"msg": f"HTTP {response.status_code}, not a Feishu reply"}
@@ -251,19 +294,19 @@ class FeishuClient:
         if not self._may_retry(call, delay):
             code, msg = (error.code, error.msg) if error is not None else (-1, f"network failure ({what})")
             call.maybe_applied |= executed
-            self._give_up(call, code, f"{msg} after {call.attempts} attempts")
+            raise self._gave_up(call, code, f"{msg} after {call.attempts} attempts")
         if executed:
             call.maybe_applied = True
             self.stats.replays += 1
         await self._wait(call, delay, what)
 
-    def _give_up(self, call: _Call, code: int, msg: str) -> NoReturn:
+    def _gave_up(self, call: _Call, code: int, msg: str) -> errors.FeishuError:
         """The error for a call that ran out of attempts or time without a definite answer."""
         self.stats.gave_up += 1
         log.warning("%s: giving up after %d attempts (%s)", call.operation, call.attempts, msg)
         if call.maybe_applied and call.writes and not call.replayable:
-            raise errors.outcome_unknown(call.operation, msg, call.log_id)
-        raise errors.UpstreamUnavailable(call.operation, code, msg, call.log_id, advice=_retry_advice(call))
+            return errors.outcome_unknown(call.operation, msg, call.log_id)
+        return errors.UpstreamUnavailable(call.operation, code, msg, call.log_id, advice=_retry_advice(call))
 
 
 def _retry_advice(call: _Call) -> str:

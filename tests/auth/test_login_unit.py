@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import anyio
+import anyio.abc
 import httpx2
 import pytest
 
@@ -157,3 +158,24 @@ async def test_browser_login_times_out_clearly(tmp_path: Path, free_tcp_port: in
         )
     with httpx2.Client() as http, pytest.raises(httpx2.ConnectError):
         http.get(f"http://127.0.0.1:{free_tcp_port}/callback")  # the listener is gone after the login
+
+
+def test_brand_hosts_and_overrides() -> None:
+    feishu, lark = Endpoints.for_domain("feishu"), Endpoints.for_domain("lark")
+    assert feishu.token_url == "https://accounts.feishu.cn/oauth/v3/token"
+    assert feishu.authorize_url == "https://accounts.feishu.cn/open-apis/authen/v1/authorize"
+    assert lark.token_url == "https://accounts.larksuite.com/oauth/v3/token"
+    assert lark.api_base == "https://open.larksuite.com"
+    custom = Endpoints.for_domain(
+        "https://open.feishu.cn", token_url="https://open.feishu.cn/open-apis/authen/v2/oauth/token"
+    )
+    assert custom.token_url.endswith("/authen/v2/oauth/token") and custom.api_base == "https://open.feishu.cn"
+
+
+async def test_a_busy_port_is_named_with_the_fix(tmp_path: Path) -> None:
+    async with await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0) as taken:
+        port = taken.extra(anyio.abc.SocketAttribute.local_port)
+        with pytest.raises(LoginFailed, match=f"port {port} on 127.0.0.1 is in use; pass --port"):
+            await login_with_browser(
+                request(port), FileTokenStore(tmp_path), None, port=port, announce=print, open_browser=None
+            )

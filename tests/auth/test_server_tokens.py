@@ -5,18 +5,18 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import httpx2
 import pytest
-from mcp import Client, MCPError, UrlElicitationRequiredError
-from mcp.types import ElicitResult
+from mcp import Client
 
+from auth.errors import AuthError
 from auth.record import TokenRecord
-from auth.store import FileTokenStore, load_record, save_record
+from auth.store import FileTokenStore, save_record
 from server.app import build_server
 from server.errors import AuthRequired
 from server.settings import Settings
-from server.tokens import StaticToken, StoredLogin, login_command, login_scopes, remember_url_elicitation, token_source
-from tests.auth.fake_accounts import APP_ID, APP_SECRET, OPEN_ID, FakeAccounts
+from server.signin import remember_url_elicitation
+from server.tokens import StaticToken, StoredLogin, login_command, login_scopes, token_source
+from tests.auth.fake_accounts import APP_ID, APP_SECRET, OPEN_ID
 
 pytestmark = pytest.mark.anyio
 BASE = "https://open.feishu.test"
@@ -78,27 +78,13 @@ async def test_a_tool_call_without_login_names_the_login_command(tmp_path: Path)
     assert "nobody is signed in" in text and f"feishu-calendar-mcp login --domain {BASE}" in text
 
 
-async def test_a_client_with_url_elicitation_is_shown_the_authorization_url(tmp_path: Path, free_tcp_port: int) -> None:
-    fake = FakeAccounts()
-    settings = settings_for(tmp_path, port=free_tcp_port)
-    source = token_source(settings, transport=fake.transport())
-    assert isinstance(source, StoredLogin) and source.sign_in is not None
-    server = build_server(settings, source)
-    server.middleware.append(remember_url_elicitation)
+async def test_extra_scopes_are_added_once(tmp_path: Path) -> None:
+    scopes = login_scopes(settings_for(tmp_path), ("contact:user.email:readonly", "calendar:calendar.event:read"))
+    assert scopes.count("calendar:calendar.event:read") == 1
+    assert scopes[-2:] == ("contact:user.email:readonly", "offline_access")
 
-    async def never_called(context: object, params: object) -> ElicitResult:
-        return ElicitResult(action="decline")
 
-    async with Client(server, elicitation_callback=never_called) as client:
-        with pytest.raises(MCPError) as caught:
-            await client.call_tool("view_instances", {"start_time": "2026-11-23", "end_time": "2026-11-24"})
-    required = UrlElicitationRequiredError.from_error(caught.value.error)
-    url = required.elicitations[0].url
-    assert url.startswith(BASE + "/open-apis/authen/v1/authorize?") and "code_challenge_method=S256" in url
-    # The user approves in the browser; the redirect reaches the server's own loopback listener.
-    with httpx2.Client() as browser:
-        page = browser.get(fake.approve(url))
-    assert page.status_code == 200
-    source.sign_in.wait_finished(10)
-    stored = load_record(FileTokenStore(tmp_path), None)
-    assert stored is not None and stored.open_id == OPEN_ID
+async def test_keyring_store_without_the_package_says_how_to_fix(tmp_path: Path) -> None:
+    # This venv has no `keyring` package: choosing that store must say what to install.
+    with pytest.raises(AuthError, match="pip install keyring"):
+        token_source(settings_for(tmp_path, FEISHU_TOKEN_STORE="keyring"))

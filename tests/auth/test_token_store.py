@@ -13,13 +13,18 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from auth.record import TokenRecord
 from auth.store import (
     FileTokenStore,
     MemoryTokenStore,
+    StoreData,
     config_dir,
+    decode,
     delete_profile,
+    encode,
     load_record,
     save_record,
 )
@@ -156,3 +161,59 @@ def test_corrupt_store_names_the_fix(tmp_path: Path) -> None:
     store.path.write_text("{not json")
     with pytest.raises(Exception, match="login"):
         store.read()
+
+
+class FakeKeyring:
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service_name: str, username: str) -> str | None:
+        return self.entries.get((service_name, username))
+
+    def set_password(self, service_name: str, username: str, password: str) -> None:
+        self.entries[(service_name, username)] = password
+
+    def delete_password(self, service_name: str, username: str) -> None:
+        del self.entries[(service_name, username)]
+
+
+def test_keyring_store_keeps_tokens_out_of_the_file(tmp_path: Path) -> None:
+    from auth.keyring_store import KeyringTokenStore
+
+    ring = FakeKeyring()
+    store = KeyringTokenStore(tmp_path, ring)
+    save_record(store, record(access="u-KEYRING-A", refresh="r-KEYRING-R"), None)
+    assert "KEYRING" not in store.path.read_text()
+    assert any("u-KEYRING-A" in v for v in ring.entries.values())
+    assert load_record(store, None) == record(access="u-KEYRING-A", refresh="r-KEYRING-R")
+    delete_profile(store, None)
+    assert ring.entries == {} and load_record(store, None) is None
+    assert "keyring" in store.description.lower()
+
+
+def test_signing_a_profile_in_as_someone_else_drops_the_old_tokens(tmp_path: Path) -> None:
+    store = FileTokenStore(tmp_path)
+    save_record(store, record("ou_a", "u-a"), "p")
+    save_record(store, record("ou_a", "u-a"), "also")
+    save_record(store, record("ou_b", "u-b"), "p")
+    assert set(store.read().accounts) == {"cli_app/ou_a", "cli_app/ou_b"}, "ou_a is still named by 'also'"
+    save_record(store, record("ou_c", "u-c"), "also")
+    assert set(store.read().accounts) == {"cli_app/ou_b", "cli_app/ou_c"}
+
+
+@given(
+    st.lists(
+        st.tuples(st.booleans(), st.sampled_from(["a", "b", "c", None]), st.sampled_from(["ou_1", "ou_2", "ou_3"])),
+        max_size=25,
+    )
+)
+def test_profiles_and_accounts_stay_consistent(steps: list[tuple[bool, str | None, str]]) -> None:
+    data = StoreData()
+    for is_login, profile, open_id in steps:
+        if is_login:
+            data.put(record(open_id), profile)
+        else:
+            data.remove(profile)
+        assert set(data.accounts) == set(data.profiles.values()), "no orphaned tokens, no dangling profile"
+        assert data.default in data.profiles if data.profiles else data.default == ""
+        assert decode(encode(data)) == data

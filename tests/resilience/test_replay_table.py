@@ -8,8 +8,10 @@ import httpx2
 import pytest
 from mcp import Client
 
+from server.app import build_server
 from server.errors import OUTCOME_CHECKS
 from server.retry import VirtualClock
+from tests.helpers import all_tools_settings
 from tests.resilience.upstream import Upstream, reply, server_for, text
 from tools import OPERATIONS
 from tools.spec import Replay
@@ -63,6 +65,17 @@ async def test_a_create_that_gave_up_names_the_key_to_retry_with() -> None:
     again = await call(retry, "create_event", {**NEW_EVENT, "idempotency_key": key})
     assert not again.is_error
     assert retry.requests[0].url.params["idempotency_key"] == key
+
+
+async def test_a_create_throttled_after_a_lost_answer_still_names_its_key() -> None:
+    throttled = reply(99991400, status=429, headers={"x-ogw-ratelimit-reset": "2"})
+    upstream = Upstream(lost(), throttled, throttled)
+    result = await call(upstream, "create_event", NEW_EVENT, max_attempts=3)
+    assert result.is_error
+    message = text(result)
+    key = upstream.requests[0].url.params["idempotency_key"]
+    assert "retry after 2 s" in message
+    assert f'idempotency_key="{key}"' in message
 
 
 async def test_the_models_own_key_is_kept_across_replays() -> None:
@@ -119,6 +132,29 @@ async def test_already_gone_after_a_replay_is_success(tool: str, arguments: dict
     assert len(upstream.requests) == 2
 
 
+async def test_a_delete_that_gave_up_is_settled_by_the_advised_repeat() -> None:
+    upstream = Upstream(lost(), lost(), reply(193003, status=403, msg="event deleted"))
+    async with Client(server_for(upstream, VirtualClock(), max_attempts=2)) as client:
+        first = await client.call_tool("delete_event", EVENT)
+        assert first.is_error
+        assert "if it was already removed, that reports success" in text(first)
+        second = await client.call_tool("delete_event", EVENT)  # what the advice says to do
+    assert not second.is_error, text(second)
+    assert len(upstream.requests) == 3
+
+
+async def test_a_delete_throttled_after_a_lost_answer_is_settled_too() -> None:
+    throttled = reply(99991400, status=429, headers={"x-ogw-ratelimit-reset": "1"})
+    upstream = Upstream(lost(), throttled, reply(193003, status=403, msg="event deleted"))
+    async with Client(server_for(upstream, VirtualClock(), max_attempts=2)) as client:
+        first = await client.call_tool("delete_event", EVENT)
+        assert first.is_error
+        assert "retry after 1 s" in text(first)
+        assert "it may already be done" in text(first)
+        second = await client.call_tool("delete_event", EVENT)
+    assert not second.is_error, text(second)
+
+
 async def test_already_gone_on_the_first_try_is_still_reported() -> None:
     upstream = Upstream(reply(193003, status=403, msg="event deleted", headers={"x-tt-logid": "L1"}))
     result = await call(upstream, "delete_event", EVENT)
@@ -152,6 +188,32 @@ async def test_a_refused_token_is_refreshed_once_not_counted_as_an_attempt() -> 
     assert result.is_error
     assert "feishu-calendar-mcp login" in text(result)
     assert len(upstream.requests) == 1
+
+
+class RotatingTokens:
+    identity = "rotating"
+
+    def __init__(self) -> None:
+        self.issued = ["u-0"]
+
+    async def access_token(self) -> str:
+        return self.issued[-1]
+
+    async def refresh_after_rejection(self, rejected: str) -> str:
+        self.issued.append(f"u-{len(self.issued)}")
+        return self.issued[-1]
+
+
+async def test_a_refreshed_token_refused_again_is_refreshed_again_within_the_attempts() -> None:
+    expired = reply(99991677, status=400, msg="user access token expired")
+    upstream = Upstream(expired, expired, reply(0, {"event": {"event_id": "e1_0"}}))
+    tokens = RotatingTokens()
+    server = build_server(all_tools_settings(), tokens, transport=upstream.transport(), clock=VirtualClock())
+    async with Client(server) as client:
+        result = await client.call_tool("get_event", EVENT)
+    assert not result.is_error, text(result)
+    sent = [r.headers["authorization"] for r in upstream.requests]
+    assert sent == ["Bearer u-0", "Bearer u-1", "Bearer u-2"]
 
 
 def test_every_operation_has_a_coherent_replay_rule() -> None:

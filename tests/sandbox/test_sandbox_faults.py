@@ -99,6 +99,15 @@ async def test_builtin_rate_limit_per_app_and_api(sb: Sandbox, api: httpx2.Async
     one, other = f"{events_path()}/a_0", f"{events_path()}/b_0"
     codes = [(await api.get(path)).json()["code"] for path in (one, other, one)]
     assert codes == [193001, 193001, 99991400]  # one API however many event ids
+    sb.faults.rate_limit_per_second, sb.faults.rate_limit_per_minute = None, 3
+    sb.advance(60.0)
+    replies = []
+    for _ in range(4):
+        replies.append(await api.get(events_path()))
+        sb.advance(10.0)
+    assert [r.json()["code"] for r in replies] == [0, 0, 0, 99991400]
+    assert replies[-1].headers["x-ogw-ratelimit-reset"] == "30"  # the first of the minute leaves in 30 s
+    sb.faults.rate_limit_per_minute = None
     sb.advance(1.0)
     assert (await api.post(PRIMARY)).json()["code"] == 0
 
@@ -132,3 +141,20 @@ def test_drop_over_a_real_socket_closes_the_connection() -> None:
         with pytest.raises(httpx2.TransportError):
             http.post(PRIMARY)
         assert http.post(PRIMARY).json()["data"]["calendars"][0]["calendar"]["calendar_id"] == DEMO_PRIMARY_CALENDAR_ID
+
+
+def test_injected_drops_leave_no_traceback_in_the_server_log() -> None:
+    import logging
+
+    from sandbox.faults import ConnectionDropped
+
+    with running(Sandbox(seed=False)):
+        pass  # installs the filter on uvicorn's error logger, as serve() does
+    logger = logging.getLogger("uvicorn.error")
+
+    def record(exc: BaseException) -> logging.LogRecord:
+        exc_info = (type(exc), exc, None)
+        return logger.makeRecord(logger.name, logging.ERROR, __file__, 1, "Exception in ASGI app", (), exc_info)
+
+    assert not logger.filter(record(ConnectionDropped()))
+    assert logger.filter(record(RuntimeError("a real bug")))

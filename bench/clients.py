@@ -1,0 +1,196 @@
+"""Thin JSON-RPC clients for the harness, one per transport.
+
+They speak the wire directly instead of going through ``mcp.Client`` so that the time
+measured is the server's (plus a pipe or a loopback socket), not a second SDK's: on a
+two-core machine a heavier client would compete with the server for the CPU.
+
+- stdio: the 2025-11-25 handshake (``initialize``, ``notifications/initialized``,
+  ``tools/list``), which is what assistants that spawn servers send today.
+- Streamable HTTP: the 2026-07-28 form ``mcp.Client`` uses by default: one self-contained
+  POST per request, no session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+MODERN = "2026-07-28"
+LEGACY = "2025-11-25"
+CLIENT_INFO = {"name": "bench", "version": "0"}
+
+
+class CallFailed(RuntimeError):
+    """The server answered with a JSON-RPC error or an is_error result: nothing to time."""
+
+
+def _checked(message: dict[str, Any]) -> dict[str, Any]:
+    if "error" in message:
+        raise CallFailed(json.dumps(message["error"])[:500])
+    result: dict[str, Any] = message["result"]
+    if result.get("isError"):
+        raise CallFailed(json.dumps(result.get("content"))[:500])
+    return result
+
+
+class StdioPeer:
+    """A server spawned as a child process, spoken to over its stdin/stdout."""
+
+    def __init__(self, name: str, argv: Sequence[str], env: dict[str, str], stderr_log: Path) -> None:
+        self.name = name
+        self.argv = list(argv)
+        self.env = env
+        self.stderr_log = stderr_log
+        self.process: asyncio.subprocess.Process | None = None
+        self.tools_list: bytes = b""
+        self._ids = itertools.count(1)
+        self._pending: dict[int, asyncio.Future[tuple[float, bytes]]] = {}
+        self._reader: asyncio.Task[None] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    async def start(self) -> float:
+        """Spawn, initialize and list tools; returns the seconds that took (the cold start)."""
+        started = time.perf_counter()
+        with self.stderr_log.open("ab") as errlog:
+            self.process = await asyncio.create_subprocess_exec(
+                *self.argv,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=errlog,
+                env=self.env,
+                limit=1 << 24,
+            )
+        self._reader = asyncio.create_task(self._read())
+        init = {"protocolVersion": LEGACY, "capabilities": {}, "clientInfo": CLIENT_INFO}
+        await self.request("initialize", init)
+        await self._send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        _, raw = await self._roundtrip("tools/list", {})
+        elapsed = time.perf_counter() - started
+        self.tools_list = raw
+        return elapsed
+
+    async def call(self, tool: str, arguments: dict[str, Any]) -> float:
+        """One tools/call; returns its round-trip time in seconds."""
+        started = time.perf_counter()
+        answered, raw = await self._roundtrip("tools/call", {"name": tool, "arguments": arguments})
+        _checked(json.loads(raw))
+        return answered - started
+
+    async def request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        _, raw = await self._roundtrip(method, params)
+        return _checked(json.loads(raw))
+
+    async def close(self) -> None:
+        if self.process is None:
+            return
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            await asyncio.wait_for(self.process.wait(), 5)
+        except TimeoutError:
+            self.process.terminate()
+            await self.process.wait()
+        if self._reader is not None:
+            self._reader.cancel()
+
+    async def _roundtrip(self, method: str, params: dict[str, Any]) -> tuple[float, bytes]:
+        request_id = next(self._ids)
+        future: asyncio.Future[tuple[float, bytes]] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = future
+        await self._send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
+        return await asyncio.wait_for(future, 60)
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        assert self.process is not None and self.process.stdin is not None
+        self.process.stdin.write(json.dumps(message).encode() + b"\n")
+        await self.process.stdin.drain()
+
+    async def _read(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        async for line in self.process.stdout:
+            answered = time.perf_counter()  # before parsing, so parsing is not timed
+            message = json.loads(line)
+            future = self._pending.pop(message.get("id"), None)
+            if future is not None and not future.done():
+                future.set_result((answered, line.rstrip(b"\n")))
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(CallFailed(f"{self.name} closed its stdout; see {self.stderr_log}"))
+
+
+class HttpPeer:
+    """A server already listening for Streamable HTTP on 127.0.0.1, one POST per request."""
+
+    def __init__(self, name: str, url: str, pid: int) -> None:
+        self.name = name
+        self.url = url
+        self.pid = pid
+        self._ids = itertools.count(1)
+        self.http = httpx2.AsyncClient(
+            timeout=60, limits=httpx2.Limits(max_connections=16, max_keepalive_connections=16)
+        )
+
+    async def request(self, method: str, params: dict[str, Any], name: str | None = None) -> dict[str, Any]:
+        meta = {
+            "io.modelcontextprotocol/protocolVersion": MODERN,
+            "io.modelcontextprotocol/clientInfo": CLIENT_INFO,
+            "io.modelcontextprotocol/clientCapabilities": {},
+        }
+        message = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": {**params, "_meta": meta}}
+        headers = {
+            "accept": "application/json, text/event-stream",
+            "content-type": "application/json",
+            "mcp-protocol-version": MODERN,
+            "mcp-method": method,
+        }
+        if name is not None:
+            headers["mcp-name"] = name
+        response = await self.http.post(self.url, content=json.dumps(message), headers=headers)
+        response.raise_for_status()
+        return _checked(response.json())
+
+    async def call(self, tool: str, arguments: dict[str, Any]) -> float:
+        started = time.perf_counter()
+        await self.request("tools/call", {"name": tool, "arguments": arguments}, name=tool)
+        return time.perf_counter() - started
+
+    async def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                await self.request("server/discover", {})
+                return
+            except httpx2.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.05)
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+Call = Callable[[], Awaitable[float]]
+
+
+async def throughput(call: Call, total: int, concurrency: int) -> float:
+    """Calls per second for ``total`` calls issued by ``concurrency`` workers."""
+    remaining = iter(range(total))
+
+    async def worker() -> None:
+        for _ in remaining:
+            await call()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return total / (time.perf_counter() - started)

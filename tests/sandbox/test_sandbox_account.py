@@ -187,6 +187,8 @@ async def test_exchange_create_rules(sb: Sandbox, admin: httpx2.AsyncClient) -> 
 
 async def test_exchange_ids_that_do_not_decode_are_invalid(admin: httpx2.AsyncClient) -> None:
     fails(await admin.get(f"{EXCHANGE}/not-base64!"), 195102, 400)
+    fails(await admin.get(f"{EXCHANGE}/%FF"), 195102, 400)
+    fails(await admin.get(f"{EXCHANGE}/" + base64.urlsafe_b64encode(b"\xff\xfe").decode()), 195102, 400)
     unknown = base64.b64encode(b"admin@corp.example nobody@corp.example").decode()
     fails(await admin.get(f"{EXCHANGE}/{unknown}"), 195103, 404)
 

@@ -80,6 +80,11 @@ def test_cli_login_headless_then_status_and_logout(
     err = capsys.readouterr().err
     assert "confirmed by Feishu user_info" in err and DEMO_USER_OPEN_ID in err and "Refresh token expires" in err
     assert stored.access_token not in err and stored.refresh_token not in err
+    assert "Missing for the offered tools" not in err
+    monkeypatch.setenv("FEISHU_TOOLSETS", "all")  # more tools offered than the login asked for
+    assert cli.main(["status"]) == 0
+    assert "Missing for the offered tools: calendar:settings.caldav:create" in capsys.readouterr().err
+    monkeypatch.delenv("FEISHU_TOOLSETS")
 
     assert cli.main(["logout"]) == 0
     assert "tokens removed" in capsys.readouterr().err

@@ -74,6 +74,9 @@ def run_login_command(
     except AuthError as exc:
         print(f"error: {exc}", file=out)
         return 1
+    except KeyboardInterrupt:
+        print("Interrupted; nothing was stored.", file=out)
+        return 130
 
 
 async def _login(args: argparse.Namespace, settings: Settings, out: TextIO, read_line: Callable[[], str]) -> int:

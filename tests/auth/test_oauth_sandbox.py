@@ -253,3 +253,12 @@ def test_no_secret_in_debug_logs_output_results_or_errors(
     assert "you declined" in printed.err and "20064" in outputs[-1]
     leaked = [s[:6] for s in secrets if s in seen]
     assert leaked == []
+
+
+async def test_the_token_url_is_configurable(live: Live) -> None:
+    settings = live.settings(FEISHU_OAUTH_TOKEN_URL=f"{live.base_url}/open-apis/authen/v2/oauth/token")
+    pending = PendingLogin(login_request(settings, live.port))
+    result = await pending.finish(live.sb.consent(pending.url), store_of(live), None)
+    assert result.record.open_id == DEMO_USER_OPEN_ID
+    assert len(live.sb.log.matching("POST", "/open-apis/authen/v2/oauth/token")) == 1
+    assert live.sb.log.matching("POST", "/oauth/v3/token") == []

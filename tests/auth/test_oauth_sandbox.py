@@ -25,7 +25,7 @@ from server.app import build_server
 from server.settings import Settings
 from server.signin import remember_url_elicitation
 from server.tokens import StoredLogin, login_request, token_source
-from tests.auth.conftest import APP_SECRET, Live
+from tests.auth.conftest import APP_ID, APP_SECRET, Live
 
 pytestmark = pytest.mark.anyio
 WINDOW = {"start_time": "2026-11-23", "end_time": "2026-11-30"}
@@ -262,3 +262,12 @@ async def test_the_token_url_is_configurable(live: Live) -> None:
     assert result.record.open_id == DEMO_USER_OPEN_ID
     assert len(live.sb.log.matching("POST", "/open-apis/authen/v2/oauth/token")) == 1
     assert live.sb.log.matching("POST", "/oauth/v3/token") == []
+
+
+async def test_an_app_not_allowed_to_refresh_says_which_switch(live: Live) -> None:
+    await signed_in(live)
+    live.sb.world.apps[APP_ID].allow_refresh = False
+    live.sb.expire_access_tokens()
+    error, text = await call_tool(live.settings(), "view_instances", WINDOW)
+    assert error and "20074" in text and "turn on 'refresh user_access_token'" in text
+    assert f"feishu-calendar-mcp login --domain {live.base_url}" in text

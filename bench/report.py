@@ -90,6 +90,8 @@ def markdown(results: dict[str, Any]) -> str:
     cold = results["cold_start"]
     ours_s, floor_s = cold["ours"]["median_s"], cold["sdk_floor"]["median_s"]
     lines.append(f"| cold start (s) | {ours_s} | {floor_s} | - | +{ours_s - floor_s:.3f} |")
+    ours_cpu, floor_cpu = cold["ours"]["cpu_median_s"], cold["sdk_floor"]["cpu_median_s"]
+    lines.append(f"| cold start CPU (s) | {ours_cpu} | {floor_cpu} | - | +{ours_cpu - floor_cpu:.3f} |")
     sandbox = cold["ours_sandbox"]
     sandbox_s = sandbox["median_s"] if isinstance(sandbox, dict) else "failed"
     lines.append(f"| cold start `serve --sandbox` (s) | {sandbox_s} | {floor_s} | - | - |")

@@ -113,6 +113,8 @@ async def cold_start(cfg: Config, work: Workload) -> dict[str, Any]:
     }
     times: dict[str, list[float]] = {k: [] for k in kinds}
     rss: dict[str, list[float]] = {k: [] for k in kinds}
+    # CPU used to get there: unlike wall time, it hardly moves when other work shares the machine.
+    cpu: dict[str, list[float]] = {k: [] for k in kinds}
     lists: dict[str, bytes] = {}
     order = list(kinds)
     failed: dict[str, str] = {}
@@ -125,6 +127,7 @@ async def cold_start(cfg: Config, work: Workload) -> dict[str, Any]:
             try:
                 times[name].append(await peer.start())
                 rss[name].append(procs.memory_mib(peer.pid)["peak"])
+                cpu[name].append(procs.cpu_seconds(peer.pid))
                 lists[name] = peer.tools_list
             except CallFailed as exc:  # the side figure must not sink the run (e.g. no sandbox yet)
                 failed[name] = str(exc)
@@ -136,6 +139,7 @@ async def cold_start(cfg: Config, work: Workload) -> dict[str, Any]:
             "min_s": round(min(times[name]), 3),
             "max_s": round(max(times[name]), 3),
             "runs_s": [round(t, 3) for t in times[name]],
+            "cpu_median_s": round(statistics.median(cpu[name]), 3),
             "peak_rss_after_start_mib": round(statistics.median(rss[name]), 1),
             "tools_list": report.tools_list_bytes(lists[name]),
         }

@@ -76,9 +76,11 @@ class SandboxMiddleware:
             entry.fault = fault.kind
             if await self._apply(fault, scope, replay_body, send_with_logid):
                 return
-        if injectable and sb.faults.over_limit(_app_of(sb, scope), self.api_of(scope), sb.clock.now()):
+        wait = sb.faults.over_limit(_app_of(sb, scope), self.api_of(scope), sb.clock.now()) if injectable else None
+        if wait is not None:
             entry.fault = "builtin_rate_limit"
-            await _send_json(send_with_logid, 429, _rate_limited_body(), _rate_limit_headers(50, 1))
+            limit = sb.faults.rate_limit_per_second or sb.faults.rate_limit_per_minute or 0
+            await _send_json(send_with_logid, 429, _rate_limited_body(), _rate_limit_headers(limit, wait))
             return
         await self.app(scope, replay_body, send_with_logid)
 

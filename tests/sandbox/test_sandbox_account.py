@@ -123,7 +123,7 @@ async def admin(sb: Sandbox) -> AsyncIterator[httpx2.AsyncClient]:
 async def test_exchange_binding_lifecycle(sb: Sandbox, admin: httpx2.AsyncClient) -> None:
     created = ok(await admin.post(EXCHANGE, json=binding_body()))
     binding_id = created["exchange_binding_id"]
-    assert base64.b64decode(binding_id).decode() == "admin@corp.example li.lei@corp.example"
+    assert base64.urlsafe_b64decode(binding_id).decode() == "admin@corp.example li.lei@corp.example"
     assert created == {
         "exchange_binding_id": binding_id,
         "status": "doing",
@@ -172,6 +172,14 @@ async def test_exchange_ids_that_do_not_decode_are_invalid(admin: httpx2.AsyncCl
     fails(await admin.get(f"{EXCHANGE}/not-base64!"), 195102, 400)
     unknown = base64.b64encode(b"admin@corp.example nobody@corp.example").decode()
     fails(await admin.get(f"{EXCHANGE}/{unknown}"), 195103, 404)
+
+
+async def test_exchange_ids_fit_in_a_path(admin: httpx2.AsyncClient) -> None:
+    # Standard base64 of this pair holds a '/', which would split the path.
+    body = binding_body(exchange_account="room?@corp.example")
+    binding_id = ok(await admin.post(EXCHANGE, json=body))["exchange_binding_id"]
+    assert "/" not in binding_id and "+" not in binding_id
+    assert ok(await admin.get(f"{EXCHANGE}/{binding_id}"))["exchange_account"] == "room?@corp.example"
 
 
 async def test_exchange_accounts_need_the_email_scope(sb: Sandbox, admin: httpx2.AsyncClient) -> None:

@@ -119,6 +119,18 @@ async def test_a_series_is_checked_for_every_occurrence(api: httpx2.AsyncClient)
     assert by_id(await add(api, event["event_id"], room(EVEREST)))[EVEREST]["rsvp_status"] == "accept"
 
 
+async def test_a_series_booking_a_room_spans_at_most_two_years(sb: Sandbox, api: httpx2.AsyncClient) -> None:
+    start = WEEK_START + 3 * DAY + 8 * HOUR
+    endless = await create(api, **timed(start, start + HOUR, recurrence="FREQ=WEEKLY"))
+    body = {"attendees": [person(LI_LEI_OPEN_ID), room(KUNLUN)]}
+    fails(await api.post(attendees_path(endless["event_id"]), json=body), 190002, 400)
+    assert sb.world.events[endless["event_id"]].attendees == []
+    # People alone may join an endless series.
+    ok(await api.post(attendees_path(endless["event_id"]), json={"attendees": [person(LI_LEI_OPEN_ID)]}))
+    two_years = await create(api, **timed(start, start + HOUR, recurrence="FREQ=YEARLY;COUNT=2"))
+    assert by_id(await add(api, two_years["event_id"], room(KUNLUN)))[KUNLUN]["rsvp_status"] == "accept"
+
+
 async def test_adding_twice_keeps_one_entry(sb: Sandbox, api: httpx2.AsyncClient) -> None:
     event_id = await monday_at(api, 16)
     await add(api, event_id, person(LI_LEI_OPEN_ID))

@@ -99,6 +99,15 @@ async def test_builtin_rate_limit_per_app_and_api(sb: Sandbox, api: httpx2.Async
     one, other = f"{events_path()}/a_0", f"{events_path()}/b_0"
     codes = [(await api.get(path)).json()["code"] for path in (one, other, one)]
     assert codes == [193001, 193001, 99991400]  # one API however many event ids
+    sb.faults.rate_limit_per_second, sb.faults.rate_limit_per_minute = None, 3
+    sb.advance(60.0)
+    replies = []
+    for _ in range(4):
+        replies.append(await api.get(events_path()))
+        sb.advance(10.0)
+    assert [r.json()["code"] for r in replies] == [0, 0, 0, 99991400]
+    assert replies[-1].headers["x-ogw-ratelimit-reset"] == "30"  # the first of the minute leaves in 30 s
+    sb.faults.rate_limit_per_minute = None
     sb.advance(1.0)
     assert (await api.post(PRIMARY)).json()["code"] == 0
 

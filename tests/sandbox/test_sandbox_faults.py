@@ -128,6 +128,8 @@ def test_admin_routes_exist_only_when_enabled() -> None:
         assert [e["status"] for e in log if e["path"] == PRIMARY] == [429, 200]
         assert all(sb.demo_token not in str(e["headers"]) for e in log)
         assert http.post("/_sandbox/faults", json={"kind": "nonsense"}).status_code == 400
+        assert http.post("/_sandbox/faults", json={"kind": "slow", "times": "twice"}).status_code == 400
+        assert http.post(PRIMARY).status_code == 200  # the refused rule was not added
         http.post("/_sandbox/expire_tokens")
         assert http.post(PRIMARY).json()["code"] == 99991677
         http.post("/_sandbox/reset")

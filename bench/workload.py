@@ -257,6 +257,9 @@ class Verdict:
     lost: int = 0  # intended writes (create, rename, move, invite, uninvite, delete) missing
     unintended: int = 0  # events that exist although the model believes they do not
     uncertain: int = 0  # intents the model gave up on without learning the outcome
+    events_checked: int = 0  # live events compared field by field
+    guests_checked: int = 0  # invitations found in place as intended
+    deletions_checked: int = 0  # deleted events confirmed gone
     details: list[str] = field(default_factory=list)
 
 
@@ -276,6 +279,7 @@ def verify(sb: Sandbox, events: list[Planned]) -> Verdict:
             verdict.duplicates += len(there) - 1
             verdict.details.append(f"wl-{p.n:04d}: {len(there)} copies")
         if p.event_id is None or p.deleted:
+            verdict.deletions_checked += p.deleted and not there
             if there:
                 verdict.lost += p.deleted  # a delete that did not happen
                 verdict.unintended += not p.deleted
@@ -288,6 +292,8 @@ def verify(sb: Sandbox, events: list[Planned]) -> Verdict:
         event = there[0]
         guests = {a.open_id for a in event.attendees if a.type == "user" and not a.is_organizer}
         guests = {g for g in guests if g in GUESTS and _rsvp(event, g) != "removed"}
+        verdict.events_checked += 1
+        verdict.guests_checked += len(guests & set(p.guests))
         for what, wanted, actual in (
             ("summary", p.summary, event.summary),
             ("start", p.start, event.start.timestamp),
@@ -351,7 +357,11 @@ async def run_workload(calls: int = 500, fault_rate: float = 0.3, seed: int = 7)
         "virtual seconds waited": round(sum(clock.sleeps), 1),
         "token refreshes": tokens.refreshes,
         "events intended": len(model.events),
+        "of which created with the model's own key": sum(p.key is not None for p in model.events),
         "attendee tools exercised": attendees,
+        "events checked": verdict.events_checked,
+        "invitations checked": verdict.guests_checked,
+        "deletions checked": verdict.deletions_checked,
         "duplicates": verdict.duplicates,
         "lost writes": verdict.lost,
         "unintended events": verdict.unintended,

@@ -7,7 +7,9 @@ every byte of ``tools/list`` is paid for in the model's context. So the generato
 - leaves out the auto-generated ``title`` of each property (the name says it already);
 - inlines ``$defs`` so that no client has to resolve ``$ref``;
 - leaves out ``additionalProperties: false``: the input models refuse unknown keys anyway
-  (naming them), and the SDK drops unknown top-level arguments before a tool sees them.
+  (naming them), and the SDK drops unknown top-level arguments before a tool sees them;
+- leaves out ``additionalProperties: true`` (the ``dict[str, Any]`` objects of results):
+  JSON Schema allows any further property anyway, so it says nothing.
 
 Generating them costs ~20 ms of CPU at every start of the server (and forces every model to be
 built), so the schemas of the shipped models are generated once into ``tool_schemas.json``
@@ -48,8 +50,9 @@ class ClientFriendlySchema(GenerateJsonSchema):
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:
     if isinstance(node, dict):
-        if node.get("additionalProperties") is False:
-            # Validation still refuses unknown keys and says which; publishing it costs bytes.
+        if isinstance(node.get("additionalProperties"), bool):
+            # False: validation still refuses unknown keys and says which; True: the default.
+            # Either way publishing it costs bytes in every tools/list.
             node = {k: v for k, v in node.items() if k != "additionalProperties"}
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/$defs/"):

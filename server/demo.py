@@ -10,7 +10,6 @@ from typing import Any, TextIO
 
 from mcp import Client, StdioServerParameters
 
-
 DEMO_TIMEZONE = "Asia/Shanghai"
 
 

@@ -110,7 +110,8 @@ class UserTokens:
                     data.put(fresh, self.profile)
                     await anyio.to_thread.run_sync(tx.write, data)
             finally:
-                await anyio.to_thread.run_sync(tx.close)
+                # Synchronous on purpose: an await here could be cancelled and leave the lock held.
+                tx.close()
             log.info("refreshed the user access token of %s", self.identity)
             return fresh.access_token
 

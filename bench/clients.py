@@ -43,8 +43,11 @@ def _checked(message: dict[str, Any]) -> dict[str, Any]:
 class StdioPeer:
     """A server spawned as a child process, spoken to over its stdin/stdout."""
 
-    def __init__(self, name: str, argv: Sequence[str], env: dict[str, str], stderr_log: Path) -> None:
+    def __init__(
+        self, name: str, argv: Sequence[str], env: dict[str, str], stderr_log: Path, cwd: Path | None = None
+    ) -> None:
         self.name = name
+        self.cwd = cwd
         self.argv = list(argv)
         self.env = env
         self.stderr_log = stderr_log
@@ -69,6 +72,7 @@ class StdioPeer:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=errlog,
                 env=self.env,
+                cwd=self.cwd,
                 limit=1 << 24,
             )
         self._reader = asyncio.create_task(self._read())

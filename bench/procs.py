@@ -59,10 +59,13 @@ def memory_mib(pid: int) -> dict[str, float]:
     return out
 
 
-def python_env(**extra: str) -> dict[str, str]:
-    """The child environment: this checkout first on sys.path, no stray Feishu settings."""
+def python_env(root: Path = ROOT, **extra: str) -> dict[str, str]:
+    """The child environment: ``root`` (a checkout) first on sys.path, no stray Feishu settings.
+
+    Start the child in ``root`` as well: ``python -m`` puts the working directory first.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEISHU_")}
-    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONPATH"] = str(root)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # keep .pyc caches: an installed server has them
     env.update(extra)
     return env

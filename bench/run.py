@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -45,6 +46,8 @@ class Config:
     warmup: int = 30
     concurrency: int = 8
     throughput_rounds: int = 3
+    # The checkout whose server is measured (another one gives "before" figures).
+    ours_root: Path = procs.ROOT
     logs: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="bench-")))
 
 
@@ -56,6 +59,7 @@ class Workload:
     token: str
     calendar_id: str
     event_id: str
+    root: Path
 
     def ours(self, tool: str) -> dict[str, Any]:
         if tool == "get_event":
@@ -70,7 +74,7 @@ class Workload:
 
     def server_env(self) -> dict[str, str]:
         return procs.python_env(
-            FEISHU_DOMAIN=self.base_url, FEISHU_USER_ACCESS_TOKEN=self.token, FEISHU_TIMEZONE="Asia/Shanghai"
+            self.root, FEISHU_DOMAIN=self.base_url, FEISHU_USER_ACCESS_TOKEN=self.token, FEISHU_TIMEZONE="Asia/Shanghai"
         )
 
 
@@ -107,9 +111,9 @@ async def discover(base_url: str, token: str) -> tuple[str, str]:
 
 async def cold_start(cfg: Config, work: Workload) -> dict[str, Any]:
     kinds = {
-        "ours": (OURS, work.server_env()),
-        "sdk_floor": (FLOOR, procs.python_env()),
-        "ours_sandbox": ([*OURS, "--sandbox"], procs.python_env(FEISHU_TIMEZONE="Asia/Shanghai")),
+        "ours": (OURS, work.server_env(), work.root),
+        "sdk_floor": (FLOOR, procs.python_env(), procs.ROOT),
+        "ours_sandbox": ([*OURS, "--sandbox"], procs.python_env(work.root, FEISHU_TIMEZONE="Asia/Shanghai"), work.root),
     }
     times: dict[str, list[float]] = {k: [] for k in kinds}
     rss: dict[str, list[float]] = {k: [] for k in kinds}
@@ -122,8 +126,8 @@ async def cold_start(cfg: Config, work: Workload) -> dict[str, Any]:
         for name in order[run % 3 :] + order[: run % 3]:  # rotate who goes first
             if name in failed:
                 continue
-            argv, env = kinds[name]
-            peer = StdioPeer(name, argv, env, cfg.logs / f"cold-{name}.err")
+            argv, env, cwd = kinds[name]
+            peer = StdioPeer(name, argv, env, cfg.logs / f"cold-{name}.err", cwd)
             try:
                 times[name].append(await peer.start())
                 rss[name].append(procs.memory_mib(peer.pid)["peak"])
@@ -220,7 +224,7 @@ async def latency_and_throughput(
 
 
 async def stdio_phase(cfg: Config, work: Workload, upstream: UpstreamFloor) -> dict[str, Any]:
-    ours = StdioPeer("ours", OURS, work.server_env(), cfg.logs / "stdio-ours.err")
+    ours = StdioPeer("ours", OURS, work.server_env(), cfg.logs / "stdio-ours.err", work.root)
     floor = StdioPeer("sdk_floor", FLOOR, procs.python_env(), cfg.logs / "stdio-floor.err")
     await ours.start()
     await floor.start()
@@ -235,11 +239,14 @@ async def http_phase(cfg: Config, work: Workload, upstream: UpstreamFloor) -> di
     started: list[subprocess.Popen[bytes]] = []
     peers: list[HttpPeer] = []
     try:
-        for name, argv, env in (("ours", OURS, work.server_env()), ("sdk_floor", FLOOR, procs.python_env())):
+        for name, argv, env, cwd in (
+            ("ours", OURS, work.server_env(), work.root),
+            ("sdk_floor", FLOOR, procs.python_env(), procs.ROOT),
+        ):
             port = procs.free_port()
             errlog = (cfg.logs / f"http-{name}.err").open("wb")
             process = subprocess.Popen(
-                [*argv, "--transport", "http", "--port", str(port)], env=env, stderr=errlog, stdout=errlog
+                [*argv, "--transport", "http", "--port", str(port)], env=env, cwd=cwd, stderr=errlog, stdout=errlog
             )
             started.append(process)
             peer = HttpPeer(name, f"http://127.0.0.1:{port}/mcp", process.pid)
@@ -258,12 +265,13 @@ async def measure(cfg: Config) -> dict[str, Any]:
     upstream_process, base_url, hello = start_upstream(cfg)
     try:
         calendar_id, event_id = await discover(base_url, hello["token"])
-        work = Workload(base_url, hello["token"], calendar_id, event_id)
+        work = Workload(base_url, hello["token"], calendar_id, event_id, cfg.ours_root)
         results: dict[str, Any] = {
             "taken": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "machine": procs.machine(),
             "upstream": hello["source"],
-            "config": {k: v for k, v in vars(cfg).items() if k != "logs"},
+            "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(cfg).items() if k != "logs"},
+            "load_average_at_start": os.getloadavg(),
         }
         results["cold_start"] = await cold_start(cfg, work)
         upstream = UpstreamFloor(base_url, work.token)
@@ -273,6 +281,7 @@ async def measure(cfg: Config) -> dict[str, Any]:
         finally:
             await upstream.close()
         results["upstream_totals"] = await counts(base_url)
+        results["load_average_at_end"] = os.getloadavg()
         results["targets"] = report.targets(results)
         return results
     finally:
@@ -284,10 +293,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description="benchmark the server against its floors")
     parser.add_argument("--json", type=Path, help="write the results here (e.g. bench/results.json)")
     parser.add_argument("--quick", action="store_true", help="a tiny run to check the harness works")
+    parser.add_argument("--ours-root", type=Path, default=procs.ROOT, help="measure the server of this checkout")
     args = parser.parse_args(argv)
-    cfg = Config()
+    cfg = Config(ours_root=args.ours_root.resolve())
     if args.quick:
-        cfg = Config(cold_runs=1, calls=10, blocks=2, warmup=2, throughput_rounds=1)
+        cfg = Config(cold_runs=1, calls=10, blocks=2, warmup=2, throughput_rounds=1, ours_root=cfg.ours_root)
     results = asyncio.run(measure(cfg))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")

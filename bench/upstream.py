@@ -2,9 +2,7 @@
 
 ``python -m bench.upstream --port N`` serves the sandbox (the Feishu emulator with its seed
 data) on 127.0.0.1, wrapped in a counter of TCP connections and requests per client
-address, and prints one JSON line (the demo user token) once it is about to listen. If the
-sandbox package cannot be served, a minimal stand-in with the same three routes is used
-(and the results say so).
+address, and prints one JSON line (the demo user token) once it is about to listen.
 
 The floor (:class:`UpstreamFloor`) makes the request our server makes for a tool call,
 directly with httpx2 and the same client settings, from a different loopback address
@@ -70,60 +68,12 @@ async def _send_json(send: Send, payload: Any, status: int = 200) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-STUB_TOKEN = "u-bench-stub-token"
-STUB_CALENDAR = "feishu.cn_bench@group.calendar.feishu.cn"
+def _upstream() -> tuple[ASGIApp, str]:
+    """The sandbox's ASGI app (seed data, no faults, no rate limit) and the demo user's token."""
+    from sandbox import Sandbox
 
-
-def _stub_event(n: int) -> dict[str, Any]:
-    start = 1795500000 + n * 3600
-    return {
-        "event_id": f"00bench{n:04d}_0",
-        "organizer_calendar_id": STUB_CALENDAR,
-        "summary": f"Weekly sync {n}",
-        "description": "Agenda in the doc.",
-        "start_time": {"timestamp": str(start), "timezone": "Asia/Shanghai"},
-        "end_time": {"timestamp": str(start + 1800), "timezone": "Asia/Shanghai"},
-        "visibility": "default",
-        "attendee_ability": "can_see_others",
-        "free_busy_status": "busy",
-        "location": {"name": "Room 3"},
-        "color": -1,
-        "reminders": [{"minutes": 5}],
-        "status": "confirmed",
-        "is_exception": False,
-        "create_time": "1795000000",
-        "event_organizer": {"user_id": "ou_bench", "display_name": "Bench"},
-    }
-
-
-async def stub_app(scope: Scope, receive: Receive, send: Send) -> None:
-    """A stand-in for the sandbox with just the routes the benchmarks call."""
-    if scope["type"] != "http":
-        return
-    path: str = scope["path"]
-    prefix = EVENTS.format(calendar_id=STUB_CALENDAR)
-    if path == PRIMARY:
-        data: dict[str, Any] = {"calendars": [{"calendar": {"calendar_id": STUB_CALENDAR, "type": "primary"}}]}
-    elif path == prefix:
-        data = {"items": [_stub_event(n) for n in range(20)], "has_more": False, "sync_token": "s1"}
-    elif path.startswith(prefix + "/"):
-        data = {"event": _stub_event(1)}
-    else:
-        await _send_json(send, {"code": 404, "msg": "not found"}, 404)
-        return
-    await _send_json(send, {"code": 0, "msg": "success", "data": data})
-
-
-def _upstream() -> tuple[ASGIApp, str, str]:
-    """The sandbox's ASGI app and demo token, or the stand-in."""
-    try:
-        # Until the sandbox branch is merged, the package has no Sandbox.
-        from sandbox import Sandbox  # type: ignore[attr-defined,unused-ignore]
-
-        sb = Sandbox(seed=True)
-        return sb.app, str(sb.demo_token), "sandbox"
-    except (ImportError, AttributeError, TypeError):
-        return stub_app, STUB_TOKEN, "stub"
+    sb = Sandbox(seed=True)
+    return sb.app, sb.demo_token
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -132,8 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import uvicorn
 
-    app, token, source = _upstream()
-    print(json.dumps({"token": token, "source": source}), flush=True)
+    app, token = _upstream()
+    print(json.dumps({"token": token, "source": "sandbox"}), flush=True)
     # Access logs off, so that logging does not bill every request (the floor's as well as ours).
     uvicorn.run(ConnectionCounter(app), host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
     return 0

@@ -13,7 +13,6 @@ to that shape is an invalid id (195102). After creation the calendar import move
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -138,7 +137,7 @@ def _existing(call: Call) -> ExchangeBinding:
 def _well_formed(exchange_binding_id: str) -> bool:
     try:
         text = base64.b64decode(exchange_binding_id, altchars=b"-_", validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error), not ASCII, or not UTF-8 (UnicodeDecodeError)
         return False
     admin_account, _, exchange_account = text.partition(" ")
     return bool(admin_account) and MAILBOX.match(exchange_account) is not None

@@ -9,7 +9,9 @@ answers instead of, or around, the real route:
 * ``slow``: wait ``delay`` seconds (real sleep, or advance the sandbox clock with ``use_clock=True``).
 * ``drop``: the connection closes with no response; ``after_write=True`` applies the request first
   ("the write happened but the answer was lost").
-* ``connect_error``: nothing reaches the sandbox (in process: ``httpx2.ConnectError``).
+* ``connect_error``: nothing reaches the sandbox: in process, ``httpx2.ConnectError``; over a
+  socket the connection is accepted and then dropped (a listening server cannot refuse one
+  connection), so the client sees a transport error before any reply.
 * ``token_expired``: the request's access token expires just before it is handled (99991677).
 
 A built-in limiter (``sb.faults.rate_limit_per_second = 50``, ``rate_limit_per_minute = 1000``)
@@ -90,8 +92,14 @@ class Faults:
     ) -> Fault:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; one of {', '.join(FAULT_KINDS)}")
-        if probability is not None and not 0.0 <= probability <= 1.0:
+        if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 0):
+            raise ValueError("times must be a non-negative integer or None")
+        if probability is not None and (not isinstance(probability, int | float) or not 0.0 <= probability <= 1.0):
             raise ValueError("probability must be between 0 and 1")
+        if not isinstance(delay, int | float) or delay < 0 or not isinstance(retry_after, int) or retry_after < 0:
+            raise ValueError("delay and retry_after must be non-negative numbers")
+        if any(v is not None and not isinstance(v, str) for v in (method, path)):
+            raise ValueError("method and path must be strings")
         if kind == "server_error" and status not in (500, 502, 503, 504):
             raise ValueError("server_error status must be 500, 502, 503 or 504")
         rule = Fault(

@@ -9,6 +9,7 @@ the OAuth stack or anything else a plain tool call does not touch.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -32,7 +33,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", help="signed-in account to use (env FEISHU_PROFILE)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, login_commands: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="feishu-calendar-mcp", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -51,9 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("demo", help="a scripted tour of the tools against the sandbox")
 
-    from server.login_cli import add_login_commands
+    if login_commands:
+        # login/logout/status import the OAuth stack (authlib: ~60 ms of CPU).
+        from server.login_cli import add_login_commands
 
-    add_login_commands(commands, _common)
+        add_login_commands(commands, _common)
     return parser
 
 
@@ -79,13 +82,18 @@ def sandbox_server(settings: Settings) -> MCPServer[AppState]:
     """The full tool set backed by an in-process sandbox with seed data and no credentials."""
     from sandbox import Sandbox
     from server.app import build_server
-    from server.tokens import StaticToken
+    from server.static_token import StaticToken
 
     sb = Sandbox(seed=True)
     return build_server(settings, StaticToken(sb.demo_token, identity="sandbox:demo"), transport=sb.transport())
 
 
 def _serve(args: argparse.Namespace) -> int:
+    # An assistant starts this for every session, and start-up builds ~150k objects that live
+    # for good: collecting garbage among them only costs time (~5% of the start). So no
+    # collections until the server is built, and then those objects are frozen out of every
+    # later collection (cheaper collections during calls too).
+    gc.disable()
     toolsets = args.toolsets
     if args.sandbox and toolsets is None and "FEISHU_TOOLSETS" not in os.environ:
         toolsets = "all"  # the sandbox is for trying things: every tool, unless asked otherwise
@@ -94,6 +102,12 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.sandbox:
         log.warning("serving the SANDBOX (emulated Feishu with demo data), not your real calendar")
         server = sandbox_server(settings)
+    elif settings.user_access_token.get_secret_value():
+        from server.app import build_server
+        from server.static_token import StaticToken
+
+        # The same source token_source() picks for a set token, without importing the OAuth stack.
+        server = build_server(settings, StaticToken(settings.user_access_token.get_secret_value(), identity="env"))
     else:
         from auth.errors import AuthError
         from server.app import build_server
@@ -108,6 +122,8 @@ def _serve(args: argparse.Namespace) -> int:
         server = build_server(settings, tokens)
         if isinstance(tokens, StoredLogin):
             server.middleware.append(remember_url_elicitation)
+    gc.freeze()
+    gc.enable()
     if args.transport == "http":
         server.run(transport="streamable-http", host="127.0.0.1", port=args.port)
     else:
@@ -134,8 +150,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
     handlers = {"serve": _serve, "sandbox": _sandbox, "demo": _demo}
+    # serve runs once per assistant session: parse it without the login commands' imports.
+    args = build_parser(login_commands=not arguments or arguments[0] not in handlers).parse_args(arguments)
     if args.command in handlers:
         return handlers[args.command](args)
     from server.login_cli import run_login_command

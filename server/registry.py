@@ -17,7 +17,9 @@ from typing import Any
 from mcp import MCPError
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import build_resolver_plans, find_resolved_parameters
 from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import func_metadata
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, ValidationError
 
@@ -25,7 +27,7 @@ from server import confirm
 from server.errors import FeishuError
 from server.overlaps import add_overlap_warnings
 from server.paths import fill_route
-from server.schema import model_schema
+from server.schema import published_schema
 from server.state import AppState
 from tools.outputs import EventResult
 from tools.spec import Operation
@@ -140,14 +142,31 @@ def annotations_of(op: Operation[Any, Any]) -> ToolAnnotations:
 
 
 def build_tool(op: Operation[Any, Any]) -> Tool:
-    tool = Tool.from_function(
-        _run_function(op),
+    """The SDK tool for ``op``, assembled as ``Tool.from_function`` would, minus the schemas.
+
+    ``from_function`` derives an input schema from the synthesized signature (and, for
+    structured output, an output schema): ~1 ms a tool at every start, for schemas that are
+    replaced by the published ones at once. So the parts it would assemble are assembled here
+    (the argument model the SDK validates with, and the resolver plans of a confirmation),
+    and the published schemas are taken pre-generated. Output conversion reads only
+    ``fn_metadata.output_model`` and ``output_schema``.
+    """
+    fn = _run_function(op)
+    resolved = find_resolved_parameters(fn)
+    metadata = func_metadata(fn, skip_names=["ctx", *resolved], structured_output=False)
+    metadata.output_model = op.output_model
+    metadata.output_schema = published_schema(op.output_model, mode="serialization")
+    argument_names = {field.alias or name for name, field in metadata.arg_model.model_fields.items()}
+    return Tool(
+        fn=fn,
         name=op.name,
         title=op.title,
         description=op.description,
+        parameters=published_schema(op.input_model),
+        fn_metadata=metadata,
+        is_async=True,
+        context_kwarg="ctx",
+        resolved_params=dict(resolved),
+        resolver_plans=build_resolver_plans(resolved, argument_names),
         annotations=annotations_of(op),
-        structured_output=True,
     )
-    tool.parameters = model_schema(op.input_model)
-    tool.fn_metadata.output_schema = model_schema(op.output_model, mode="serialization")
-    return tool

@@ -7,11 +7,23 @@ every byte of ``tools/list`` is paid for in the model's context. So the generato
 - leaves out the auto-generated ``title`` of each property (the name says it already);
 - inlines ``$defs`` so that no client has to resolve ``$ref``;
 - leaves out ``additionalProperties: false``: the input models refuse unknown keys anyway
-  (naming them), and the SDK drops unknown top-level arguments before a tool sees them.
+  (naming them), and the SDK drops unknown top-level arguments before a tool sees them;
+- leaves out ``additionalProperties: true`` (the ``dict[str, Any]`` objects of results):
+  JSON Schema allows any further property anyway, so it says nothing.
+
+Generating them costs ~20 ms of CPU at every start of the server (and forces every model to be
+built), so the schemas of the shipped models are generated once into ``tool_schemas.json``
+beside this module; a test fails when that file no longer matches the models, and
+``UPDATE_TOOL_SNAPSHOTS=1 python -m pytest tests/test_contract.py`` rewrites it. A model that
+is not in the file (a test's own operation, say) is generated on the spot.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -38,8 +50,9 @@ class ClientFriendlySchema(GenerateJsonSchema):
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:
     if isinstance(node, dict):
-        if node.get("additionalProperties") is False:
-            # Validation still refuses unknown keys and says which; publishing it costs bytes.
+        if isinstance(node.get("additionalProperties"), bool):
+            # False: validation still refuses unknown keys and says which; True: the default.
+            # Either way publishing it costs bytes in every tools/list.
             node = {k: v for k, v in node.items() if k != "additionalProperties"}
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/$defs/"):
@@ -66,3 +79,42 @@ def model_schema(model: type[BaseModel], *, mode: str = "validation") -> dict[st
     schema.pop("additionalProperties", None)
     schema.setdefault("type", "object")
     return schema
+
+
+PREGENERATED = Path(__file__).with_name("tool_schemas.json")
+
+
+def model_key(model: type[BaseModel]) -> str:
+    return f"{model.__module__}.{model.__qualname__}"
+
+
+@functools.cache
+def _pregenerated() -> dict[str, dict[str, Any]]:
+    try:
+        loaded: dict[str, dict[str, Any]] = json.loads(PREGENERATED.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {"validation": {}, "serialization": {}}
+    return loaded
+
+
+def reload_pregenerated() -> None:
+    """Read the file again (after it was regenerated)."""
+    _pregenerated.cache_clear()
+
+
+def published_schema(model: type[BaseModel], *, mode: str = "validation") -> dict[str, Any]:
+    """``model_schema(model, mode=mode)``, from the pre-generated file when it holds the model.
+
+    The same dict is handed to every tool that uses the model: callers must not change it.
+    """
+    found = _pregenerated()[mode].get(model_key(model))
+    return found if found is not None else model_schema(model, mode=mode)
+
+
+def generate(inputs: Iterable[type[BaseModel]], outputs: Iterable[type[BaseModel]]) -> str:
+    """The text of ``tool_schemas.json`` for these models (sorted, so diffs stay readable)."""
+    data = {
+        "validation": {model_key(m): model_schema(m) for m in inputs},
+        "serialization": {model_key(m): model_schema(m, mode="serialization") for m in outputs},
+    }
+    return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"

@@ -28,40 +28,11 @@ from auth.store import FileTokenStore, TokenStore, config_dir
 from server.errors import AuthRequired, FeishuError, UpstreamUnavailable
 from server.settings import Settings
 from server.signin import AssistantSignIn, client_takes_url
+from server.static_token import StaticToken
+
+__all__ = ["AssistantSignIn", "StaticToken", "StoredLogin", "token_source"]
 
 log = logging.getLogger("feishu_calendar_mcp.auth")
-
-
-class StaticToken:
-    """A pre-obtained user token (FEISHU_USER_ACCESS_TOKEN, or the sandbox's demo token).
-
-    It cannot be refreshed: when Feishu rejects it, the user has to provide a new one.
-    """
-
-    def __init__(self, token: str, identity: str = "static") -> None:
-        self._token = token
-        self.identity = identity
-
-    def __repr__(self) -> str:
-        return f"StaticToken(identity={self.identity!r})"
-
-    async def access_token(self) -> str:
-        if not self._token:
-            raise AuthRequired(
-                "sign-in",
-                99991661,
-                "no user token configured",
-                advice="run `feishu-calendar-mcp login` or set FEISHU_USER_ACCESS_TOKEN",
-            )
-        return self._token
-
-    async def refresh_after_rejection(self, rejected: str) -> str:
-        raise AuthRequired(
-            "sign-in",
-            99991677,
-            "the user token was rejected and cannot be refreshed",
-            advice="run `feishu-calendar-mcp login` or set a new FEISHU_USER_ACCESS_TOKEN",
-        )
 
 
 def login_command(settings: Settings) -> str:

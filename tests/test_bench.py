@@ -10,7 +10,8 @@ import pytest
 
 from bench import procs, report
 from bench.clients import StdioPeer, throughput
-from bench.upstream import STATS_PATH, STUB_CALENDAR, ConnectionCounter, stub_app
+from bench.upstream import PRIMARY, STATS_PATH, ConnectionCounter
+from sandbox import Sandbox
 
 pytestmark = pytest.mark.anyio
 
@@ -29,12 +30,13 @@ async def test_sdk_floor_answers_over_stdio(tmp_path: Path) -> None:
 
 
 async def test_counter_tells_connections_from_requests() -> None:
-    counter = ConnectionCounter(stub_app)
+    sb = Sandbox(seed=True)
+    counter = ConnectionCounter(sb.app)
     transport = httpx2.ASGITransport(app=counter, client=("127.0.0.1", 4242))
-    async with httpx2.AsyncClient(transport=transport, base_url="http://upstream") as http:
+    headers = {"Authorization": f"Bearer {sb.demo_token}"}
+    async with httpx2.AsyncClient(transport=transport, base_url="http://upstream", headers=headers) as http:
         for _ in range(3):
-            response = await http.get(f"/open-apis/calendar/v4/calendars/{STUB_CALENDAR}/events")
-            assert response.json()["code"] == 0
+            assert (await http.post(PRIMARY)).json()["code"] == 0
         stats = (await http.get(STATS_PATH)).json()
     assert stats == {"127.0.0.1": {"connections": 1, "requests": 3}}
     before = {"127.0.0.1": {"connections": 1, "requests": 3}}

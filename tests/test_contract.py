@@ -11,9 +11,12 @@ import pytest
 from mcp import Client
 from mcp.types import Tool
 
+from server import schema as published
 from server.app import build_server
 from server.tokens import StaticToken
 from tests.helpers import all_tools_settings, compact_size, tool_wire_json
+from tools import OPERATIONS
+from tools.context import get_current_context
 
 pytestmark = pytest.mark.anyio
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "tools"
@@ -43,6 +46,23 @@ def walk(node: Any, path: str = "$") -> list[tuple[str, dict[str, Any]]]:
         for i, value in enumerate(node):
             found += walk(value, f"{path}[{i}]")
     return found
+
+
+def test_pregenerated_schemas_match_the_models() -> None:
+    # First in this module: with UPDATE_TOOL_SNAPSHOTS=1 the snapshots below are then taken
+    # from the regenerated file.
+    ops = [get_current_context, *OPERATIONS]
+    by_key = published.model_key
+    inputs = sorted({op.input_model for op in ops}, key=by_key)
+    outputs = sorted({op.output_model for op in ops}, key=by_key)
+    current = published.generate(inputs, outputs)
+    if os.environ.get("UPDATE_TOOL_SNAPSHOTS") == "1":
+        published.PREGENERATED.write_text(current, encoding="utf-8")
+        published.reload_pregenerated()
+        return
+    assert published.PREGENERATED.read_text(encoding="utf-8") == current, (
+        "server/tool_schemas.json is stale: UPDATE_TOOL_SNAPSHOTS=1 python -m pytest tests/test_contract.py"
+    )
 
 
 async def test_tool_count(tools: list[Tool]) -> None:

@@ -41,9 +41,14 @@ IN_QUERY = Query()
 
 
 class Input(BaseModel):
-    """Base of every tool input: unknown fields are errors, not silently dropped."""
+    """Base of every tool input: unknown fields are errors, not silently dropped.
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    ``defer_build``: a model's validator is built on the first call of its tool, not when the
+    server starts (published schemas come pre-generated, see server/schema.py), so a session
+    pays only for the tools it uses.
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 InT = TypeVar("InT", bound=Input)

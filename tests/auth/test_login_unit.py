@@ -78,10 +78,10 @@ async def test_denial_and_app_errors_from_the_consent_page(tmp_path: Path) -> No
     fake = FakeAccounts()
     pending = PendingLogin(request())
     with pytest.raises(LoginFailed, match="declined"):
-        pending.check(fake.approve(pending.url, deny=True))
+        pending.code_from_redirect(fake.approve(pending.url, deny=True))
     state = query(pending.url)["state"]
     with pytest.raises(LoginFailed, match=r"20029.*redirect URI is not registered.*127\.0\.0\.1:17653/callback"):
-        pending.check(f"http://127.0.0.1:17653/callback?error=invalid_request&code=20029&state={state}")
+        pending.code_from_redirect(f"http://127.0.0.1:17653/callback?error=invalid_request&code=20029&state={state}")
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ from server.app import build_server
 from server.settings import Settings
 from server.signin import remember_url_elicitation
 from server.tokens import StoredLogin, login_request, token_source
-from tests.auth.conftest import APP_SECRET, Live
+from tests.auth.conftest import APP_ID, APP_SECRET, Live
 
 pytestmark = pytest.mark.anyio
 WINDOW = {"start_time": "2026-11-23", "end_time": "2026-11-30"}
@@ -80,6 +80,11 @@ def test_cli_login_headless_then_status_and_logout(
     err = capsys.readouterr().err
     assert "confirmed by Feishu user_info" in err and DEMO_USER_OPEN_ID in err and "Refresh token expires" in err
     assert stored.access_token not in err and stored.refresh_token not in err
+    assert "Missing for the offered tools" not in err
+    monkeypatch.setenv("FEISHU_TOOLSETS", "all")  # more tools offered than the login asked for
+    assert cli.main(["status"]) == 0
+    assert "Missing for the offered tools: calendar:settings.caldav:create" in capsys.readouterr().err
+    monkeypatch.delenv("FEISHU_TOOLSETS")
 
     assert cli.main(["logout"]) == 0
     assert "tokens removed" in capsys.readouterr().err
@@ -248,3 +253,21 @@ def test_no_secret_in_debug_logs_output_results_or_errors(
     assert "you declined" in printed.err and "20064" in outputs[-1]
     leaked = [s[:6] for s in secrets if s in seen]
     assert leaked == []
+
+
+async def test_the_token_url_is_configurable(live: Live) -> None:
+    settings = live.settings(FEISHU_OAUTH_TOKEN_URL=f"{live.base_url}/open-apis/authen/v2/oauth/token")
+    pending = PendingLogin(login_request(settings, live.port))
+    result = await pending.finish(live.sb.consent(pending.url), store_of(live), None)
+    assert result.record.open_id == DEMO_USER_OPEN_ID
+    assert len(live.sb.log.matching("POST", "/open-apis/authen/v2/oauth/token")) == 1
+    assert live.sb.log.matching("POST", "/oauth/v3/token") == []
+
+
+async def test_an_app_not_allowed_to_refresh_says_which_switch(live: Live) -> None:
+    await signed_in(live)
+    live.sb.world.apps[APP_ID].allow_refresh = False
+    live.sb.expire_access_tokens()
+    error, text = await call_tool(live.settings(), "view_instances", WINDOW)
+    assert error and "20074" in text and "turn on 'refresh user_access_token'" in text
+    assert f"feishu-calendar-mcp login --domain {live.base_url}" in text

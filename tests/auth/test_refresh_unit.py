@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -167,7 +168,11 @@ async def test_a_call_cancelled_mid_refresh_still_saves_the_rotated_refresh_toke
     with anyio.CancelScope() as scope:
         fake.on_token_request = scope.cancel  # the caller gives up while Feishu is rotating the token
         await tokens_for(fake, store).access_token()
-    assert scope.cancelled_caught and fake.token_grants == {"refresh_token": 1}
+    assert scope.cancel_called and fake.token_grants == {"refresh_token": 1}
     record = load_record(store, "p")
     assert record is not None and record.refresh_token != old.refresh_token
     assert fake.refresh_tokens[record.refresh_token], "the stored refresh token is the live one"
+    # ... and the store's lock was released despite the cancellation.
+    taken = threading.Event()
+    threading.Thread(target=lambda: (store.begin().close(), taken.set()), daemon=True).start()
+    assert taken.wait(5), "the cancelled refresh left the store locked"

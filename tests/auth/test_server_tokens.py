@@ -88,3 +88,9 @@ async def test_keyring_store_without_the_package_says_how_to_fix(tmp_path: Path)
     # This venv has no `keyring` package: choosing that store must say what to install.
     with pytest.raises(AuthError, match="pip install keyring"):
         token_source(settings_for(tmp_path, FEISHU_TOKEN_STORE="keyring"))
+
+
+async def test_a_rejected_env_token_says_to_replace_or_unset_it(tmp_path: Path) -> None:
+    chosen = token_source(settings_for(tmp_path, FEISHU_USER_ACCESS_TOKEN="u-from-env"))
+    with pytest.raises(AuthRequired, match="unset it and run `feishu-calendar-mcp login`"):
+        await chosen.refresh_after_rejection("u-from-env")

@@ -82,6 +82,9 @@ async def test_create_validation(api: httpx2.AsyncClient) -> None:
     fails(await api.post(events_path(), json=bad_reminder), 190002)
     password = timed(WEEK_START, WEEK_START + HOUR, vchat={"vc_type": "vc", "meeting_settings": {"password": "12"}})
     fails(await api.post(events_path(), json=password), 195112)
+    check_in = {"enable_check_in": True, "check_in_end_time": "soon"}
+    fails(await api.post(events_path(), json=timed(WEEK_START, WEEK_START + HOUR, event_check_in=check_in)), 190002)
+    fails(await api.post(events_path(), json=timed(WEEK_START, WEEK_START + HOUR, color=True)), 190002)
 
 
 async def test_all_day_events_use_dates(api: httpx2.AsyncClient) -> None:

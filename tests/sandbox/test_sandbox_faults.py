@@ -128,6 +128,8 @@ def test_admin_routes_exist_only_when_enabled() -> None:
         assert [e["status"] for e in log if e["path"] == PRIMARY] == [429, 200]
         assert all(sb.demo_token not in str(e["headers"]) for e in log)
         assert http.post("/_sandbox/faults", json={"kind": "nonsense"}).status_code == 400
+        assert http.post("/_sandbox/faults", json={"kind": "slow", "times": "twice"}).status_code == 400
+        assert http.post(PRIMARY).status_code == 200  # the refused rule was not added
         http.post("/_sandbox/expire_tokens")
         assert http.post(PRIMARY).json()["code"] == 99991677
         http.post("/_sandbox/reset")
@@ -141,3 +143,20 @@ def test_drop_over_a_real_socket_closes_the_connection() -> None:
         with pytest.raises(httpx2.TransportError):
             http.post(PRIMARY)
         assert http.post(PRIMARY).json()["data"]["calendars"][0]["calendar"]["calendar_id"] == DEMO_PRIMARY_CALENDAR_ID
+
+
+def test_injected_drops_leave_no_traceback_in_the_server_log() -> None:
+    import logging
+
+    from sandbox.faults import ConnectionDropped
+
+    with running(Sandbox(seed=False)):
+        pass  # installs the filter on uvicorn's error logger, as serve() does
+    logger = logging.getLogger("uvicorn.error")
+
+    def record(exc: BaseException) -> logging.LogRecord:
+        exc_info = (type(exc), exc, None)
+        return logger.makeRecord(logger.name, logging.ERROR, __file__, 1, "Exception in ASGI app", (), exc_info)
+
+    assert not logger.filter(record(ConnectionDropped()))
+    assert logger.filter(record(RuntimeError("a real bug")))

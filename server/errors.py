@@ -235,6 +235,9 @@ def from_response(
     without saying which (permission_violations is optional).
     """
     cls, advice = ERROR_TABLE.get(code) or _fallback(status)
+    if code == -1 and status < 400:
+        # A success status without Feishu's envelope: most likely not Feishu at all.
+        advice = "the answer was not Feishu's; check that FEISHU_DOMAIN points at the Feishu or Lark API"
     fields, missing = _violations(error)
     details = list(fields)
     log_id = log_id or log_id_of(error)

@@ -263,7 +263,7 @@ class FeishuClient:
                 continue
             if envelope is None:
                 envelope = {"msg": f"HTTP {response.status_code}, not a Feishu reply"}
-                code = response.status_code
+                code = response.status_code if response.status_code >= 400 else -1
             wait = rate_limit_wait(response.headers, THROTTLE_FALLBACK)
             err = errors.from_response(
                 call.operation,

@@ -183,3 +183,14 @@ async def test_a_non_feishu_error_page_is_a_clear_upstream_failure() -> None:
     message = text(result)
     assert "HTTP 502, not a Feishu reply" in message
     assert "retry this call in a minute" in message
+
+
+async def test_a_success_status_without_feishus_envelope_points_at_the_domain() -> None:
+    upstream = Upstream(httpx2.Response(200, text="<html>Welcome to the hotel wifi</html>"))
+    async with Client(server_for(upstream, VirtualClock())) as client:
+        result = await client.call_tool("get_event", EVENT)
+    assert result.is_error
+    message = text(result)
+    assert "HTTP 200, not a Feishu reply" in message
+    assert "FEISHU_DOMAIN" in message
+    assert "code -1" not in message

@@ -97,3 +97,14 @@ async def test_the_whole_call_has_a_deadline() -> None:
     message = str(result.content[0].text)  # type: ignore[union-attr]
     assert "deadline" in message
     assert "may or may not have been applied" in message  # the cut-off request may have landed
+
+
+async def test_an_unsafe_write_cut_off_by_the_deadline_is_reported_unknown() -> None:
+    app = HangingFeishu()
+    async with Client(server_on(app, read_timeout=300, call_deadline=0.2)) as client:
+        result = await client.call_tool("generate_caldav_config", {})
+    assert result.is_error
+    assert app.started == 1
+    message = str(result.content[0].text)  # type: ignore[union-attr]
+    assert "may or may not have been made" in message
+    assert "CalDAV" in message

@@ -14,12 +14,13 @@ counted, and so is every error that did not say what to do.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import random
 import re
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -27,7 +28,8 @@ from typing import Any
 import anyio
 from mcp import Client
 
-from sandbox import DEMO_USER_OPEN_ID, HAN_MEIMEI_OPEN_ID, LI_LEI_OPEN_ID, WANG_FANG_OPEN_ID, Sandbox
+from bench.workload_check import GUESTS, verify
+from sandbox import DEMO_USER_OPEN_ID, Sandbox, running
 from server.app import build_server
 from server.retry import VirtualClock
 from server.settings import Settings
@@ -46,7 +48,6 @@ FAULT_MIX: tuple[tuple[str, float, dict[str, Any]], ...] = (
     ("connect_error", 0.03, {}),
     ("token_expired", 0.02, {}),
 )
-GUESTS = (LI_LEI_OPEN_ID, HAN_MEIMEI_OPEN_ID, WANG_FANG_OPEN_ID)
 FIRST_SLOT = datetime(2027, 3, 1, 1, 0, tzinfo=UTC)  # far from the seed week's events
 MODEL_TRIES = 6  # how often the model follows "retry" advice before it gives up on one intent
 
@@ -251,68 +252,6 @@ def _kind(message: str) -> str:
     return message.split("\n", 1)[0][:80]
 
 
-@dataclass
-class Verdict:
-    duplicates: int = 0  # events that exist more than once for one intended create
-    lost: int = 0  # intended writes (create, rename, move, invite, uninvite, delete) missing
-    unintended: int = 0  # events that exist although the model believes they do not
-    uncertain: int = 0  # intents the model gave up on without learning the outcome
-    events_checked: int = 0  # live events compared field by field
-    guests_checked: int = 0  # invitations found in place as intended
-    deletions_checked: int = 0  # deleted events confirmed gone
-    details: list[str] = field(default_factory=list)
-
-
-def verify(sb: Sandbox, events: list[Planned]) -> Verdict:
-    """Compare the sandbox's own state (not a read through the faulty API) with the plan."""
-    verdict = Verdict()
-    found: dict[int, list[Any]] = defaultdict(list)
-    for event in sb.world.events.values():
-        if not event.deleted and event.summary.startswith("wl-"):
-            found[int(event.summary[3:7])].append(event)
-    for p in events:
-        there = found.pop(p.n, [])
-        if p.uncertain:
-            verdict.uncertain += 1
-            continue
-        if len(there) > 1:
-            verdict.duplicates += len(there) - 1
-            verdict.details.append(f"wl-{p.n:04d}: {len(there)} copies")
-        if p.event_id is None or p.deleted:
-            verdict.deletions_checked += p.deleted and not there
-            if there:
-                verdict.lost += p.deleted  # a delete that did not happen
-                verdict.unintended += not p.deleted
-                verdict.details.append(f"wl-{p.n:04d}: exists but should not")
-            continue
-        if not there:
-            verdict.lost += 1
-            verdict.details.append(f"wl-{p.n:04d}: missing")
-            continue
-        event = there[0]
-        guests = {a.open_id for a in event.attendees if a.type == "user" and not a.is_organizer}
-        guests = {g for g in guests if g in GUESTS and _rsvp(event, g) != "removed"}
-        verdict.events_checked += 1
-        verdict.guests_checked += len(guests & set(p.guests))
-        for what, wanted, actual in (
-            ("summary", p.summary, event.summary),
-            ("start", p.start, event.start.timestamp),
-            ("end", p.end, event.end.timestamp),
-            ("guests", set(p.guests), guests),
-        ):
-            if wanted != actual:
-                verdict.lost += 1
-                verdict.details.append(f"wl-{p.n:04d}: {what} is {actual!r}, intended {wanted!r}")
-    for n, there in found.items():  # events for intents the model never had
-        verdict.unintended += len(there)
-        verdict.details.append(f"wl-{n:04d}: unexpected")
-    return verdict
-
-
-def _rsvp(event: Any, open_id: str) -> str:
-    return next((str(a.rsvp_status) for a in event.attendees if a.open_id == open_id), "")
-
-
 async def _supports_attendees(sb: Sandbox) -> bool:
     """Whether this sandbox serves the attendee routes yet (asked before any fault is injected)."""
     async with sb.client(headers={"Authorization": f"Bearer {sb.demo_token}"}) as http:
@@ -323,26 +262,36 @@ async def _supports_attendees(sb: Sandbox) -> bool:
     return bool(reply.json().get("code") != 99991201)
 
 
-async def run_workload(calls: int = 500, fault_rate: float = 0.3, seed: int = 7) -> dict[str, Any]:
-    """Run the workload; the figures (and the verdict's details) as a dict."""
+async def run_workload(calls: int = 500, fault_rate: float = 0.3, seed: int = 7, http: bool = False) -> dict[str, Any]:
+    """Run the workload; the figures (and the verdict's details) as a dict.
+
+    ``http``: talk to the sandbox over a real loopback socket (real httpx2 timeouts, connections
+    cut mid-reply) instead of in process.
+    """
     clock = VirtualClock(start=time.time())
     sb = Sandbox(seed=True, clock=clock.now, fault_seed=seed)
     tokens = SandboxTokens(sb)
-    settings = Settings.load({}, toolsets="all", timezone="UTC", connect_timeout=0.05, read_timeout=0.1)
-    server = build_server(settings, tokens, transport=sb.transport(), clock=clock)
     attendees = await _supports_attendees(sb)
-    inject_faults(sb, fault_rate)
-    started = time.perf_counter()
-    async with Client(server) as client:
-        model = Model(client, clock, random.Random(seed), attendees, seed)
-        while model.tally.calls < calls:
-            await model.step()
-    wall = time.perf_counter() - started
+    with contextlib.ExitStack() as stack:
+        domain = stack.enter_context(running(sb)) if http else "feishu"
+        transport = None if http else sb.transport()
+        settings = Settings.load(
+            {}, domain=domain, toolsets="all", timezone="UTC", connect_timeout=0.05, read_timeout=0.1
+        )
+        server = build_server(settings, tokens, transport=transport, clock=clock)
+        inject_faults(sb, fault_rate)
+        started = time.perf_counter()
+        async with Client(server) as client:
+            model = Model(client, clock, random.Random(seed), attendees, seed)
+            while model.tally.calls < calls:
+                await model.step()
+        wall = time.perf_counter() - started
     sb.faults.clear()
     verdict = verify(sb, model.events)
     faults = Counter(e.fault for e in sb.log if e.fault)
     tally = model.tally
     return {
+        "transport": "loopback HTTP" if http else "in process (ASGI)",
         "tool calls": tally.calls,
         "calls by tool": dict(sorted(tally.per_tool.items())),
         "succeeded": tally.ok,
@@ -377,10 +326,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--fault-rate", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--http", action="store_true", help="over a loopback socket instead of in process")
     args = parser.parse_args(argv)
     # The client logs each give-up as a warning; the figures below count them instead.
     logging.getLogger("feishu_calendar_mcp").setLevel(logging.ERROR)
-    figures = anyio.run(run_workload, args.calls, args.fault_rate, args.seed)
+    figures = anyio.run(run_workload, args.calls, args.fault_rate, args.seed, args.http)
     for name, value in figures.items():
         if name != "problems":
             print(f"{name}: {value}")

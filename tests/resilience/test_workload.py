@@ -9,9 +9,11 @@ from bench.workload import run_workload
 pytestmark = pytest.mark.anyio
 
 
-@pytest.mark.parametrize(("calls", "fault_rate", "seed"), [(80, 0.3, 11), (60, 0.6, 5)])
-async def test_faults_neither_duplicate_nor_lose_writes(calls: int, fault_rate: float, seed: int) -> None:
-    figures = await run_workload(calls=calls, fault_rate=fault_rate, seed=seed)
+@pytest.mark.parametrize(
+    ("calls", "fault_rate", "seed", "http"), [(80, 0.3, 11, False), (60, 0.6, 5, False), (40, 0.3, 2, True)]
+)
+async def test_faults_neither_duplicate_nor_lose_writes(calls: int, fault_rate: float, seed: int, http: bool) -> None:
+    figures = await run_workload(calls=calls, fault_rate=fault_rate, seed=seed, http=http)
     assert figures["problems"] == []
     assert figures["duplicates"] == 0
     assert figures["lost writes"] == 0

@@ -309,7 +309,10 @@ class FeishuClient:
         if not self._may_retry(call, delay):
             code, msg = (error.code, error.msg) if error is not None else (-1, f"network failure ({what})")
             call.maybe_applied |= executed
-            raise self._gave_up(call, code, f"{msg} after {call.attempts} attempts")
+            why = f"after {call.attempts} attempts"
+            if call.attempts < self.policy.max_attempts:
+                why += f", with no time left to retry within the {self.policy.deadline:g} s deadline for one call"
+            raise self._gave_up(call, code, f"{msg} {why}")
         if executed:
             call.maybe_applied = True
             self.stats.replays += 1

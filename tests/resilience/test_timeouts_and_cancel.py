@@ -44,11 +44,11 @@ class HangingFeishu:
                 self.all_cancelled.set()
 
 
-def server_on(app: HangingFeishu, **settings: Any) -> Any:
+def server_on(app: HangingFeishu, *, real_clock: bool = False, **settings: Any) -> Any:
+    """A server on ``app``; retry waits are virtual unless ``real_clock`` (deadline tests need it)."""
     transport = httpx2.ASGITransport(app=app)
-    return build_server(
-        all_tools_settings(**settings), StaticToken("u-test"), transport=transport, clock=VirtualClock()
-    )
+    clock = None if real_clock else VirtualClock()
+    return build_server(all_tools_settings(**settings), StaticToken("u-test"), transport=transport, clock=clock)
 
 
 async def test_cancelling_the_tool_call_cancels_the_feishu_request() -> None:
@@ -90,7 +90,7 @@ async def test_an_unsafe_write_that_times_out_is_sent_once_and_reported_unknown(
 async def test_the_whole_call_has_a_deadline() -> None:
     app = HangingFeishu()
     # Each attempt could wait 5 + 300 s; the call as a whole may not take more than 0.2 s.
-    async with Client(server_on(app, read_timeout=300, call_deadline=0.2)) as client:
+    async with Client(server_on(app, real_clock=True, read_timeout=300, call_deadline=0.2)) as client:
         result = await client.call_tool("update_event", {**EVENT, "summary": "x"})
     assert result.is_error
     assert app.started == 1
@@ -101,7 +101,7 @@ async def test_the_whole_call_has_a_deadline() -> None:
 
 async def test_an_unsafe_write_cut_off_by_the_deadline_is_reported_unknown() -> None:
     app = HangingFeishu()
-    async with Client(server_on(app, read_timeout=300, call_deadline=0.2)) as client:
+    async with Client(server_on(app, real_clock=True, read_timeout=300, call_deadline=0.2)) as client:
         result = await client.call_tool("generate_caldav_config", {})
     assert result.is_error
     assert app.started == 1

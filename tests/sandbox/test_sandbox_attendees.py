@@ -306,6 +306,7 @@ async def test_list_needs_can_see_others(sb: Sandbox, api: httpx2.AsyncClient) -
     as_li_lei = bearer(sb.issue_user_token(LI_LEI_OPEN_ID))
     fails(await api.get(attendees_path(event_id, LI_LEI_CALENDAR), headers=as_li_lei), 194001, 403)
     fails(await api.get(attendees_path(f"{WEEKLY_SYNC_UID}_1")), 193001, 404)
+    fails(await api.get(attendees_path(f"{WEEKLY_SYNC_UID}_{10**20}")), 193000, 400)
 
 
 async def test_room_forms_only_for_editors(sb: Sandbox, api: httpx2.AsyncClient) -> None:

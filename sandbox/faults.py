@@ -9,7 +9,9 @@ answers instead of, or around, the real route:
 * ``slow``: wait ``delay`` seconds (real sleep, or advance the sandbox clock with ``use_clock=True``).
 * ``drop``: the connection closes with no response; ``after_write=True`` applies the request first
   ("the write happened but the answer was lost").
-* ``connect_error``: nothing reaches the sandbox (in process: ``httpx2.ConnectError``).
+* ``connect_error``: nothing reaches the sandbox: in process, ``httpx2.ConnectError``; over a
+  socket the connection is accepted and then dropped (a listening server cannot refuse one
+  connection), so the client sees a transport error before any reply.
 * ``token_expired``: the request's access token expires just before it is handled (99991677).
 
 A built-in limiter (``sb.faults.rate_limit_per_second = 50``, ``rate_limit_per_minute = 1000``)

@@ -13,11 +13,22 @@ from __future__ import annotations
 
 
 class AuthError(Exception):
-    """Base of every auth failure; ``str()`` is the full message, ``code`` Feishu's code or 0."""
+    """Base of every auth failure; ``str()`` is the full message, ``code`` Feishu's code or 0.
 
-    def __init__(self, message: str, *, code: int = 0) -> None:
-        super().__init__(message)
+    ``reason`` is what went wrong; ``login_command``, when set, is the command that fixes it
+    (kept apart so the MCP layer can put it in its own "what to do" line).
+    """
+
+    def __init__(self, reason: str, *, code: int = 0, login_command: str = "") -> None:
+        self.reason = reason
         self.code = code
+        self.login_command = login_command
+        message = reason
+        if code and str(code) not in reason:
+            message += f" (Feishu code {code})"
+        if login_command:
+            message += f"; sign in again: {login_command}"
+        super().__init__(message)
 
 
 class LoginRequired(AuthError):

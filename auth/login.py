@@ -74,7 +74,7 @@ class PendingLogin:
     def __repr__(self) -> str:
         return f"PendingLogin(redirect_uri={self.request.redirect_uri!r})"
 
-    def check(self, callback_url: str) -> str:
+    def code_from_redirect(self, callback_url: str) -> str:
         """The code from the redirect, after checking it answers this very attempt."""
         parts = urlsplit(callback_url.strip())
         expected = urlsplit(self.request.redirect_uri)
@@ -109,7 +109,7 @@ class PendingLogin:
     def judge(self, callback_url: str) -> tuple[bool, str]:
         """For the loopback page: would this redirect be accepted?"""
         try:
-            self.check(callback_url)
+            self.code_from_redirect(callback_url)
         except LoginFailed as exc:
             return False, str(exc)
         return True, "Feishu sign-in received. You can close this tab and return to the terminal."
@@ -139,7 +139,7 @@ class PendingLogin:
         transport: httpx2.AsyncBaseTransport | None = None,
     ) -> LoginResult:
         """Check the redirect, trade the code (with the verifier), learn who signed in, then store."""
-        code = self.check(callback_url)
+        code = self.code_from_redirect(callback_url)
         self._used = True
         token = await self.exchange(code, transport=transport)
         request = self.request

@@ -17,7 +17,14 @@ from collections.abc import Callable
 import anyio
 import httpx2
 
-from auth.errors import DEAD_REFRESH_CODES, AuthError, LoginRequired, ReloginRequired, TokenEndpointError
+from auth.errors import (
+    DEAD_REFRESH_CODES,
+    TOKEN_ERROR_MEANINGS,
+    AuthError,
+    LoginRequired,
+    ReloginRequired,
+    TokenEndpointError,
+)
 from auth.oauth import AppCredentials, Endpoints, refresh_grant
 from auth.record import TokenRecord
 from auth.store import StoreTransaction, TokenStore
@@ -49,7 +56,6 @@ class UserTokens:
         self.leeway = leeway
         self.transport = transport
         self.clock = clock
-        self.refreshes = 0  # how many refresh grants this object sent (for status and tests)
         self._lock = anyio.Lock()
         self._open_id = ""
 
@@ -97,11 +103,15 @@ class UserTokens:
                 if self._replaced(record, stale, force):
                     log.debug("another process refreshed %s already; using its token", self.identity)
                     return record.access_token
-                fresh = await self._grant(record)
-                data.put(fresh, self.profile)
-                await anyio.to_thread.run_sync(tx.write, data)
+                # Shielded: once Feishu has rotated the refresh token, a cancelled tool call must
+                # not stop us from saving the new one (the old one is already spent).
+                with anyio.CancelScope(shield=True):
+                    fresh = await self._grant(record)
+                    data.put(fresh, self.profile)
+                    await anyio.to_thread.run_sync(tx.write, data)
             finally:
-                await anyio.to_thread.run_sync(tx.close)
+                # Synchronous on purpose: an await here could be cancelled and leave the lock held.
+                tx.close()
             log.info("refreshed the user access token of %s", self.identity)
             return fresh.access_token
 
@@ -115,36 +125,38 @@ class UserTokens:
         now = self.clock()
         if not record.refresh_token:
             raise ReloginRequired(
-                f"the sign-in of {record.name or record.open_id} has expired and has no refresh token; "
-                f"sign in again: {self.login_command}"
+                f"the sign-in of {record.name or record.open_id} has expired and has no refresh token",
+                login_command=self.login_command,
             )
         if not record.can_refresh(now):
             raise ReloginRequired(
-                f"the sign-in of {record.name or record.open_id} has expired (refresh token past its "
-                f"lifetime); sign in again: {self.login_command}",
+                f"the sign-in of {record.name or record.open_id} has expired (refresh token past its lifetime)",
                 code=20037,
+                login_command=self.login_command,
             )
-        self.refreshes += 1
         try:
             token = await refresh_grant(
                 self.credentials, self.endpoints, record.refresh_token, transport=self.transport
             )
         except TokenEndpointError as exc:
             if exc.code in DEAD_REFRESH_CODES or exc.error == "invalid_grant":
+                meaning = TOKEN_ERROR_MEANINGS.get(exc.code, exc.reason)
                 raise ReloginRequired(
-                    f"the stored sign-in can no longer be refreshed ({exc}); sign in again: {self.login_command}",
+                    f"the stored sign-in can no longer be refreshed: {meaning}",
                     code=exc.code,
+                    login_command=self.login_command,
                 ) from exc
             raise
         return record.refreshed(token, now=now)
 
     def _usable(self, record: TokenRecord | None) -> TokenRecord:
         if record is None:
-            raise LoginRequired(f"nobody is signed in to Feishu here; sign in first: {self.login_command}")
+            raise LoginRequired("nobody is signed in to Feishu here", login_command=self.login_command)
         if record.app_id != self.credentials.app_id:
             raise LoginRequired(
                 f"the stored sign-in belongs to app {record.app_id}, but this server runs as app "
-                f"{self.credentials.app_id}; sign in again: {self.login_command}"
+                f"{self.credentials.app_id}",
+                login_command=self.login_command,
             )
         self._open_id = record.open_id
         return record

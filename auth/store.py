@@ -16,7 +16,7 @@ import os
 import secrets
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -65,8 +65,12 @@ class StoreData:
     def put(self, record: TokenRecord, profile: str | None) -> str:
         name = self.profile_name(profile)
         key = account_key(record.app_id, record.open_id)
+        previous = self.profiles.get(name)
         self.profiles[name] = key
         self.accounts[key] = record
+        if previous and previous != key and previous not in self.profiles.values():
+            # The profile now signs in as someone else: the old account's tokens have no name left.
+            del self.accounts[previous]
         if not self.default or self.default not in self.profiles:
             self.default = name
         return name
@@ -134,15 +138,6 @@ def delete_profile(store: TokenStore, profile: str | None) -> TokenRecord | None
         tx.close()
 
 
-@contextlib.contextmanager
-def transaction(store: TokenStore) -> Iterator[StoreTransaction]:
-    tx = store.begin()
-    try:
-        yield tx
-    finally:
-        tx.close()
-
-
 def encode(data: StoreData) -> dict[str, Any]:
     return {
         "version": FORMAT_VERSION,
@@ -163,7 +158,7 @@ def decode(raw: dict[str, Any]) -> StoreData:
 
 
 class MemoryTokenStore:
-    """A process-local store for tests and for the assistant-driven login without a disk."""
+    """A process-local store (tests, or an embedding application that keeps tokens itself)."""
 
     description = "memory (not persisted)"
 

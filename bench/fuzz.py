@@ -91,13 +91,18 @@ def valid(schema: dict[str, Json], name: str = "") -> st.SearchStrategy[Json]:
 
 def _string(schema: dict[str, Json], name: str) -> st.SearchStrategy[str]:
     low, high = schema.get("minLength", 0), schema.get("maxLength")
+    base: st.SearchStrategy[Any]
     if "pattern" in schema:
-        base = st.from_regex(schema["pattern"], fullmatch=True)
+        base = st.from_regex(str(schema["pattern"]), fullmatch=True)
     elif name in HINTS:
         base = HINTS[name]
     else:
         base = st.text(max_size=40)
-    fits = base.filter(lambda s: isinstance(s, str) and low <= len(s) and (high is None or len(s) <= high))
+
+    def fitting(s: Any) -> bool:
+        return isinstance(s, str) and low <= len(s) and (high is None or len(s) <= high)
+
+    fits: st.SearchStrategy[str] = base.filter(fitting)
     if high is None or "pattern" in schema:
         return fits
     return st.one_of(fits, st.just("x" * high), st.just("y" * max(low, 1)))  # the boundaries themselves
@@ -159,7 +164,8 @@ def _object_with_one_violation(schema: dict[str, Json]) -> st.SearchStrategy[dic
     @st.composite
     def build(draw: st.DrawFn) -> dict[str, Json]:
         args = draw(_object(schema))
-        if required and draw(st.booleans()):
+        leave_one_out = draw(st.booleans())
+        if required and leave_one_out:
             args.pop(draw(st.sampled_from(required)), None)  # a required field left out
             return args
         key = draw(st.sampled_from(sorted(props)))

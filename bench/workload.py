@@ -14,6 +14,7 @@ counted, and so is every error that did not say what to do.
 from __future__ import annotations
 
 import argparse
+import logging
 import random
 import re
 import sys
@@ -98,6 +99,7 @@ class Tally:
     ok: int = 0
     advised: Counter[str] = field(default_factory=Counter)  # error kind -> count
     unadvised: list[str] = field(default_factory=list)
+    abandoned: list[str] = field(default_factory=list)  # the last error of each intent given up
     stale_reads: int = 0
     per_tool: Counter[str] = field(default_factory=Counter)
 
@@ -142,7 +144,9 @@ class Model:
             if wait:
                 self.clock.time += float(wait.group(1))  # the model waits as told (virtual time)
             if not (key or wait or re.search(r"retry this call|calling again|call it again", message)):
+                self.tally.abandoned.append(message)
                 return None  # a definite refusal: retrying would not help
+        self.tally.abandoned.append(f"still failing after {MODEL_TRIES} tries: {message}")
         return None
 
     async def step(self) -> None:
@@ -253,6 +257,9 @@ class Verdict:
     lost: int = 0  # intended writes (create, rename, move, invite, uninvite, delete) missing
     unintended: int = 0  # events that exist although the model believes they do not
     uncertain: int = 0  # intents the model gave up on without learning the outcome
+    events_checked: int = 0  # live events compared field by field
+    guests_checked: int = 0  # invitations found in place as intended
+    deletions_checked: int = 0  # deleted events confirmed gone
     details: list[str] = field(default_factory=list)
 
 
@@ -272,6 +279,7 @@ def verify(sb: Sandbox, events: list[Planned]) -> Verdict:
             verdict.duplicates += len(there) - 1
             verdict.details.append(f"wl-{p.n:04d}: {len(there)} copies")
         if p.event_id is None or p.deleted:
+            verdict.deletions_checked += p.deleted and not there
             if there:
                 verdict.lost += p.deleted  # a delete that did not happen
                 verdict.unintended += not p.deleted
@@ -284,6 +292,8 @@ def verify(sb: Sandbox, events: list[Planned]) -> Verdict:
         event = there[0]
         guests = {a.open_id for a in event.attendees if a.type == "user" and not a.is_organizer}
         guests = {g for g in guests if g in GUESTS and _rsvp(event, g) != "removed"}
+        verdict.events_checked += 1
+        verdict.guests_checked += len(guests & set(p.guests))
         for what, wanted, actual in (
             ("summary", p.summary, event.summary),
             ("start", p.start, event.start.timestamp),
@@ -347,14 +357,18 @@ async def run_workload(calls: int = 500, fault_rate: float = 0.3, seed: int = 7)
         "virtual seconds waited": round(sum(clock.sleeps), 1),
         "token refreshes": tokens.refreshes,
         "events intended": len(model.events),
+        "of which created with the model's own key": sum(p.key is not None for p in model.events),
         "attendee tools exercised": attendees,
+        "events checked": verdict.events_checked,
+        "invitations checked": verdict.guests_checked,
+        "deletions checked": verdict.deletions_checked,
         "duplicates": verdict.duplicates,
         "lost writes": verdict.lost,
         "unintended events": verdict.unintended,
         "intents left uncertain": verdict.uncertain,
         "stale reads": tally.stale_reads,
         "wall seconds": round(wall, 1),
-        "problems": verdict.details + tally.unadvised,
+        "problems": verdict.details + tally.unadvised + tally.abandoned,
     }
 
 
@@ -364,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fault-rate", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
+    # The client logs each give-up as a warning; the figures below count them instead.
+    logging.getLogger("feishu_calendar_mcp").setLevel(logging.ERROR)
     figures = anyio.run(run_workload, args.calls, args.fault_rate, args.seed)
     for name, value in figures.items():
         if name != "problems":

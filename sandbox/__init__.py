@@ -15,6 +15,10 @@ from sandbox.seed import (
     TEAM_CALENDAR_ID,
     WANG_FANG_OPEN_ID,
     WEEKLY_SYNC_UID,
+    add_chat,
+    add_room,
+    add_shared_calendar,
+    add_user,
 )
 from sandbox.wire import Call, FeishuFault, api_route
 
@@ -40,6 +44,10 @@ __all__ = [
     "Faults",
     "FeishuFault",
     "Sandbox",
+    "add_chat",
+    "add_room",
+    "add_shared_calendar",
+    "add_user",
     "api_route",
     "running",
     "serve",

@@ -8,7 +8,7 @@ and are never subject to injected faults.
 | --- | --- |
 | ``GET /_sandbox/log``, ``DELETE /_sandbox/log`` | the request log as JSON / clear it |
 | ``GET``, ``POST``, ``DELETE /_sandbox/faults`` | list / add (``{"kind": …, "times": …, …}``) / clear |
-| ``POST /_sandbox/rate_limit`` | ``{"per_second": 50}`` turns the built-in limiter on, ``null`` off |
+| ``POST /_sandbox/rate_limit`` | ``{"per_second": 50, "per_minute": 1000}`` turns the limiter on, nulls off |
 | ``POST /_sandbox/expire_tokens`` | every access token expires now |
 | ``POST /_sandbox/advance`` | ``{"seconds": 3600}`` moves the clock |
 | ``POST /_sandbox/reset`` | back to the initial world |
@@ -44,9 +44,10 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
         return dataclasses.asdict(sb.faults.inject(str(body.get("kind", "")), **options))
 
     def set_rate_limit(body: dict[str, Any]) -> Any:
-        per_second = body.get("per_second")
+        per_second, per_minute = body.get("per_second"), body.get("per_minute")
         sb.faults.rate_limit_per_second = int(per_second) if per_second is not None else None
-        return {"per_second": sb.faults.rate_limit_per_second}
+        sb.faults.rate_limit_per_minute = int(per_minute) if per_minute is not None else None
+        return {"per_second": sb.faults.rate_limit_per_second, "per_minute": sb.faults.rate_limit_per_minute}
 
     def advance(body: dict[str, Any]) -> Any:
         sb.advance(float(body.get("seconds", 0)))

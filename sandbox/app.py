@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import socket
 import threading
 import time
@@ -254,16 +255,31 @@ class _SandboxTransport(httpx2.ASGITransport):
             raise httpx2.RemoteProtocolError("sandbox: connection dropped (injected)", request=request) from None
 
 
+class _QuietDrops(logging.Filter):
+    """Injected drops are the point, not server errors: keep their tracebacks out of the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
+
+
+def _quiet_injected_drops() -> None:
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _QuietDrops) for f in logger.filters):
+        logger.addFilter(_QuietDrops())
+
+
 def serve(sb: Sandbox, host: str = "127.0.0.1", port: int = 8900) -> None:
     """Serve on loopback until interrupted. Only loopback addresses are accepted."""
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise ValueError("the sandbox binds to loopback only")
+    _quiet_injected_drops()
     uvicorn.run(sb.app, host=host, port=port, log_level="warning")
 
 
 @contextlib.contextmanager
 def running(sb: Sandbox) -> Iterator[str]:
     """Serve on a free loopback port in a background thread; yields the base URL."""
+    _quiet_injected_drops()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

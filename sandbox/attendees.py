@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from starlette.routing import BaseRoute
@@ -50,8 +51,9 @@ MAX_PER_EVENT = 3000
 MAX_DELETE = 500
 APPROVAL_REASON_LIMIT = 200
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# How far ahead a series is checked for room conflicts: Feishu caps a room-booking series at 2 years.
-BOOKING_HORIZON = 2 * 366 * recurrence.DAY
+# How far ahead a series is checked for room conflicts: a series booking a room spans at most
+# ROOM_SERIES_LIMIT, and its last occurrence may start on that very day.
+BOOKING_HORIZON = recurrence.ROOM_SERIES_LIMIT + recurrence.DAY
 
 
 def routes(sb: Sandbox) -> list[BaseRoute]:
@@ -91,11 +93,13 @@ def add_attendees(call: Call) -> dict[str, Any]:
         added.append(attendee)
         if attendee.type == "resource" and attendee.operate_id and with_operator and not admin:
             added.append(eventstore.user_attendee(world, attendee.operate_id, organizer_tenant))
-    if sum(a.type == "resource" for a in added) > MAX_ROOMS_ADDED:
-        raise invalid("attendees", "", f"at most {MAX_ROOMS_ADDED} meeting rooms per request")
-    for attendee in added:
-        if attendee.type == "resource":
-            attendee.rsvp_status = "decline" if _room_taken(world, event, attendee.room_id or "") else "accept"
+    rooms_added = [a for a in added if a.type == "resource"]
+    if len(rooms_added) > MAX_ROOMS_ADDED:
+        raise invalid("attendees", len(rooms_added), f"at most {MAX_ROOMS_ADDED} meeting rooms per request")
+    if rooms_added and recurrence.books_rooms_too_long(replace(event, attendees=event.attendees + rooms_added)):
+        raise invalid("attendees", event.recurrence, "a recurring event that books a meeting room may span 2 years")
+    for booking in rooms_added:
+        booking.rsvp_status = "decline" if _room_taken(world, event, booking.room_id or "") else "accept"
     if len(live(event)) + _newcomers(event, added) > MAX_PER_EVENT:
         raise invalid("attendees", len(items), f"an event has at most {MAX_PER_EVENT} attendees")
     _apply(world, event, lambda target: _merge(target, added))

@@ -81,8 +81,6 @@ def primary(call: Call) -> dict[str, Any]:
     if call.user is None:
         # An app calls this for its bot's calendar; the sandbox models no bot calendars.
         raise FeishuFault(191000, "calendar not found: the app has no primary calendar here", 404)
-    if call.query("user_id_type") == "user_id" and call.user is None:
-        raise FeishuFault(190002, "invalid parameters: user_id_type=user_id needs a user token")
     calendar = call.sb.world.primary_calendar(call.user.open_id)
     if calendar is None:
         raise FeishuFault(191000, "calendar not found", 404)

@@ -8,6 +8,7 @@ outstanding page or sync token answer 190008.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from starlette.routing import BaseRoute
@@ -55,29 +56,52 @@ def list_events(call: Call) -> dict[str, Any]:
         # A one-shot window: no paging; whatever exceeds page_size is cut off.
         items = [event_json(call, e) for e in eventstore.events_on(world, calendar) if _in_window(e, lo, hi)]
         return {"has_more": False, "items": items[:size]}
-    epoch = world.sync_epoch
-    offset, since, snapshot = 0, None, world.change_seq
+    position = _Position(world.sync_epoch, 0, None, world.change_seq, anchor)
     if page_token:
-        parts = decode_token("evpage", page_token).split(":")
-        if len(parts) != 4 or int(parts[0]) != epoch:
-            raise FeishuFault(190008, "page_token is invalid or expired")
-        offset, snapshot = int(parts[1]), int(parts[3])
-        since = int(parts[2]) if parts[2] else None
+        position = _Position.decode("evpage", page_token, world.sync_epoch)
     elif sync_token:
-        parts = decode_token("evsync", sync_token).split(":")
-        if len(parts) != 2 or int(parts[0]) != epoch:
-            raise FeishuFault(190008, "sync_token is invalid or expired")
-        since = int(parts[1])
-    items = _changes(call, calendar, since) if since is not None else _listing(call, calendar, anchor)
-    chunk = items[offset : offset + size]
-    has_more = offset + size < len(items)
+        since = _Position.decode("evsync", sync_token, world.sync_epoch).since
+        position = replace(position, since=since)
+    if position.since is not None:
+        items = _changes(call, calendar, position.since)
+    else:
+        items = _listing(call, calendar, position.anchor)
+    chunk = items[position.offset : position.offset + size]
+    has_more = position.offset + size < len(items)
     result: dict[str, Any] = {"has_more": has_more, "items": chunk}
     if has_more:
-        position = f"{epoch}:{offset + size}:{'' if since is None else since}:{snapshot}"
-        result["page_token"] = encode_token("evpage", position)
+        result["page_token"] = replace(position, offset=position.offset + size).encode("evpage")
     else:
-        result["sync_token"] = encode_token("evsync", f"{epoch}:{snapshot}")
+        # The next sync starts where this listing's snapshot was taken.
+        next_sync = _Position(position.epoch, 0, position.snapshot, position.snapshot, None)
+        result["sync_token"] = next_sync.encode("evsync")
     return result
+
+
+@dataclass(frozen=True)
+class _Position:
+    """What a page or sync token remembers: the listing it continues and where."""
+
+    epoch: int  # World.sync_epoch when issued; a later epoch means expired (190008)
+    offset: int
+    since: int | None  # a sync listing: changes after this change_seq
+    snapshot: int  # change_seq when the listing began; the next sync token starts here
+    anchor: int | None
+
+    def encode(self, kind: str) -> str:
+        fields = (self.epoch, self.offset, self.since, self.snapshot, self.anchor)
+        return encode_token(kind, ":".join("" if f is None else str(f) for f in fields))
+
+    @classmethod
+    def decode(cls, kind: str, token: str, epoch: int) -> _Position:
+        parts = decode_token(kind, token).split(":")
+        try:
+            if len(parts) != 5 or int(parts[0]) != epoch:
+                raise ValueError("stale")
+            since, anchor = (int(p) if p else None for p in (parts[2], parts[4]))
+            return cls(int(parts[0]), int(parts[1]), since, int(parts[3]), anchor)
+        except ValueError:
+            raise FeishuFault(190008, f"{kind[2:]} token is invalid or expired; list again without it") from None
 
 
 def _listing(call: Call, calendar: Calendar, anchor: int | None) -> list[dict[str, Any]]:

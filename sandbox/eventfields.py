@@ -43,7 +43,8 @@ def apply_body(call: Call, event: Event, body: dict[str, Any], *, full: bool, or
     _enum(given, "visibility", VISIBILITY)
     _enum(given, "attendee_ability", ABILITY)
     _enum(given, "free_busy_status", FREE_BUSY)
-    if "color" in given and (not isinstance(given["color"], int) or not -(2**31) <= given["color"] < 2**31):
+    color = given.get("color")
+    if "color" in given and (not isinstance(color, int) or isinstance(color, bool) or not -(2**31) <= color < 2**31):
         raise invalid("color", given["color"], "must be an int32")
     reminders = _reminders(given["reminders"]) if "reminders" in given else None
     if ("start_time" in given) != ("end_time" in given):
@@ -59,6 +60,8 @@ def apply_body(call: Call, event: Event, body: dict[str, Any], *, full: bool, or
         if event.original_time != 0 and given["recurrence"]:
             raise invalid("recurrence", given["recurrence"], "an occurrence cannot have its own recurrence")
         event.recurrence = given["recurrence"].removeprefix("RRULE:")
+    if ("recurrence" in given or "start_time" in given) and recurrence.books_rooms_too_long(event):
+        raise invalid("recurrence", event.recurrence, "a recurring event that books a meeting room may span 2 years")
     if "location" in given:
         event.location = _location(given["location"])
     if "vchat" in given:
@@ -214,6 +217,8 @@ def _check_in(raw: Any) -> dict[str, Any]:
         value = raw.get(name)
         if value is None:
             continue
+        if not isinstance(value, dict):
+            raise invalid(f"event_check_in.{name}", value, "must be an object with time_type and duration")
         time_type, duration = value.get("time_type"), value.get("duration")
         if time_type not in CHECK_IN_TYPES:
             raise invalid(f"event_check_in.{name}.time_type", time_type, "unknown time_type")

@@ -4,7 +4,8 @@ All three take a user token of a tenant super-admin (195101 otherwise). The sand
 Exchange server, so it stands in for one with a rule a real one also enforces: an admin account
 can only bind mailboxes of its own mail domain (195105 otherwise), and an admin "account" that is
 not a mailbox address cannot be found (195106). A binding's id is the base64 of
-``"<admin_account> <exchange_account>"``, the shape real ids have; anything that does not decode
+``"<admin_account> <exchange_account>"``, the shape real ids have (URL-safe alphabet, so an id
+always fits in a path); anything that does not decode
 to that shape is an invalid id (195102). After creation the calendar import moves through
 ``doing`` -> ``cal_done`` -> ``timespan_done`` -> ``done`` as the sandbox clock advances.
 """
@@ -12,7 +13,6 @@ to that shape is an invalid id (195102). After creation the calendar import move
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -54,7 +54,7 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
 
 
 def binding_id(admin_account: str, exchange_account: str) -> str:
-    return base64.b64encode(f"{admin_account} {exchange_account}".encode()).decode()
+    return base64.urlsafe_b64encode(f"{admin_account} {exchange_account}".encode()).decode()
 
 
 def create_binding(call: Call) -> dict[str, Any]:
@@ -136,8 +136,8 @@ def _existing(call: Call) -> ExchangeBinding:
 
 def _well_formed(exchange_binding_id: str) -> bool:
     try:
-        text = base64.b64decode(exchange_binding_id, validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+        text = base64.b64decode(exchange_binding_id, altchars=b"-_", validate=True).decode()
+    except ValueError:  # not base64 (binascii.Error), not ASCII, or not UTF-8 (UnicodeDecodeError)
         return False
     admin_account, _, exchange_account = text.partition(" ")
     return bool(admin_account) and MAILBOX.match(exchange_account) is not None

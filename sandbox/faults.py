@@ -9,15 +9,19 @@ answers instead of, or around, the real route:
 * ``slow``: wait ``delay`` seconds (real sleep, or advance the sandbox clock with ``use_clock=True``).
 * ``drop``: the connection closes with no response; ``after_write=True`` applies the request first
   ("the write happened but the answer was lost").
-* ``connect_error``: nothing reaches the sandbox (in process: ``httpx2.ConnectError``).
+* ``connect_error``: nothing reaches the sandbox: in process, ``httpx2.ConnectError``; over a
+  socket the connection is accepted and then dropped (a listening server cannot refuse one
+  connection), so the client sees a transport error before any reply.
 * ``token_expired``: the request's access token expires just before it is handled (99991677).
 
-A built-in limiter (``sb.faults.rate_limit_per_second = 50``) answers 99991400 once one app sends
-more than that many requests to one API within a second of sandbox-clock time.
+A built-in limiter (``sb.faults.rate_limit_per_second = 50``, ``rate_limit_per_minute = 1000``)
+answers 99991400 once one app sends more than that to one API (route template) within a second
+or a minute of sandbox-clock time.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections import deque
 from dataclasses import dataclass, field
@@ -62,9 +66,11 @@ class Fault:
 class Faults:
     fault_seed: int = 0
     rules: list[Fault] = field(default_factory=list)
-    rate_limit_per_second: int | None = None  # None: the built-in limiter is off
+    # The built-in limiter (None: off). Feishu documents 50/s and 1000/min per app and API.
+    rate_limit_per_second: int | None = None
+    rate_limit_per_minute: int | None = None
     _rng: random.Random = field(init=False)
-    _recent: dict[tuple[str, str, str], deque[float]] = field(default_factory=dict, init=False)
+    _recent: dict[tuple[str, str], deque[float]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.fault_seed)  # noqa: S311 -- reproducible chaos, not cryptography
@@ -86,8 +92,14 @@ class Faults:
     ) -> Fault:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; one of {', '.join(FAULT_KINDS)}")
-        if probability is not None and not 0.0 <= probability <= 1.0:
+        if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 0):
+            raise ValueError("times must be a non-negative integer or None")
+        if probability is not None and (not isinstance(probability, int | float) or not 0.0 <= probability <= 1.0):
             raise ValueError("probability must be between 0 and 1")
+        if not isinstance(delay, int | float) or delay < 0 or not isinstance(retry_after, int) or retry_after < 0:
+            raise ValueError("delay and retry_after must be non-negative numbers")
+        if any(v is not None and not isinstance(v, str) for v in (method, path)):
+            raise ValueError("method and path must be strings")
         if kind == "server_error" and status not in (500, 502, 503, 504):
             raise ValueError("server_error status must be 500, 502, 503 or 504")
         rule = Fault(
@@ -125,14 +137,20 @@ class Faults:
             return rule
         return None
 
-    def over_limit(self, app_id: str, method: str, path: str, now: float) -> bool:
-        """Count this request against the built-in per-app, per-API limit; True when it exceeds it."""
-        if self.rate_limit_per_second is None:
-            return False
-        window = self._recent.setdefault((app_id, method, path), deque())
-        while window and window[0] <= now - 1.0:
+    def over_limit(self, app_id: str, api: str, now: float) -> int | None:
+        """Count a request against the built-in per-app, per-API limits.
+
+        None while within them; otherwise the seconds to wait (``x-ogw-ratelimit-reset``).
+        """
+        per_second, per_minute = self.rate_limit_per_second, self.rate_limit_per_minute
+        if per_second is None and per_minute is None:
+            return None
+        window = self._recent.setdefault((app_id, api), deque())
+        while window and window[0] <= now - 60.0:
             window.popleft()
-        if len(window) >= self.rate_limit_per_second:
-            return True
+        if per_second is not None and sum(1 for t in window if t > now - 1.0) >= per_second:
+            return 1
+        if per_minute is not None and len(window) >= per_minute:
+            return max(1, math.ceil(window[0] + 60.0 - now))
         window.append(now)
-        return False
+        return None

@@ -9,7 +9,9 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import anyio
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.applications import Starlette
+from starlette.routing import Match, Route
+from starlette.types import Message, Receive, Scope, Send
 
 from sandbox.faults import ConnectionDropped, Fault
 from sandbox.oauth import TOKEN_V2_PATH, TOKEN_V3_PATH
@@ -25,9 +27,16 @@ TOKEN_PATHS = frozenset({TOKEN_V3_PATH, TOKEN_V2_PATH})
 
 
 class SandboxMiddleware:
-    def __init__(self, app: ASGIApp, sb: Sandbox) -> None:
+    def __init__(self, app: Starlette, sb: Sandbox) -> None:
         self.app = app
         self.sb = sb
+
+    def api_of(self, scope: Scope) -> str:
+        """The route template a request hits: Feishu's rate limits count per API, not per URL."""
+        for route in self.app.routes:
+            if isinstance(route, Route) and route.matches(scope)[0] is Match.FULL:
+                return f"{scope['method']} {route.path}"
+        return f"{scope['method']} {scope['path']}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,7 +57,7 @@ class SandboxMiddleware:
             body=parse_body(raw_body),
             logid=logid,
         )
-        sb.log.entries.append(entry)
+        sb.log.append(entry)
 
         async def replay_body() -> Message:
             return {"type": "http.request", "body": raw_body, "more_body": False}
@@ -67,9 +76,11 @@ class SandboxMiddleware:
             entry.fault = fault.kind
             if await self._apply(fault, scope, replay_body, send_with_logid):
                 return
-        if injectable and sb.faults.over_limit(_app_of(sb, scope), method, path, sb.clock.now()):
+        wait = sb.faults.over_limit(_app_of(sb, scope), self.api_of(scope), sb.clock.now()) if injectable else None
+        if wait is not None:
             entry.fault = "builtin_rate_limit"
-            await _send_json(send_with_logid, 429, _rate_limited_body(), _rate_limit_headers(50, 1))
+            limit = sb.faults.rate_limit_per_second or sb.faults.rate_limit_per_minute or 0
+            await _send_json(send_with_logid, 429, _rate_limited_body(), _rate_limit_headers(limit, wait))
             return
         await self.app(scope, replay_body, send_with_logid)
 

@@ -19,6 +19,7 @@ from sandbox.wire import FeishuFault, invalid
 
 MAX_TIMESTAMP = 16725225600
 DAY = 86400
+ROOM_SERIES_LIMIT = 2 * 365 * DAY
 
 
 def parse_time_info(name: str, raw: Any) -> TimeInfo:
@@ -106,6 +107,18 @@ def occurrences(master: Event, lo: int, hi: int) -> list[Occurrence]:
         if start < hi and start + duration > lo:
             found.append(Occurrence(start, start, start + duration))
     return found
+
+
+def books_rooms_too_long(event: Event) -> bool:
+    """A series booking a meeting room may span at most 2 years (feishu-api.md §2.2, recurrence)."""
+    if not event.recurrence or not any(
+        a.type == "resource" and a.rsvp_status not in ("decline", "removed") for a in event.attendees
+    ):
+        return False
+    first_start = span(event)[0]
+    zone = ZoneInfo("UTC" if event.start.date is not None else event.start.timezone)
+    rule = _rule(event.recurrence, dt.datetime.fromtimestamp(first_start, zone))
+    return rule.after(dt.datetime.fromtimestamp(first_start + ROOM_SERIES_LIMIT, zone)) is not None
 
 
 def is_occurrence(master: Event, original_time: int) -> bool:

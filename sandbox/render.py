@@ -47,16 +47,20 @@ def event_json(
     attendees: int = 0,
     meeting_settings: bool = False,
 ) -> dict[str, Any]:
-    """The event as the caller sees it; ``attendees`` > 0 includes up to that many attendees."""
+    """The event as the caller sees it; ``attendees`` > 0 includes up to that many attendees.
+
+    A private event shows only its time to readers who neither organize nor attend it.
+    """
     mine = event.personal.get(call.user.open_id, {}) if call.user else {}
+    hidden = event.visibility == "private" and not can_edit(call, event) and not _attends(call, event)
     body: dict[str, Any] = {
         "event_id": event.event_id,
         "organizer_calendar_id": event.organizer_calendar_id,
-        "summary": event.summary,
-        "description": event.description,
+        "summary": "" if hidden else event.summary,
+        "description": "" if hidden else event.description,
         "start_time": recurrence.time_info_json(event.start),
         "end_time": recurrence.time_info_json(event.end),
-        "vchat": vchat_json(call, event, meeting_settings),
+        "vchat": {} if hidden else vchat_json(call, event, meeting_settings),
         "visibility": mine.get("visibility", event.visibility),
         "attendee_ability": event.attendee_ability,
         "free_busy_status": mine.get("free_busy_status", event.free_busy_status),
@@ -74,45 +78,51 @@ def event_json(
         body["recurrence"] = event.recurrence
     if event.recurring_event_id:
         body["recurring_event_id"] = event.recurring_event_id
-    if event.location is not None:
+    if event.location is not None and not hidden:
         body["location"] = event.location
     if event.event_check_in is not None:
         body["event_check_in"] = event.event_check_in
-    if attendees > 0:
+    if attendees > 0 and not hidden:
         listed = [a for a in event.attendees if a.rsvp_status != "removed"]
         body["attendees"] = [attendee_json(call, a) for a in listed[:attendees]]
         body["has_more_attendee"] = len(listed) > attendees
     return body
 
 
+def _attends(call: Call, event: Event) -> bool:
+    return call.user is not None and event.attendee_for_user(call.user.open_id) is not None
+
+
+# What instances returns per occurrence; instance_view adds VIEW_FIELDS (feishu-api.md §2.4).
+INSTANCE_FIELDS = (
+    "event_id",
+    "summary",
+    "description",
+    "start_time",
+    "end_time",
+    "status",
+    "is_exception",
+    "app_link",
+    "location",
+)
+VIEW_FIELDS = (
+    "organizer_calendar_id",
+    "vchat",
+    "visibility",
+    "attendee_ability",
+    "free_busy_status",
+    "color",
+    "recurring_event_id",
+    "event_organizer",
+)
+
+
 def instance_json(call: Call, event: Event, *, full: bool) -> dict[str, Any]:
     """An occurrence for instances (``full=False``) or instance_view (``full=True``, rooms attached)."""
-    body: dict[str, Any] = {
-        "event_id": event.event_id,
-        "summary": event.summary,
-        "description": event.description,
-        "start_time": recurrence.time_info_json(event.start),
-        "end_time": recurrence.time_info_json(event.end),
-        "status": event.status,
-        "is_exception": event.is_exception,
-        "app_link": app_link(event),
-    }
-    if event.location is not None:
-        body["location"] = event.location
+    whole = event_json(call, event)
+    fields = INSTANCE_FIELDS + VIEW_FIELDS if full else INSTANCE_FIELDS
+    body = {name: whole[name] for name in fields if name in whole}
     if full:
-        full_event = event_json(call, event)
-        for name in (
-            "organizer_calendar_id",
-            "vchat",
-            "visibility",
-            "attendee_ability",
-            "free_busy_status",
-            "color",
-            "recurring_event_id",
-            "event_organizer",
-        ):
-            if name in full_event:
-                body[name] = full_event[name]
         body["attendees"] = [attendee_json(call, a) for a in event.attendees if a.type == "resource"]
     return body
 

@@ -7,8 +7,7 @@ Tokens never appear in full: the ``authorization`` header is stored masked
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -29,25 +28,12 @@ class LoggedRequest:
     fault: str | None = None  # the injected fault that answered instead of the route
 
 
-@dataclass
-class RequestLog:
-    entries: list[LoggedRequest] = field(default_factory=list)
-
-    def __iter__(self) -> Iterator[LoggedRequest]:
-        return iter(self.entries)
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def __getitem__(self, index: int) -> LoggedRequest:
-        return self.entries[index]
-
-    def clear(self) -> None:
-        self.entries.clear()
+class RequestLog(list[LoggedRequest]):
+    """Every request received, oldest first (a plain list, with a filter helper)."""
 
     def matching(self, method: str | None = None, path: str | None = None) -> list[LoggedRequest]:
         """Entries with this method and/or a path containing ``path``."""
-        return [e for e in self.entries if (method is None or e.method == method) and (path is None or path in e.path)]
+        return [e for e in self if (method is None or e.method == method) and (path is None or path in e.path)]
 
 
 def parse_query(query_string: bytes) -> dict[str, str | list[str]]:

@@ -75,7 +75,7 @@ def populate_week(sb: Sandbox) -> None:
         at(-27, 10),
         at(-27, 11),
         description="Roadmap, blockers, demos. Agenda in the team doc.",
-        recurrence="FREQ=WEEKLY;BYDAY=TU",
+        recurrence="FREQ=WEEKLY;BYDAY=TU;COUNT=52",  # a room may be booked for 2 years at most
         attendee_ability="can_see_others",
         vchat={"vc_type": "vc", "meeting_url": "https://vc.feishu.cn/j/100200300"},
         location={"name": "Everest 珠峰 (8)"},

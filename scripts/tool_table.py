@@ -5,20 +5,22 @@
 
 from __future__ import annotations
 
+from auth.scopes import minimal_scopes, pick_scope
 from server.settings import TOOLSETS
 from tools import OPERATIONS
 
 
 def tool_table() -> str:
     rows = [
-        "| # | Interface function | Tool | HTTP route | Toolset | Read-only |",
-        "|---|---|---|---|---|---|",
+        "| # | Interface function | Tool | HTTP route | Toolset | Read-only | Scope `login` asks for |",
+        "|---|---|---|---|---|---|---|",
     ]
+    chosen = minimal_scopes(op.scopes for op in OPERATIONS)
     for number, op in enumerate(OPERATIONS, 1):
         route = op.route.replace("{", ":").replace("}", "")
         rows.append(
             f"| {number} | `{op.interface_function}` | `{op.name}` | `{op.method} {route}` | {op.toolset} | "
-            f"{'yes' if op.read_only else 'no'} |"
+            f"{'yes' if op.read_only else 'no'} | `{pick_scope(op.scopes, chosen)}` |"
         )
     return "\n".join(rows)
 

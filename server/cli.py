@@ -109,10 +109,16 @@ def _serve(args: argparse.Namespace) -> int:
         # The same source token_source() picks for a set token, without importing the OAuth stack.
         server = build_server(settings, StaticToken(settings.user_access_token.get_secret_value(), identity="env"))
     else:
+        from auth.errors import AuthError
         from server.app import build_server
-        from server.tokens import StoredLogin, remember_url_elicitation, token_source
+        from server.signin import remember_url_elicitation
+        from server.tokens import StoredLogin, token_source
 
-        tokens = token_source(settings)
+        try:
+            tokens = token_source(settings)
+        except AuthError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         server = build_server(settings, tokens)
         if isinstance(tokens, StoredLogin):
             server.middleware.append(remember_url_elicitation)

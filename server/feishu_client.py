@@ -16,7 +16,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn, Protocol
+from typing import Any, Protocol
 
 import anyio
 import httpx2
@@ -165,14 +165,29 @@ class FeishuClient:
             try:
                 return await self._attempts(call)
             except errors.FeishuError as err:
-                if call.maybe_applied and call.writes and not isinstance(err, errors.OutcomeUnknown):
-                    # E.g. throttled after a lost answer: the model must still learn what may
-                    # have happened, and for a create the key that makes repeating it safe.
-                    advice = _retry_advice(call)
-                    err.advice = advice if advice in err.advice else f"{err.advice}. Also: {advice}"
+                self._settle_later(call, err)
                 raise
         call.maybe_applied |= call.in_flight
-        self._give_up(call, -1, f"no answer within the {self.policy.deadline:g} s deadline for one call")
+        late = self._gave_up(call, -1, f"no answer within the {self.policy.deadline:g} s deadline for one call")
+        raise self._settle_later(call, late)
+
+    def _settle_later(self, call: _Call, err: errors.FeishuError) -> errors.FeishuError:
+        """Make a failed call's error say what may already have happened, and remember it.
+
+        Whatever ends the call (out of attempts, throttled, deadline) after a request may have
+        executed, the model must learn that, and for a create the key that makes repeating it
+        safe. An unsettled delete is remembered so its advised repeat reports "already gone" as done.
+        """
+        if not (call.maybe_applied and call.writes) or isinstance(err, errors.OutcomeUnknown):
+            return err
+        advice = _retry_advice(call)
+        if advice not in err.advice:
+            err.advice = f"{err.advice}. Also: {advice}" if err.advice else advice
+        if call.done_after_replay:
+            self._unsettled[call.fingerprint] = None
+            while len(self._unsettled) > UNSETTLED_LIMIT:
+                self._unsettled.popitem(last=False)
+        return err
 
     async def _attempts(self, call: _Call) -> dict[str, Any]:
         # A delete that gave up earlier may have happened: then "already gone" now means done.
@@ -186,7 +201,7 @@ class FeishuClient:
                 self.stats.retries += 1
             remaining = self.policy.deadline - (self.clock.now() - call.started)
             if remaining <= 0:
-                self._give_up(call, -1, f"no answer within the {self.policy.deadline:g} s deadline for one call")
+                raise self._gave_up(call, -1, f"no answer within the {self.policy.deadline:g} s deadline for one call")
             try:
                 call.in_flight = True
                 with anyio.fail_after(self.policy.attempt_timeout(remaining)):
@@ -279,23 +294,19 @@ class FeishuClient:
         if not self._may_retry(call, delay):
             code, msg = (error.code, error.msg) if error is not None else (-1, f"network failure ({what})")
             call.maybe_applied |= executed
-            self._give_up(call, code, f"{msg} after {call.attempts} attempts")
+            raise self._gave_up(call, code, f"{msg} after {call.attempts} attempts")
         if executed:
             call.maybe_applied = True
             self.stats.replays += 1
         await self._wait(call, delay, what)
 
-    def _give_up(self, call: _Call, code: int, msg: str) -> NoReturn:
+    def _gave_up(self, call: _Call, code: int, msg: str) -> errors.FeishuError:
         """The error for a call that ran out of attempts or time without a definite answer."""
         self.stats.gave_up += 1
-        if call.maybe_applied and call.done_after_replay:
-            self._unsettled[call.fingerprint] = None
-            while len(self._unsettled) > UNSETTLED_LIMIT:
-                self._unsettled.popitem(last=False)
         log.warning("%s: giving up after %d attempts (%s)", call.operation, call.attempts, msg)
         if call.maybe_applied and call.writes and not call.replayable:
-            raise errors.outcome_unknown(call.operation, msg, call.log_id)
-        raise errors.UpstreamUnavailable(call.operation, code, msg, call.log_id, advice=_retry_advice(call))
+            return errors.outcome_unknown(call.operation, msg, call.log_id)
+        return errors.UpstreamUnavailable(call.operation, code, msg, call.log_id, advice=_retry_advice(call))
 
 
 def _retry_advice(call: _Call) -> str:

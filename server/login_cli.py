@@ -16,12 +16,12 @@ from typing import Any, TextIO
 import anyio
 
 from auth.errors import AuthError
-from auth.login import DEFAULT_TIMEOUT, LoginResult, login_with_browser, login_with_paste
+from auth.login import DEFAULT_TIMEOUT, OFFLINE_ACCESS, LoginResult, login_with_browser, login_with_paste
 from auth.oauth import fetch_user_info
 from auth.record import TokenRecord
 from auth.store import delete_profile
 from server.settings import Settings
-from server.tokens import credentials, endpoints, login_request, token_store, user_tokens
+from server.tokens import credentials, endpoints, login_request, login_scopes, token_store, user_tokens
 
 
 def add_login_commands(commands: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -74,6 +74,9 @@ def run_login_command(
     except AuthError as exc:
         print(f"error: {exc}", file=out)
         return 1
+    except KeyboardInterrupt:
+        print("Interrupted; nothing was stored.", file=out)
+        return 130
 
 
 async def _login(args: argparse.Namespace, settings: Settings, out: TextIO, read_line: Callable[[], str]) -> int:
@@ -157,6 +160,10 @@ async def _status(settings: Settings, out: TextIO) -> int:
     now = time.time()
     print(f"Profile {profile}: app {record.app_id}, open_id {record.open_id}", file=out)
     print(f"Scopes: {record.scope or '(not reported)'}", file=out)
+    missing = [s for s in login_scopes(settings) if s != OFFLINE_ACCESS and s not in record.scopes]
+    if record.scope and missing:
+        extra = " ".join(f"--scope {s}" for s in missing)
+        print(f"Missing for the offered tools: {' '.join(missing)} (run `feishu-calendar-mcp login {extra}`)", file=out)
     print(f"Access token expires: {_until(record.expires_at, now)}", file=out)
     print(
         f"Refresh token expires: {_until(record.refresh_expires_at, now) if record.refresh_token else 'none stored'}",

@@ -36,5 +36,6 @@ class StaticToken:
             "sign-in",
             99991677,
             "the user token was rejected and cannot be refreshed",
-            advice="run `feishu-calendar-mcp login` or set a new FEISHU_USER_ACCESS_TOKEN",
+            # FEISHU_USER_ACCESS_TOKEN beats the store, so a login only helps once it is unset.
+            advice="set a new FEISHU_USER_ACCESS_TOKEN, or unset it and run `feishu-calendar-mcp login`",
         )

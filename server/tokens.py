@@ -13,36 +13,26 @@ from __future__ import annotations
 import logging
 import os
 import shlex
-import threading
 from collections.abc import Mapping
-from contextvars import ContextVar
-from typing import Any
 
-import anyio
 import httpx2
-from mcp import UrlElicitationRequiredError
-from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.types import ClientCapabilities, ElicitationCapability, ElicitRequestURLParams, UrlElicitationCapability
 
-from auth.errors import AuthError, LoginFailed, LoginRequired, ReloginRequired
+from auth.errors import AuthError, LoginFailed, LoginRequired, ReloginRequired, TokenEndpointError
 from auth.keyring_store import KeyringTokenStore, system_keyring
-from auth.login import LoginRequest, PendingLogin
-from auth.loopback import LoopbackReceiver, redirect_uri_for
+from auth.login import LoginRequest
+from auth.loopback import redirect_uri_for
 from auth.oauth import AppCredentials, Endpoints
 from auth.scopes import minimal_scopes
 from auth.session import UserTokens
 from auth.store import FileTokenStore, TokenStore, config_dir
-from server.errors import AuthRequired
+from server.errors import AuthRequired, FeishuError, UpstreamUnavailable
 from server.settings import Settings
+from server.signin import AssistantSignIn, client_takes_url
 from server.static_token import StaticToken
 
 __all__ = ["AssistantSignIn", "StaticToken", "StoredLogin", "token_source"]
 
 log = logging.getLogger("feishu_calendar_mcp.auth")
-ASSISTANT_LOGIN_TIMEOUT = 600.0
-
-# Set per tool call by :func:`remember_url_elicitation`: may this call answer with a URL elicitation?
-_CLIENT_TAKES_URL: ContextVar[bool] = ContextVar("client_takes_url_elicitation", default=False)
 
 
 def login_command(settings: Settings) -> str:
@@ -83,10 +73,20 @@ def login_request(settings: Settings, port: int, extra_scopes: tuple[str, ...] =
     )
 
 
-def auth_required(exc: AuthError, command: str) -> AuthRequired:
-    """An auth failure as the FeishuError the tool boundary turns into a ToolError."""
+def auth_required(exc: AuthError, command: str) -> FeishuError:
+    """An auth failure as the FeishuError the tool boundary turns into a ToolError.
+
+    A token endpoint that is down or answers oddly is not a reason to sign in again: that one
+    says to retry instead.
+    """
+    if isinstance(exc, TokenEndpointError):
+        return UpstreamUnavailable(
+            "refresh-user-token", exc.code or -1, exc.reason.rstrip("."), advice="retry in a minute"
+        )
     code = exc.code or (99991677 if isinstance(exc, ReloginRequired) else 99991661)
-    return AuthRequired("sign-in", code, str(exc).rstrip("."), advice=f"run `{command}`, then retry")
+    return AuthRequired(
+        "sign-in", code, exc.reason.rstrip("."), advice=f"run `{exc.login_command or command}`, then retry"
+    )
 
 
 class StoredLogin:
@@ -120,95 +120,12 @@ class StoredLogin:
             raise auth_required(exc, self.tokens.login_command) from exc
 
     async def _signed_out(self, exc: AuthError) -> Exception:
-        if self.sign_in is not None and _CLIENT_TAKES_URL.get():
+        if self.sign_in is not None and client_takes_url():
             try:
-                return await self.sign_in.elicitation(str(exc))
+                return await self.sign_in.elicitation(exc.reason)
             except LoginFailed as failed:
                 log.warning("could not start the sign-in from the assistant: %s", failed)
         return auth_required(exc, self.tokens.login_command)
-
-
-class AssistantSignIn:
-    """Signs the user in from a tool call: URL elicitation now, the loopback redirect in the background.
-
-    One attempt at a time; it listens on the login port in its own thread (with its own event
-    loop) so it outlives the tool call that started it, and stores the login when it completes.
-    """
-
-    def __init__(
-        self,
-        request: LoginRequest,
-        store: TokenStore,
-        profile: str | None,
-        port: int,
-        *,
-        timeout: float = ASSISTANT_LOGIN_TIMEOUT,
-        transport: httpx2.AsyncBaseTransport | None = None,
-    ) -> None:
-        self.request = request
-        self.store = store
-        self.profile = profile
-        self.port = port
-        self.timeout = timeout
-        self.transport = transport
-        self._guard = threading.Lock()
-        self._running: tuple[PendingLogin, threading.Thread] | None = None
-        self.last_error = ""
-
-    async def elicitation(self, reason: str) -> Exception:
-        """The UrlElicitationRequiredError that shows the user the authorization URL."""
-        pending = await anyio.to_thread.run_sync(self._start)
-        return UrlElicitationRequiredError(
-            [
-                ElicitRequestURLParams(
-                    mode="url",
-                    message=f"Sign in to Feishu to let the assistant use your calendar ({reason.rstrip('.')}).",
-                    url=pending.url,
-                    elicitation_id=f"feishu-login-{id(pending):x}",
-                )
-            ],
-            message="Feishu sign-in required: open the link shown, approve, then retry the request.",
-        )
-
-    def _start(self) -> PendingLogin:
-        with self._guard:
-            if self._running is not None and self._running[1].is_alive():
-                return self._running[0]
-            pending = PendingLogin(self.request)
-            listening = threading.Event()
-            failure: list[BaseException] = []
-            thread = threading.Thread(
-                target=self._run, args=(pending, listening, failure), name="feishu-login", daemon=True
-            )
-            thread.start()
-            listening.wait(10)
-            if failure:
-                raise LoginFailed(str(failure[0]))
-            self._running = (pending, thread)
-            return pending
-
-    def _run(self, pending: PendingLogin, listening: threading.Event, failure: list[BaseException]) -> None:
-        async def wait_and_finish() -> None:
-            async with LoopbackReceiver(self.port, pending.judge) as receiver:
-                listening.set()
-                callback_url = await receiver.wait(self.timeout)
-            result = await pending.finish(callback_url, self.store, self.profile, transport=self.transport)
-            log.info("signed in from the assistant as %s (profile %s)", result.record.name, result.profile)
-
-        try:
-            anyio.run(wait_and_finish)
-        except AuthError as exc:
-            failure.append(exc)
-            self.last_error = str(exc)
-            log.warning("sign-in from the assistant failed: %s", exc)
-        finally:
-            listening.set()
-
-    def wait_finished(self, timeout: float) -> None:
-        """Block until the background attempt ends (tests, shutdown)."""
-        running = self._running
-        if running is not None:
-            running[1].join(timeout)
 
 
 def user_tokens(
@@ -251,19 +168,3 @@ def token_source(
             transport=transport,
         )
     return StoredLogin(tokens, sign_in)
-
-
-async def remember_url_elicitation(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-    """Server middleware: note whether this tool call's client can show a URL elicitation.
-
-    The token source has no request context of its own; a context variable carries this one fact.
-    """
-    if ctx.method != "tools/call":
-        return await call_next(ctx)
-    wanted = ClientCapabilities(elicitation=ElicitationCapability(url=UrlElicitationCapability()))
-    supported = bool(ctx.session.check_client_capability(wanted))
-    reset = _CLIENT_TAKES_URL.set(supported)
-    try:
-        return await call_next(ctx)
-    finally:
-        _CLIENT_TAKES_URL.reset(reset)

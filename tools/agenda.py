@@ -60,6 +60,8 @@ def _search_wire(inp: SearchEventsInput) -> WireRequest:
     return WireRequest(path_params={"calendar_id": inp.calendar_id}, query=query, body=body)
 
 
+# UNVERIFIED (feishu-api.md op 6): Feishu's search answer has no has_more (neither the docs nor the
+# official SDK's SearchCalendarEventResponseBody carry one), so paging is keyed on page_token alone.
 search_events = Operation(
     name="search_events",
     title="Search events",
@@ -136,6 +138,8 @@ def _instances_wire(inp: InstancesInput) -> WireRequest:
     return WireRequest(path_params={"calendar_id": inp.calendar_id, "event_id": inp.event_id}, query=query)
 
 
+# UNVERIFIED (feishu-api.md op 8): whether start_time/end_time are exclusive; we send the window as the
+# user meant it (a date end means the end of that day) and let Feishu decide the edges.
 list_recurring_instances = Operation(
     name="list_recurring_instances",
     title="List recurring instances",

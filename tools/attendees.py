@@ -161,6 +161,8 @@ class ChatMembersInput(EventRef):
     user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
 
 
+# UNVERIFIED (feishu-api.md op 17): members come back with open_id only (the official SDK's
+# CalendarEventAttendeeChatMember has no user_id), so user_id_type may not change this answer.
 list_chat_members = Operation(
     name="list_chat_members",
     title="List chat attendee members",

@@ -180,6 +180,7 @@ class ListEventsInput(Input):
     anchor_time: Annotated[TimeValue | None, Field(description="Events ending at/after this; pages.")] = None
     page_size: Annotated[int | None, Field(ge=50, le=1000, description="50-1000 (default 500).")] = None
     page_token: PageToken = None
+    # UNVERIFIED for events (documented for the calendar list only): a sync token lasts 90 days.
     sync_token: Annotated[str | None, Field(description="From a previous list: only changes since.")] = None
     user_id_type: UserIdTypeField = None
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -34,6 +35,7 @@ class FakeAccounts:
     token_grants: dict[str, int] = field(default_factory=dict)
     bodies: list[dict[str, Any]] = field(default_factory=list)
     next_error: tuple[int, int, str] | None = None  # (http status, code, error) for the next token call
+    on_token_request: Callable[[], None] | None = None  # called as each token request arrives
 
     def approve(self, authorize_url: str, *, deny: bool = False) -> str:
         """Play the consent page: the redirect the browser would follow."""
@@ -55,6 +57,8 @@ class FakeAccounts:
             return httpx2.Response(200, json={"code": 0, "data": {"open_id": OPEN_ID, "name": "Unit User"}})
         body = json.loads(request.content)
         self.bodies.append(body)
+        if self.on_token_request is not None:
+            self.on_token_request()
         if self.next_error is not None:
             status, code, error = self.next_error
             self.next_error = None

@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import anyio
+import anyio.abc
 import httpx2
 import pytest
 
@@ -77,10 +78,10 @@ async def test_denial_and_app_errors_from_the_consent_page(tmp_path: Path) -> No
     fake = FakeAccounts()
     pending = PendingLogin(request())
     with pytest.raises(LoginFailed, match="declined"):
-        pending.check(fake.approve(pending.url, deny=True))
+        pending.code_from_redirect(fake.approve(pending.url, deny=True))
     state = query(pending.url)["state"]
     with pytest.raises(LoginFailed, match=r"20029.*redirect URI is not registered.*127\.0\.0\.1:17653/callback"):
-        pending.check(f"http://127.0.0.1:17653/callback?error=invalid_request&code=20029&state={state}")
+        pending.code_from_redirect(f"http://127.0.0.1:17653/callback?error=invalid_request&code=20029&state={state}")
 
 
 @pytest.mark.parametrize(
@@ -169,3 +170,12 @@ def test_brand_hosts_and_overrides() -> None:
         "https://open.feishu.cn", token_url="https://open.feishu.cn/open-apis/authen/v2/oauth/token"
     )
     assert custom.token_url.endswith("/authen/v2/oauth/token") and custom.api_base == "https://open.feishu.cn"
+
+
+async def test_a_busy_port_is_named_with_the_fix(tmp_path: Path) -> None:
+    async with await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0) as taken:
+        port = taken.extra(anyio.abc.SocketAttribute.local_port)
+        with pytest.raises(LoginFailed, match=f"port {port} on 127.0.0.1 is in use; pass --port"):
+            await login_with_browser(
+                request(port), FileTokenStore(tmp_path), None, port=port, announce=print, open_browser=None
+            )

@@ -14,7 +14,7 @@ import anyio
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from mcp import Client, MCPError, UrlElicitationRequiredError
-from mcp.types import URL_ELICITATION_REQUIRED, ElicitResult
+from mcp.types import URL_ELICITATION_REQUIRED, ElicitCompleteNotification, ElicitResult
 
 from auth.errors import LoginFailed
 from auth.login import LoginRequest, PendingLogin
@@ -23,8 +23,9 @@ from sandbox.seed import DEMO_USER_OPEN_ID
 from server import cli
 from server.app import build_server
 from server.settings import Settings
-from server.tokens import StoredLogin, login_request, remember_url_elicitation, token_source
-from tests.auth.conftest import APP_SECRET, Live
+from server.signin import remember_url_elicitation
+from server.tokens import StoredLogin, login_request, token_source
+from tests.auth.conftest import APP_ID, APP_SECRET, Live
 
 pytestmark = pytest.mark.anyio
 WINDOW = {"start_time": "2026-11-23", "end_time": "2026-11-30"}
@@ -79,6 +80,11 @@ def test_cli_login_headless_then_status_and_logout(
     err = capsys.readouterr().err
     assert "confirmed by Feishu user_info" in err and DEMO_USER_OPEN_ID in err and "Refresh token expires" in err
     assert stored.access_token not in err and stored.refresh_token not in err
+    assert "Missing for the offered tools" not in err
+    monkeypatch.setenv("FEISHU_TOOLSETS", "all")  # more tools offered than the login asked for
+    assert cli.main(["status"]) == 0
+    assert "Missing for the offered tools: calendar:settings.caldav:create" in capsys.readouterr().err
+    monkeypatch.delenv("FEISHU_TOOLSETS")
 
     assert cli.main(["logout"]) == 0
     assert "tokens removed" in capsys.readouterr().err
@@ -126,26 +132,38 @@ def test_cli_login_no_browser_takes_the_pasted_address(
     assert load_record(store_of(live), "ssh") is not None
 
 
-async def test_sign_in_from_the_assistant_by_url_elicitation(live: Live) -> None:
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_sign_in_from_the_assistant_by_url_elicitation(live: Live, mode: str) -> None:
     settings = live.settings()
     source = token_source(settings)
     assert isinstance(source, StoredLogin) and source.sign_in is not None
     server = build_server(settings, source)
     server.middleware.append(remember_url_elicitation)
+    notices: list[str] = []
 
     async def shows_url(context: object, params: object) -> ElicitResult:
         return ElicitResult(action="accept")
 
-    async with Client(server, elicitation_callback=shows_url) as client:
+    async def on_message(message: object) -> None:
+        if isinstance(message, ElicitCompleteNotification):
+            notices.append(message.params.elicitation_id)
+
+    client = Client(server, mode=mode, elicitation_callback=shows_url, message_handler=on_message)  # type: ignore[arg-type]
+    async with client:
         with pytest.raises(MCPError) as caught:
             await client.call_tool("view_instances", WINDOW)
         assert caught.value.error.code == URL_ELICITATION_REQUIRED
-        url = UrlElicitationRequiredError.from_error(caught.value.error).elicitations[0].url
-        assert url.startswith(f"{live.base_url}/open-apis/authen/v1/authorize?")
-        status, page = await anyio.to_thread.run_sync(live.play_browser, url)
+        elicitation = UrlElicitationRequiredError.from_error(caught.value.error).elicitations[0]
+        assert elicitation.url.startswith(f"{live.base_url}/open-apis/authen/v1/authorize?")
+        status, page = await anyio.to_thread.run_sync(live.play_browser, elicitation.url)
         assert status == 200, page
         await anyio.to_thread.run_sync(source.sign_in.wait_finished, 10.0)
         retried = await client.call_tool("view_instances", WINDOW)
+        if mode == "legacy":  # a connection with a back-channel is told the sign-in finished
+            with anyio.fail_after(5):
+                while not notices:
+                    await anyio.sleep(0.01)
+            assert notices == [elicitation.elicitation_id]
     assert not retried.is_error, retried.content
     stored = load_record(store_of(live), None)
     assert stored is not None and stored.open_id == DEMO_USER_OPEN_ID
@@ -235,3 +253,21 @@ def test_no_secret_in_debug_logs_output_results_or_errors(
     assert "you declined" in printed.err and "20064" in outputs[-1]
     leaked = [s[:6] for s in secrets if s in seen]
     assert leaked == []
+
+
+async def test_the_token_url_is_configurable(live: Live) -> None:
+    settings = live.settings(FEISHU_OAUTH_TOKEN_URL=f"{live.base_url}/open-apis/authen/v2/oauth/token")
+    pending = PendingLogin(login_request(settings, live.port))
+    result = await pending.finish(live.sb.consent(pending.url), store_of(live), None)
+    assert result.record.open_id == DEMO_USER_OPEN_ID
+    assert len(live.sb.log.matching("POST", "/open-apis/authen/v2/oauth/token")) == 1
+    assert live.sb.log.matching("POST", "/oauth/v3/token") == []
+
+
+async def test_an_app_not_allowed_to_refresh_says_which_switch(live: Live) -> None:
+    await signed_in(live)
+    live.sb.world.apps[APP_ID].allow_refresh = False
+    live.sb.expire_access_tokens()
+    error, text = await call_tool(live.settings(), "view_instances", WINDOW)
+    assert error and "20074" in text and "turn on 'refresh user_access_token'" in text
+    assert f"feishu-calendar-mcp login --domain {live.base_url}" in text

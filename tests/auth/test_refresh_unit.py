@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -144,3 +145,34 @@ async def test_a_new_token_is_not_used_unless_its_refresh_token_was_saved(tmp_pa
     signed_in(fake, FileTokenStore(tmp_path), expires_in=0)
     with pytest.raises(OSError, match="disk full"):
         await tokens_for(fake, FailingWrites(tmp_path)).access_token()
+
+
+async def test_token_service_trouble_says_retry_not_sign_in(tmp_path: Path) -> None:
+    from server.errors import UpstreamUnavailable
+    from server.tokens import StoredLogin
+
+    fake, store = FakeAccounts(), FileTokenStore(tmp_path)
+    signed_in(fake, store, expires_in=0)
+    fake.next_error = (503, 20072, "temporarily_unavailable")
+    with pytest.raises(UpstreamUnavailable) as caught:
+        await StoredLogin(tokens_for(fake, store)).access_token()
+    assert "retry in a minute" in str(caught.value) and "login" not in str(caught.value)
+    assert "temporarily unavailable" in str(caught.value)
+    record = load_record(store, "p")
+    assert record is not None and fake.refresh_tokens[record.refresh_token], "the refresh token is still good"
+
+
+async def test_a_call_cancelled_mid_refresh_still_saves_the_rotated_refresh_token(tmp_path: Path) -> None:
+    fake, store = FakeAccounts(), FileTokenStore(tmp_path)
+    old = signed_in(fake, store, expires_in=0)
+    with anyio.CancelScope() as scope:
+        fake.on_token_request = scope.cancel  # the caller gives up while Feishu is rotating the token
+        await tokens_for(fake, store).access_token()
+    assert scope.cancel_called and fake.token_grants == {"refresh_token": 1}
+    record = load_record(store, "p")
+    assert record is not None and record.refresh_token != old.refresh_token
+    assert fake.refresh_tokens[record.refresh_token], "the stored refresh token is the live one"
+    # ... and the store's lock was released despite the cancellation.
+    taken = threading.Event()
+    threading.Thread(target=lambda: (store.begin().close(), taken.set()), daemon=True).start()
+    assert taken.wait(5), "the cancelled refresh left the store locked"

@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
+from auth.errors import AuthError
 from auth.record import TokenRecord
 from auth.store import FileTokenStore, save_record
 from server.app import build_server
 from server.errors import AuthRequired
 from server.settings import Settings
-from server.tokens import StaticToken, StoredLogin, login_command, login_scopes, remember_url_elicitation, token_source
+from server.signin import remember_url_elicitation
+from server.tokens import StaticToken, StoredLogin, login_command, login_scopes, token_source
 from tests.auth.fake_accounts import APP_ID, APP_SECRET, OPEN_ID
 
 pytestmark = pytest.mark.anyio
@@ -74,3 +76,21 @@ async def test_a_tool_call_without_login_names_the_login_command(tmp_path: Path)
     assert result.is_error
     text = result.content[0].text  # type: ignore[union-attr]
     assert "nobody is signed in" in text and f"feishu-calendar-mcp login --domain {BASE}" in text
+
+
+async def test_extra_scopes_are_added_once(tmp_path: Path) -> None:
+    scopes = login_scopes(settings_for(tmp_path), ("contact:user.email:readonly", "calendar:calendar.event:read"))
+    assert scopes.count("calendar:calendar.event:read") == 1
+    assert scopes[-2:] == ("contact:user.email:readonly", "offline_access")
+
+
+async def test_keyring_store_without_the_package_says_how_to_fix(tmp_path: Path) -> None:
+    # This venv has no `keyring` package: choosing that store must say what to install.
+    with pytest.raises(AuthError, match="pip install keyring"):
+        token_source(settings_for(tmp_path, FEISHU_TOKEN_STORE="keyring"))
+
+
+async def test_a_rejected_env_token_says_to_replace_or_unset_it(tmp_path: Path) -> None:
+    chosen = token_source(settings_for(tmp_path, FEISHU_USER_ACCESS_TOKEN="u-from-env"))
+    with pytest.raises(AuthRequired, match="unset it and run `feishu-calendar-mcp login`"):
+        await chosen.refresh_after_rejection("u-from-env")

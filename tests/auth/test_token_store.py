@@ -13,13 +13,18 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from auth.record import TokenRecord
 from auth.store import (
     FileTokenStore,
     MemoryTokenStore,
+    StoreData,
     config_dir,
+    decode,
     delete_profile,
+    encode,
     load_record,
     save_record,
 )
@@ -184,3 +189,31 @@ def test_keyring_store_keeps_tokens_out_of_the_file(tmp_path: Path) -> None:
     delete_profile(store, None)
     assert ring.entries == {} and load_record(store, None) is None
     assert "keyring" in store.description.lower()
+
+
+def test_signing_a_profile_in_as_someone_else_drops_the_old_tokens(tmp_path: Path) -> None:
+    store = FileTokenStore(tmp_path)
+    save_record(store, record("ou_a", "u-a"), "p")
+    save_record(store, record("ou_a", "u-a"), "also")
+    save_record(store, record("ou_b", "u-b"), "p")
+    assert set(store.read().accounts) == {"cli_app/ou_a", "cli_app/ou_b"}, "ou_a is still named by 'also'"
+    save_record(store, record("ou_c", "u-c"), "also")
+    assert set(store.read().accounts) == {"cli_app/ou_b", "cli_app/ou_c"}
+
+
+@given(
+    st.lists(
+        st.tuples(st.booleans(), st.sampled_from(["a", "b", "c", None]), st.sampled_from(["ou_1", "ou_2", "ou_3"])),
+        max_size=25,
+    )
+)
+def test_profiles_and_accounts_stay_consistent(steps: list[tuple[bool, str | None, str]]) -> None:
+    data = StoreData()
+    for is_login, profile, open_id in steps:
+        if is_login:
+            data.put(record(open_id), profile)
+        else:
+            data.remove(profile)
+        assert set(data.accounts) == set(data.profiles.values()), "no orphaned tokens, no dangling profile"
+        assert data.default in data.profiles if data.profiles else data.default == ""
+        assert decode(encode(data)) == data

@@ -143,6 +143,18 @@ async def test_a_delete_that_gave_up_is_settled_by_the_advised_repeat() -> None:
     assert len(upstream.requests) == 3
 
 
+async def test_a_delete_throttled_after_a_lost_answer_is_settled_too() -> None:
+    throttled = reply(99991400, status=429, headers={"x-ogw-ratelimit-reset": "1"})
+    upstream = Upstream(lost(), throttled, reply(193003, status=403, msg="event deleted"))
+    async with Client(server_for(upstream, VirtualClock(), max_attempts=2)) as client:
+        first = await client.call_tool("delete_event", EVENT)
+        assert first.is_error
+        assert "retry after 1 s" in text(first)
+        assert "it may already be done" in text(first)
+        second = await client.call_tool("delete_event", EVENT)
+    assert not second.is_error, text(second)
+
+
 async def test_already_gone_on_the_first_try_is_still_reported() -> None:
     upstream = Upstream(reply(193003, status=403, msg="event deleted", headers={"x-tt-logid": "L1"}))
     result = await call(upstream, "delete_event", EVENT)

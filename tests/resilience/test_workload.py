@@ -23,4 +23,5 @@ async def test_faults_neither_duplicate_nor_lose_writes(calls: int, fault_rate: 
     # The run was really under fire, and the client really retried.
     assert figures["faults injected"] > 0.5 * fault_rate * figures["upstream requests"]
     assert figures["client retries"] > 0
+    assert figures["events checked"] > 0
     assert {"create_event", "update_event", "delete_event", "get_event"} <= set(figures["calls by tool"])

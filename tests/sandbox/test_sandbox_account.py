@@ -21,6 +21,7 @@ from lark_oapi.api.calendar.v4 import (
 from sandbox import (
     ADMIN_OPEN_ID,
     DEMO_APP_ID,
+    DEMO_APP_SECRET,
     DEMO_PRIMARY_CALENDAR_ID,
     DEMO_USER_OPEN_ID,
     EXTERNAL_OPEN_ID,
@@ -57,14 +58,30 @@ async def test_subscribe_records_app_user_and_calendar_once(sb: Sandbox, api: ht
     ok(await api.post(subscription(DEMO_PRIMARY_CALENDAR_ID, "unsubscription")))
 
 
-async def test_subscribe_needs_a_user_token_and_reader_access(sb: Sandbox, api: httpx2.AsyncClient) -> None:
-    tenant = (
-        await api.post(
-            "/open-apis/auth/v3/tenant_access_token/internal",
-            json={"app_id": DEMO_APP_ID, "app_secret": sb.world.apps[DEMO_APP_ID].app_secret},
-        )
-    ).json()["tenant_access_token"]
-    fails(await api.post(subscription(TEAM_CALENDAR_ID), headers=bearer(tenant)), 99991663)
+async def tenant_token(api: httpx2.AsyncClient) -> str:
+    reply = await api.post(
+        "/open-apis/auth/v3/tenant_access_token/internal", json={"app_id": DEMO_APP_ID, "app_secret": DEMO_APP_SECRET}
+    )
+    token: str = reply.json()["tenant_access_token"]
+    return token
+
+
+async def test_user_only_routes_refuse_the_app_identity(sb: Sandbox, api: httpx2.AsyncClient) -> None:
+    app = bearer(await tenant_token(api))
+    some_id = base64.urlsafe_b64encode(b"admin@corp.example li.lei@corp.example").decode()
+    for method, path in (
+        ("POST", subscription(TEAM_CALENDAR_ID)),
+        ("POST", subscription(TEAM_CALENDAR_ID, "unsubscription")),
+        ("POST", CALDAV),
+        ("POST", EXCHANGE),
+        ("GET", f"{EXCHANGE}/{some_id}"),
+        ("DELETE", f"{EXCHANGE}/{some_id}"),
+    ):
+        fails(await api.request(method, path, headers=app, json={}), 99991663)
+    assert sb.world.subscriptions == [] and sb.world.caldav == []
+
+
+async def test_subscribe_needs_reader_access(sb: Sandbox, api: httpx2.AsyncClient) -> None:
     li_lei_primary = sb.world.primary_calendar(LI_LEI_OPEN_ID)
     assert li_lei_primary is not None
     # The demo user only sees free/busy on a colleague's primary calendar.
@@ -123,7 +140,7 @@ async def admin(sb: Sandbox) -> AsyncIterator[httpx2.AsyncClient]:
 async def test_exchange_binding_lifecycle(sb: Sandbox, admin: httpx2.AsyncClient) -> None:
     created = ok(await admin.post(EXCHANGE, json=binding_body()))
     binding_id = created["exchange_binding_id"]
-    assert base64.b64decode(binding_id).decode() == "admin@corp.example li.lei@corp.example"
+    assert base64.urlsafe_b64decode(binding_id).decode() == "admin@corp.example li.lei@corp.example"
     assert created == {
         "exchange_binding_id": binding_id,
         "status": "doing",
@@ -170,8 +187,18 @@ async def test_exchange_create_rules(sb: Sandbox, admin: httpx2.AsyncClient) -> 
 
 async def test_exchange_ids_that_do_not_decode_are_invalid(admin: httpx2.AsyncClient) -> None:
     fails(await admin.get(f"{EXCHANGE}/not-base64!"), 195102, 400)
+    fails(await admin.get(f"{EXCHANGE}/%FF"), 195102, 400)
+    fails(await admin.get(f"{EXCHANGE}/" + base64.urlsafe_b64encode(b"\xff\xfe").decode()), 195102, 400)
     unknown = base64.b64encode(b"admin@corp.example nobody@corp.example").decode()
     fails(await admin.get(f"{EXCHANGE}/{unknown}"), 195103, 404)
+
+
+async def test_exchange_ids_fit_in_a_path(admin: httpx2.AsyncClient) -> None:
+    # Standard base64 of this pair holds a '/', which would split the path.
+    body = binding_body(exchange_account="room?@corp.example")
+    binding_id = ok(await admin.post(EXCHANGE, json=body))["exchange_binding_id"]
+    assert "/" not in binding_id and "+" not in binding_id
+    assert ok(await admin.get(f"{EXCHANGE}/{binding_id}"))["exchange_account"] == "room?@corp.example"
 
 
 async def test_exchange_accounts_need_the_email_scope(sb: Sandbox, admin: httpx2.AsyncClient) -> None:

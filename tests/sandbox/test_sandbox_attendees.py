@@ -119,6 +119,18 @@ async def test_a_series_is_checked_for_every_occurrence(api: httpx2.AsyncClient)
     assert by_id(await add(api, event["event_id"], room(EVEREST)))[EVEREST]["rsvp_status"] == "accept"
 
 
+async def test_a_series_booking_a_room_spans_at_most_two_years(sb: Sandbox, api: httpx2.AsyncClient) -> None:
+    start = WEEK_START + 3 * DAY + 8 * HOUR
+    endless = await create(api, **timed(start, start + HOUR, recurrence="FREQ=WEEKLY"))
+    body = {"attendees": [person(LI_LEI_OPEN_ID), room(KUNLUN)]}
+    fails(await api.post(attendees_path(endless["event_id"]), json=body), 190002, 400)
+    assert sb.world.events[endless["event_id"]].attendees == []
+    # People alone may join an endless series.
+    ok(await api.post(attendees_path(endless["event_id"]), json={"attendees": [person(LI_LEI_OPEN_ID)]}))
+    two_years = await create(api, **timed(start, start + HOUR, recurrence="FREQ=YEARLY;COUNT=2"))
+    assert by_id(await add(api, two_years["event_id"], room(KUNLUN)))[KUNLUN]["rsvp_status"] == "accept"
+
+
 async def test_adding_twice_keeps_one_entry(sb: Sandbox, api: httpx2.AsyncClient) -> None:
     event_id = await monday_at(api, 16)
     await add(api, event_id, person(LI_LEI_OPEN_ID))
@@ -236,6 +248,26 @@ async def test_batch_delete_by_attendee_id_and_by_delete_ids(sb: Sandbox, api: h
     fails(await api.post(attendees_path(event_id) + "/batch_delete", json=body), 194000, 404)
     # Invited again, they are back.
     assert LI_LEI_OPEN_ID in by_id(await add(api, event_id, person(LI_LEI_OPEN_ID)))
+
+
+async def test_employee_ids_name_people_to_remove_and_in_listings(api: httpx2.AsyncClient) -> None:
+    event_id = await monday_at(api, 16)
+    await add(api, event_id, person(LI_LEI_OPEN_ID), person(WANG_FANG_OPEN_ID))
+    by_employee_id = {"user_id_type": "user_id"}
+    listed = ok(await api.get(attendees_path(event_id), params=by_employee_id))["items"]
+    assert {a["user_id"] for a in listed} == {"demo001", "lilei002", "wangf004"}
+    body = {"delete_ids": [{"type": "user", "user_id": "lilei002"}]}
+    ok(await api.post(attendees_path(event_id) + "/batch_delete", params=by_employee_id, json=body))
+    remaining = ok(await api.get(attendees_path(event_id), params=by_employee_id))["items"]
+    assert {a["user_id"] for a in remaining} == {"demo001", "wangf004"}
+
+
+async def test_a_deleted_event_has_no_attendees_to_manage(api: httpx2.AsyncClient) -> None:
+    event_id = await monday_at(api, 16)
+    await add(api, event_id, person(LI_LEI_OPEN_ID))
+    ok(await api.delete(event_path(event_id)))
+    fails(await api.get(attendees_path(event_id)), 193003, 403)
+    fails(await api.post(attendees_path(event_id), json={"attendees": [person(HAN_MEIMEI_OPEN_ID)]}), 193003, 403)
 
 
 async def test_batch_delete_codes(sb: Sandbox, api: httpx2.AsyncClient) -> None:

@@ -82,6 +82,9 @@ async def test_create_validation(api: httpx2.AsyncClient) -> None:
     fails(await api.post(events_path(), json=bad_reminder), 190002)
     password = timed(WEEK_START, WEEK_START + HOUR, vchat={"vc_type": "vc", "meeting_settings": {"password": "12"}})
     fails(await api.post(events_path(), json=password), 195112)
+    check_in = {"enable_check_in": True, "check_in_end_time": "soon"}
+    fails(await api.post(events_path(), json=timed(WEEK_START, WEEK_START + HOUR, event_check_in=check_in)), 190002)
+    fails(await api.post(events_path(), json=timed(WEEK_START, WEEK_START + HOUR, color=True)), 190002)
 
 
 async def test_all_day_events_use_dates(api: httpx2.AsyncClient) -> None:
@@ -208,3 +211,21 @@ async def test_user_id_type_user_id_needs_the_employee_id_scope(sb: Sandbox, api
     union = ok(await api.get(event_path(ONE_ON_ONE), params={"user_id_type": "union_id"}, headers=narrow))
     assert union["event"]["event_organizer"]["user_id"] == sb.demo_user.union_id
     fails(await api.get(event_path(ONE_ON_ONE), params={"user_id_type": "email"}), 190002)
+
+
+async def test_a_series_booking_a_room_may_span_two_years(api: httpx2.AsyncClient) -> None:
+    weekly = event_path(f"{WEEKLY_SYNC_UID}_0")  # books a room
+    fails(await api.patch(weekly, json={"recurrence": "FREQ=WEEKLY;BYDAY=TU;COUNT=200"}), 190002)
+    ok(await api.patch(weekly, json={"recurrence": "FREQ=WEEKLY;BYDAY=TU;COUNT=20"}))
+    fails(await api.patch(weekly, json={"recurrence": "FREQ=WEEKLY;BYDAY=TU"}), 190002)  # endless
+    roomless = await create(api, **timed(WEEK_START, WEEK_START + HOUR, recurrence="FREQ=WEEKLY"))
+    assert roomless["recurrence"] == "FREQ=WEEKLY"
+
+
+async def test_private_events_show_only_their_time_to_other_readers(sb: Sandbox, api: httpx2.AsyncClient) -> None:
+    secret = timed(WEEK_START, WEEK_START + HOUR, summary="Reorg talk", visibility="private", location={"name": "HR"})
+    event = await create(api, TEAM_CALENDAR_ID, **secret)
+    assert event["summary"] == "Reorg talk"
+    wang = bearer(sb.issue_user_token(WANG_FANG_OPEN_ID))  # reads the team calendar, not invited
+    seen = ok(await api.get(event_path(event["event_id"], TEAM_CALENDAR_ID), headers=wang))["event"]
+    assert seen["summary"] == "" and "location" not in seen and seen["start_time"] == event["start_time"]

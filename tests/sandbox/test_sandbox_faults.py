@@ -94,6 +94,20 @@ async def test_builtin_rate_limit_per_app_and_api(sb: Sandbox, api: httpx2.Async
     codes = [(await api.post(PRIMARY)).json()["code"] for _ in range(51)]
     assert codes[:50] == [0] * 50 and codes[50] == 99991400
     assert (await api.get(events_path())).json()["code"] == 0  # another API has its own budget
+    sb.faults.rate_limit_per_second = 2
+    sb.advance(1.0)
+    one, other = f"{events_path()}/a_0", f"{events_path()}/b_0"
+    codes = [(await api.get(path)).json()["code"] for path in (one, other, one)]
+    assert codes == [193001, 193001, 99991400]  # one API however many event ids
+    sb.faults.rate_limit_per_second, sb.faults.rate_limit_per_minute = None, 3
+    sb.advance(60.0)
+    replies = []
+    for _ in range(4):
+        replies.append(await api.get(events_path()))
+        sb.advance(10.0)
+    assert [r.json()["code"] for r in replies] == [0, 0, 0, 99991400]
+    assert replies[-1].headers["x-ogw-ratelimit-reset"] == "30"  # the first of the minute leaves in 30 s
+    sb.faults.rate_limit_per_minute = None
     sb.advance(1.0)
     assert (await api.post(PRIMARY)).json()["code"] == 0
 
@@ -114,6 +128,8 @@ def test_admin_routes_exist_only_when_enabled() -> None:
         assert [e["status"] for e in log if e["path"] == PRIMARY] == [429, 200]
         assert all(sb.demo_token not in str(e["headers"]) for e in log)
         assert http.post("/_sandbox/faults", json={"kind": "nonsense"}).status_code == 400
+        assert http.post("/_sandbox/faults", json={"kind": "slow", "times": "twice"}).status_code == 400
+        assert http.post(PRIMARY).status_code == 200  # the refused rule was not added
         http.post("/_sandbox/expire_tokens")
         assert http.post(PRIMARY).json()["code"] == 99991677
         http.post("/_sandbox/reset")
@@ -127,3 +143,20 @@ def test_drop_over_a_real_socket_closes_the_connection() -> None:
         with pytest.raises(httpx2.TransportError):
             http.post(PRIMARY)
         assert http.post(PRIMARY).json()["data"]["calendars"][0]["calendar"]["calendar_id"] == DEMO_PRIMARY_CALENDAR_ID
+
+
+def test_injected_drops_leave_no_traceback_in_the_server_log() -> None:
+    import logging
+
+    from sandbox.faults import ConnectionDropped
+
+    with running(Sandbox(seed=False)):
+        pass  # installs the filter on uvicorn's error logger, as serve() does
+    logger = logging.getLogger("uvicorn.error")
+
+    def record(exc: BaseException) -> logging.LogRecord:
+        exc_info = (type(exc), exc, None)
+        return logger.makeRecord(logger.name, logging.ERROR, __file__, 1, "Exception in ASGI app", (), exc_info)
+
+    assert not logger.filter(record(ConnectionDropped()))
+    assert logger.filter(record(RuntimeError("a real bug")))

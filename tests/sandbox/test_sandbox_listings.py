@@ -174,3 +174,16 @@ async def test_weekly_series_keeps_local_time_across_dst(api: httpx2.AsyncClient
     local = [dt.datetime.fromtimestamp(int(i["start_time"]["timestamp"]), zone) for i in items]
     assert [t.hour for t in local] == [10, 10, 10, 10]
     assert local[-1].date() == dt.date(2026, 11, 10)
+
+
+async def test_anchor_listing_pages_keep_the_anchor(api: httpx2.AsyncClient) -> None:
+    for day in range(90):
+        await create(api, **timed(WEEK_START + day * DAY, WEEK_START + day * DAY + HOUR, summary=f"Day {day}"))
+    anchor = WEEK_START + 20 * DAY
+    first = ok(await api.get(events_path(), params={"anchor_time": anchor, "page_size": 50}))
+    rest = ok(await api.get(events_path(), params={"page_token": first["page_token"], "page_size": 50}))
+    days = [e["summary"] for e in first["items"] + rest["items"] if e["summary"].startswith("Day ")]
+    assert days == [f"Day {d}" for d in range(20, 90)]
+    assert rest["has_more"] is False and rest["sync_token"]
+    for forged in ("bm90IGEgdG9rZW4", "ZXZwYWdlOng6eTp6", first["page_token"] + "AA"):
+        fails(await api.get(events_path(), params={"page_token": forged}), 190008)

@@ -10,7 +10,17 @@ import httpx2
 import lark_oapi as lark
 import pytest
 
-from sandbox import DEMO_USER_OPEN_ID, HAN_MEIMEI_OPEN_ID, LI_LEI_OPEN_ID, ROOM_IDS, WEEKLY_SYNC_UID, Sandbox, running
+from sandbox import (
+    DEMO_APP_ID,
+    DEMO_APP_SECRET,
+    DEMO_USER_OPEN_ID,
+    HAN_MEIMEI_OPEN_ID,
+    LI_LEI_OPEN_ID,
+    ROOM_IDS,
+    WEEKLY_SYNC_UID,
+    Sandbox,
+    running,
+)
 from tests.sandbox.helpers_sandbox import DAY, HOUR, WEEK_START, bearer, create, event_path, fails, ok, timed
 from tests.sandbox.lark_sdk import as_user, sdk_client
 
@@ -107,6 +117,15 @@ async def test_validation(sb: Sandbox, api: httpx2.AsyncClient) -> None:
     fails(await api.get(raw), 190002, 400)
     narrow = sb.issue_user_token(DEMO_USER_OPEN_ID, scopes=["calendar:calendar"])
     fails(await api.get(FREEBUSY, params=query([EVEREST], lo, hi), headers=bearer(narrow)), 99991679, 403)
+
+
+async def test_the_app_identity_reads_room_freebusy_too(api: httpx2.AsyncClient) -> None:
+    reply = await api.post(
+        "/open-apis/auth/v3/tenant_access_token/internal", json={"app_id": DEMO_APP_ID, "app_secret": DEMO_APP_SECRET}
+    )
+    app = bearer(reply.json()["tenant_access_token"])
+    data = ok(await api.get(FREEBUSY, params=query([KUNLUN], WEEK_START, WEEK_START + DAY), headers=app))
+    assert len(data["free_busy"][KUNLUN]) == 1
 
 
 def test_sdk_raw_request_parses(sb: Sandbox) -> None:

@@ -97,3 +97,17 @@ def test_running_serves_on_loopback(sb: Sandbox) -> None:
         assert base_url.startswith("http://127.0.0.1:")
         response = http.post(PRIMARY, headers={"Authorization": f"Bearer {sb.demo_token}"})
         assert response.json()["code"] == 0
+
+
+async def test_an_empty_sandbox_is_built_by_hand() -> None:
+    from sandbox import add_room, add_user
+
+    sb = Sandbox(seed=False)
+    with pytest.raises(LookupError):
+        _ = sb.demo_user
+    add_user(sb, "ou_alone0000000000000000000000001", "Alone", email="alone@example.com")
+    add_room(sb, "omm_box", "Phone box", 1, "A", "1F")
+    token = sb.issue_user_token("ou_alone0000000000000000000000001")
+    async with sb.client(headers={"Authorization": f"Bearer {token}"}) as http:
+        calendars = (await http.get("/open-apis/calendar/v4/calendars")).json()["data"]["calendar_list"]
+    assert [c["summary"] for c in calendars] == ["Alone"]

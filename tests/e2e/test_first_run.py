@@ -1,0 +1,59 @@
+"""A newcomer's first run: the real command over stdio, and the demo tour, as subprocesses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from mcp import Client, StdioServerParameters
+
+pytestmark = pytest.mark.anyio
+
+ENV = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "PYTHONPATH", "TZ")}
+
+
+async def test_serve_sandbox_over_stdio_offers_every_tool_and_answers() -> None:
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "server", "serve", "--sandbox"],
+        env={**ENV, "FEISHU_TIMEZONE": "Asia/Shanghai"},
+    )
+    async with Client(params) as client:
+        tools = (await client.list_tools()).tools
+        assert len(tools) == 24  # the 23 operations and the time tool
+        context = await client.call_tool("get_current_context", {})
+        assert not context.is_error and context.structured_content is not None
+        assert context.structured_content["user"]["name"]
+        today = context.structured_content["today"]["start"][:10]
+        agenda = await client.call_tool("view_instances", {"start_time": today, "end_time": today})
+        assert not agenda.is_error and agenda.structured_content is not None
+        assert isinstance(agenda.structured_content["items"], list)
+
+
+def test_demo_tour_runs_every_step() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "server", "demo"],
+        env={**ENV, "FEISHU_TIMEZONE": "Asia/Shanghai"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    for step in (
+        "get_current_context",
+        "view_instances",
+        "get_room_freebusy",
+        "create_event",
+        "add_attendees",
+        "reply_event",
+        "delete_event",
+    ):
+        assert f"-> {step}(" in out, f"demo never called {step}:\n{out}"
+    assert "signed in as" in out and "rooms seen: none" not in out
+    assert "resource:" in out and "user:" in out  # a room was booked and a colleague invited
+    assert "Tour finished" in out
+    assert "SANDBOX" in done.stderr or "sandbox" in done.stderr.lower()  # never used silently

@@ -1,0 +1,73 @@
+"""Feishu's refusals from the attendee, meeting, room and Exchange routes, as the model sees them.
+
+The happy paths of these tools are in test_people_rooms_e2e.py; here each call is refused by the
+sandbox for the reason Feishu would give, and the tool result names Feishu's code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sandbox import LI_LEI_OPEN_ID, ROOM_IDS, Sandbox
+from sandbox.seed import primary_calendar_id
+from tests.e2e.harness import Harness, connected
+
+pytestmark = pytest.mark.anyio
+
+KUNLUN = ROOM_IDS[1]
+
+
+async def new_event_id(mcp: Harness, **extra: Any) -> str:
+    arguments = {"summary": "Planning", "start": "2026-11-25T15:00", "end": "2026-11-25T16:00", **extra}
+    event: dict[str, Any] = (await mcp.call("create_event", **arguments))["event"]
+    return str(event["event_id"])
+
+
+async def test_removing_someone_twice_names_194000(sb: Sandbox, mcp: Harness) -> None:
+    event_id = await new_event_id(mcp)
+    added = await mcp.call("add_attendees", event_id=event_id, attendees=[{"type": "user", "user_id": LI_LEI_OPEN_ID}])
+    li_lei = next(a for a in added["items"] if a.get("user_id") == LI_LEI_OPEN_ID)
+    await mcp.call("remove_attendees", event_id=event_id, attendee_ids=[li_lei["attendee_id"]])
+    message = await mcp.fail("remove_attendees", event_id=event_id, attendee_ids=[li_lei["attendee_id"]])
+    assert "194000" in message
+
+
+async def test_a_plain_attendee_cannot_invite(sb: Sandbox, mcp: Harness) -> None:
+    event_id = await new_event_id(mcp)  # attendee_ability none
+    await mcp.call("add_attendees", event_id=event_id, attendees=[{"type": "user", "user_id": LI_LEI_OPEN_ID}])
+    async with connected(sb, sb.issue_user_token(LI_LEI_OPEN_ID)) as li_lei:
+        message = await li_lei.fail(
+            "add_attendees",
+            calendar_id=primary_calendar_id(LI_LEI_OPEN_ID),
+            event_id=event_id,
+            attendees=[{"type": "resource", "room_id": KUNLUN}],
+        )
+    assert "194002" in message
+
+
+async def test_a_held_room_is_declined_and_not_free(mcp: Harness) -> None:
+    # The seed's 1:1 holds Kunlun on Monday 14:00-14:30.
+    event_id = await new_event_id(mcp, start="2026-11-23T14:00", end="2026-11-23T15:00")
+    added = await mcp.call("add_attendees", event_id=event_id, attendees=[{"type": "resource", "room_id": KUNLUN}])
+    assert next(a for a in added["items"] if a.get("room_id") == KUNLUN)["rsvp_status"] == "decline"
+    rooms = await mcp.call(
+        "get_room_freebusy", room_ids=[KUNLUN], time_min="2026-11-23T14:00", time_max="2026-11-23T15:00"
+    )
+    assert rooms["free_rooms"] == []
+    assert [s["end_time"] for s in rooms["free_busy"][KUNLUN]] == ["2026-11-23T14:30:00+08:00"]
+
+
+async def test_a_meeting_chat_needs_two_attendees(mcp: Harness) -> None:
+    assert "195109" in await mcp.fail("create_meeting_chat", event_id=await new_event_id(mcp))
+
+
+async def test_exchange_needs_a_super_admin(mcp: Harness) -> None:
+    message = await mcp.fail(
+        "create_exchange_binding",
+        admin_account="admin@corp.example",
+        exchange_account="li.lei@corp.example",
+        user_id=LI_LEI_OPEN_ID,
+    )
+    assert "195101" in message

@@ -1,0 +1,65 @@
+"""The server's own Feishu client against injected faults: the sandbox models what it must survive."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from sandbox import Sandbox
+from server.feishu_client import FeishuClient
+from server.tokens import StaticToken
+from tests.sandbox.helpers_sandbox import HOUR, WEEK_START, events_path, timed
+from tools.spec import Replay
+
+pytestmark = pytest.mark.anyio
+
+
+class FakeClock:
+    """The retry loop's clock: waits are recorded, never slept."""
+
+    def __init__(self) -> None:
+        self.waited: list[float] = []
+        self._now = 0.0
+
+    def now(self) -> float:
+        return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waited.append(seconds)
+        self._now += seconds
+
+
+@pytest.fixture
+async def client(sb: Sandbox) -> AsyncIterator[tuple[FeishuClient, FakeClock]]:
+    clock = FakeClock()
+    async with sb.client() as http:
+        yield FeishuClient(http, StaticToken(sb.demo_token), clock=clock), clock
+
+
+async def test_a_lost_reply_to_a_keyed_create_is_replayed_into_the_same_event(
+    sb: Sandbox, client: tuple[FeishuClient, FakeClock]
+) -> None:
+    feishu, _ = client
+    before = len(sb.world.events)
+    sb.faults.inject("drop", times=1, method="POST", path="/events", after_write=True)
+    data = await feishu.call(
+        "create_event",
+        "POST",
+        events_path(),
+        query=[("idempotency_key", "f" * 32)],
+        body=timed(WEEK_START, WEEK_START + HOUR, summary="Exactly once"),
+        replay=Replay.KEYED,
+    )
+    assert data["event"]["summary"] == "Exactly once"
+    assert len(sb.world.events) == before + 1  # the replay found the first attempt's event
+    assert [e.fault for e in sb.log.matching("POST", "/events")] == ["drop", None]
+
+
+async def test_rate_limits_are_waited_out_as_feishu_asks(sb: Sandbox, client: tuple[FeishuClient, FakeClock]) -> None:
+    feishu, clock = client
+    sb.faults.inject("rate_limit", times=2, retry_after=2)
+    data = await feishu.call("list_events", "GET", events_path(), query=[("page_size", "50")])
+    assert data["items"]
+    assert clock.waited == [2.0, 2.0]
+    assert [e.status for e in sb.log] == [429, 429, 200]

@@ -10,6 +10,8 @@ from typing import Any, TextIO
 
 from mcp import Client, StdioServerParameters
 
+DEMO_TIMEZONE = "Asia/Shanghai"
+
 
 class TourStepFailed(RuntimeError):
     """A tool call of the tour returned an error (its message is the model's view of it)."""
@@ -129,7 +131,11 @@ async def run_demo(out: TextIO) -> int:
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "server", "serve", "--sandbox"],
-        env={k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "PYTHONPATH", "FEISHU_TIMEZONE", "TZ")},
+        env={
+            **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "PYTHONPATH", "TZ")},
+            # The sandbox's demo user lives in Shanghai; a machine on UTC would book "10:00" at 18:00 there.
+            "FEISHU_TIMEZONE": os.environ.get("FEISHU_TIMEZONE", DEMO_TIMEZONE),
+        },
     )
     failures: list[BaseException] = []
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
@@ -60,6 +60,12 @@ def _search_wire(inp: SearchEventsInput) -> WireRequest:
     return WireRequest(path_params={"calendar_id": inp.calendar_id}, query=query, body=body)
 
 
+def search_page(inp: object, data: dict[str, Any]) -> EventPage:
+    # Search answers carry no has_more: a non-empty page_token is the only sign that more remain.
+    page = event_page(inp, data)
+    return page.model_copy(update={"has_more": page.has_more or bool(page.page_token)})
+
+
 # UNVERIFIED (feishu-api.md op 6): Feishu's search answer has no has_more (neither the docs nor the
 # official SDK's SearchCalendarEventResponseBody carry one), so paging is keyed on page_token alone.
 search_events = Operation(
@@ -80,7 +86,7 @@ search_events = Operation(
     idempotent=True,
     replay=Replay.SAFE,
     scopes=READ_SCOPES,
-    respond=event_page,
+    respond=search_page,
     to_wire=_search_wire,
 )
 

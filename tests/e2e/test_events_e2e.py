@@ -114,6 +114,18 @@ async def test_search_events(mcp: Harness) -> None:
     assert (sent.method, sent.path) == ("POST", f"{EVENTS}/search")
     assert sent.body["query"] == "budget"
     assert [e["external_content"]["summary"] for e in result["items"]] == ["Quarterly budget planning"]
+    assert result["has_more"] is False and not result["page_token"]
+
+
+async def test_search_pages_on_page_token(mcp: Harness) -> None:
+    for hour in range(8, 19):  # 11 matches; Feishu pages search results 10 at a time at the least
+        await create(mcp, summary="Budget sync", start=f"2026-11-24T{hour:02d}:00", end=f"2026-11-24T{hour:02d}:30")
+    first = await mcp.call("search_events", query="Budget sync", page_size=10)
+    # Feishu's search answer has no has_more; the tool derives it from the page token.
+    assert len(first["items"]) == 10 and first["page_token"] and first["has_more"] is True
+    rest = await mcp.call("search_events", query="Budget sync", page_size=10, page_token=first["page_token"])
+    assert len(rest["items"]) == 1 and rest["has_more"] is False
+    assert rest["items"][0]["event_id"] not in {e["event_id"] for e in first["items"]}
 
 
 async def test_view_instances_expands_recurring_events(mcp: Harness) -> None:

@@ -35,7 +35,7 @@ async def test_serve_sandbox_over_stdio_offers_every_tool_and_answers() -> None:
 def test_demo_tour_runs_every_step() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "server", "demo"],
-        env={**ENV, "FEISHU_TIMEZONE": "Asia/Shanghai"},
+        env=ENV,  # no timezone given: the demo uses its user's (Asia/Shanghai), whatever the machine's
         capture_output=True,
         text=True,
         timeout=120,
@@ -56,4 +56,5 @@ def test_demo_tour_runs_every_step() -> None:
     assert "signed in as" in out and "rooms seen: none" not in out
     assert "resource:" in out and "user:" in out  # a room was booked and a colleague invited
     assert "Tour finished" in out
+    assert "in Asia/Shanghai" in out and "T10:00:00+08:00" in out  # "tomorrow 10:00" where the user lives
     assert "SANDBOX" in done.stderr or "sandbox" in done.stderr.lower()  # never used silently

@@ -227,7 +227,10 @@ class Sandbox:
         async def wrong_method(request: Request, exc: Exception) -> Response:
             return JSONResponse({"code": 99991301, "msg": "http method not allowed"}, status_code=405)
 
-        return Starlette(routes=routes, exception_handlers={404: not_found, 405: wrong_method})
+        app = Starlette(routes=routes, exception_handlers={404: not_found, 405: wrong_method})
+        # Feishu answers `/events/` with 404 like any unknown path; Starlette would redirect to `/events`.
+        app.router.redirect_slashes = False
+        return app
 
     def transport(self) -> httpx2.AsyncBaseTransport:
         """An in-process transport; injected drops surface as ``httpx2`` network errors."""

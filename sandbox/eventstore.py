@@ -53,7 +53,8 @@ def events_on(world: World, calendar: Calendar) -> list[Event]:
 
 def parse_event_id(event_id: str) -> tuple[str, int]:
     match = EVENT_ID.match(event_id)
-    if match is None:
+    # An original time past Feishu's last timestamp names no occurrence (and overflows the expansion).
+    if match is None or int(match["original_time"]) > recurrence.MAX_TIMESTAMP:
         raise FeishuFault(193000, "invalid event_id", 400)
     return match["uid"], int(match["original_time"])
 

@@ -33,7 +33,9 @@ class FeishuError(Exception):
     details: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        parts = [f"{self.operation} failed: Feishu code {self.code}: {self.msg}."]
+        # -1: no Feishu answer at all (network failure, deadline); there is no code to show.
+        code = f"Feishu code {self.code}: " if self.code != -1 else ""
+        parts = [f"{self.operation} failed: {code}{self.msg.rstrip('.')}."]
         parts += [f"- {d}" for d in self.details]
         if self.advice:
             parts.append(f"What to do: {self.advice}")

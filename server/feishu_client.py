@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -32,6 +34,8 @@ TOKEN_REJECTED = frozenset({99991668, 99991677})
 PRIMARY_ROUTE = "/open-apis/calendar/v4/calendars/primary"
 # Feishu's own rate limits are per second: with no reset header, a second is the honest wait.
 THROTTLE_FALLBACK = 1.0
+# When the current tool call started (on the client's clock): all its requests share one deadline.
+_TOOL_CALL_STARTED: ContextVar[float | None] = ContextVar("feishu_tool_call_started", default=None)
 # How many unsettled deletes to remember (oldest forgotten first).
 UNSETTLED_LIMIT = 256
 
@@ -105,6 +109,16 @@ class FeishuClient:
         # Deletes that gave up after a request may have executed (see _Call.fingerprint).
         self._unsettled: OrderedDict[tuple[str, ...], None] = OrderedDict()
 
+    @contextmanager
+    def tool_call(self) -> Iterator[None]:
+        """Within this block every request (primary lookup, the operation, the overlap check)
+        shares one ``policy.deadline``, so a tool call as a whole cannot outlive it."""
+        reset = _TOOL_CALL_STARTED.set(self.clock.now())
+        try:
+            yield
+        finally:
+            _TOOL_CALL_STARTED.reset(reset)
+
     async def primary_calendar_id(self) -> str:
         """The signed-in user's primary calendar id, resolved once per identity."""
         identity = self.tokens.identity
@@ -148,6 +162,7 @@ class FeishuClient:
         which decides what a failure tells the model. The whole call, retries and waits
         included, ends by ``policy.deadline``; cancelling it cancels the request in flight.
         """
+        started = _TOOL_CALL_STARTED.get()
         call = _Call(
             operation=operation,
             method=method,
@@ -158,10 +173,10 @@ class FeishuClient:
             writes=method != "GET" if writes is None else writes,
             done_after_replay=done_after_replay,
             scopes=scopes,
-            started=self.clock.now(),
+            started=self.clock.now() if started is None else started,
             identity=self.tokens.identity,
         )
-        with anyio.move_on_after(self.policy.deadline):
+        with anyio.move_on_after(self.policy.deadline - (self.clock.now() - call.started)):
             try:
                 return await self._attempts(call)
             except errors.FeishuError as err:

@@ -62,7 +62,12 @@ def validate(op: Operation[Any, Any], arguments: dict[str, Any], state: AppState
 
 
 async def execute(op: Operation[Any, Any], inp: BaseModel, state: AppState) -> BaseModel:
-    """Send one validated operation to Feishu and shape its result."""
+    """Send one validated operation to Feishu and shape its result, all within one deadline."""
+    with state.client.tool_call():
+        return await _execute(op, inp, state)
+
+
+async def _execute(op: Operation[Any, Any], inp: BaseModel, state: AppState) -> BaseModel:
     wire = op.wire(inp)
     params = dict(wire.path_params)
     if params.get("calendar_id") == "primary":

@@ -15,7 +15,7 @@ from tests.helpers import all_tools_settings
 
 pytestmark = pytest.mark.anyio
 
-DESTRUCTIVE = {
+DESTRUCTIVE: dict[str, dict[str, Any]] = {
     "delete_event": {"event_id": "e_0"},
     "remove_attendees": {"event_id": "e_0", "attendee_ids": ["user_1"]},
     "unbind_meeting_chat": {"event_id": "e_0", "meeting_chat_id": "oc_1"},
@@ -39,7 +39,7 @@ def recording_server(**settings: Any) -> tuple[Any, list[httpx2.Request]]:
 def answering(action: str, confirm: bool, asked: list[str]) -> Any:
     async def callback(_: Any, params: ElicitRequestParams) -> ElicitResult:
         asked.append(params.message)
-        return ElicitResult(action=action, content={"confirm": confirm} if action == "accept" else None)  # type: ignore[arg-type]
+        return ElicitResult(action=action, content={"confirm": confirm} if action == "accept" else None)
 
     return callback
 

@@ -148,7 +148,7 @@ async def test_sign_in_from_the_assistant_by_url_elicitation(live: Live, mode: s
         if isinstance(message, ElicitCompleteNotification):
             notices.append(message.params.elicitation_id)
 
-    client = Client(server, mode=mode, elicitation_callback=shows_url, message_handler=on_message)  # type: ignore[arg-type]
+    client = Client(server, mode=mode, elicitation_callback=shows_url, message_handler=on_message)
     async with client:
         with pytest.raises(MCPError) as caught:
             await client.call_tool("view_instances", WINDOW)

@@ -174,5 +174,10 @@ async def test_a_call_cancelled_mid_refresh_still_saves_the_rotated_refresh_toke
     assert fake.refresh_tokens[record.refresh_token], "the stored refresh token is the live one"
     # ... and the store's lock was released despite the cancellation.
     taken = threading.Event()
-    threading.Thread(target=lambda: (store.begin().close(), taken.set()), daemon=True).start()
+
+    def take_lock() -> None:
+        store.begin().close()
+        taken.set()
+
+    threading.Thread(target=take_lock, daemon=True).start()
     assert taken.wait(5), "the cancelled refresh left the store locked"

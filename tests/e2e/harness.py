@@ -34,8 +34,9 @@ class Harness:
         self.sb.log.clear()
         result = await self.client.call_tool(tool, arguments)
         assert not result.is_error, f"{tool} failed: {result.content}"
-        assert result.structured_content is not None, tool
-        return result.structured_content
+        structured: dict[str, Any] | None = result.structured_content
+        assert structured is not None, tool
+        return structured
 
     async def fail(self, tool: str, **arguments: Any) -> str:
         """A failed tool call's message to the model."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 
+import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
@@ -58,3 +60,41 @@ def test_demo_tour_runs_every_step() -> None:
     assert "Tour finished" in out
     assert "in Asia/Shanghai" in out and "T10:00:00+08:00" in out  # "tomorrow 10:00" where the user lives
     assert "SANDBOX" in done.stderr or "sandbox" in done.stderr.lower()  # never used silently
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_serve_sandbox_over_streamable_http_on_loopback() -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "server", "serve", "--sandbox", "--transport", "http", "--port", str(port)],
+        env={**ENV, "FEISHU_TIMEZONE": "Asia/Shanghai"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(300):  # up to 30 s for the process to listen
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            await anyio.sleep(0.1)
+        async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+            assert len((await client.list_tools()).tools) == 24
+            rooms = await client.call_tool(
+                "get_room_freebusy",
+                {
+                    "room_ids": ["omm_sandbox0room0everest"],
+                    "time_min": "2026-12-02T09:00",
+                    "time_max": "2026-12-02T10:00",
+                },
+            )
+            assert not rooms.is_error and rooms.structured_content is not None
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=30)
+    assert "SANDBOX" in stderr  # the banner says which upstream this is

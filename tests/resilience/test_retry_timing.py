@@ -6,9 +6,14 @@ import random
 
 import httpx2
 import pytest
+from mcp import Client
 
 from server import errors
+from server.app import build_server
 from server.retry import RetryPolicy, VirtualClock, rate_limit_wait
+from server.settings import Settings
+from server.tokens import StaticToken
+from tests.helpers import all_tools_settings
 from tests.resilience.upstream import Upstream, client_for, reply
 
 pytestmark = pytest.mark.anyio
@@ -129,3 +134,38 @@ def test_backoff_ceiling_doubles_up_to_the_cap() -> None:
     policy = RetryPolicy(base_delay=1, max_delay=5, rng=random.Random(1))
     for attempt, ceiling in [(1, 1), (2, 2), (3, 4), (4, 5), (9, 5)]:
         assert all(0 <= policy.backoff(attempt) <= ceiling for _ in range(50))
+
+
+def test_the_policy_comes_from_settings_and_the_environment() -> None:
+    env = {"FEISHU_MAX_ATTEMPTS": "6", "FEISHU_CALL_DEADLINE": "45", "FEISHU_READ_TIMEOUT": "7"}
+    policy = RetryPolicy.from_settings(Settings.load(env, connect_timeout=2))
+    assert (policy.max_attempts, policy.deadline, policy.read_timeout, policy.connect_timeout) == (6, 45, 7, 2)
+    assert policy.attempt_timeout(remaining=100) == 9  # connect + read
+    assert policy.attempt_timeout(remaining=3) == 3  # never past the call's deadline
+
+
+async def test_all_requests_of_one_tool_call_share_its_deadline() -> None:
+    """The create waits 6 s; the overlap check after it may not wait another 6 s past 10 s."""
+    clock = VirtualClock()
+    seen: list[str] = []
+
+    def feishu(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request.method)
+        if len(seen) in (1, 3):  # the create's first try, and the overlap check's
+            return throttled("6")
+        if request.method == "POST":
+            event = {"event_id": "e_0", "start_time": {"timestamp": "1795417200"}}
+            return reply(0, {"event": {**event, "end_time": {"timestamp": "1795420800"}}})
+        return reply(0, {"items": []})
+
+    server = build_server(
+        all_tools_settings(call_deadline=10), StaticToken("u-test"), transport=httpx2.MockTransport(feishu), clock=clock
+    )
+    arguments = {"calendar_id": "cal_1", "start": "2026-11-23T10:00:00Z", "end": "2026-11-23T11:00:00Z"}
+    async with Client(server) as client:
+        result = await client.call_tool("create_event", arguments)
+    assert not result.is_error
+    assert clock.sleeps == [6.0]  # the overlap check's 6 s would end at 12 s > 10 s
+    assert seen == ["POST", "POST", "GET"]
+    assert result.structured_content is not None
+    assert "could not check for overlaps" in result.structured_content["warnings"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx2
 import pytest
 
@@ -88,7 +90,11 @@ async def test_create_validation(api: httpx2.AsyncClient) -> None:
 
 
 async def test_all_day_events_use_dates(api: httpx2.AsyncClient) -> None:
-    day = {"start_time": {"date": "2026-11-25"}, "end_time": {"date": "2026-11-25"}, "summary": "Offsite"}
+    day: dict[str, Any] = {
+        "start_time": {"date": "2026-11-25"},
+        "end_time": {"date": "2026-11-25"},
+        "summary": "Offsite",
+    }
     event = await create(api, **day)
     assert event["start_time"] == {"date": "2026-11-25", "timezone": "UTC"}
 

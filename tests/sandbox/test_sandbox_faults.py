@@ -160,3 +160,10 @@ def test_injected_drops_leave_no_traceback_in_the_server_log() -> None:
 
     assert not logger.filter(record(ConnectionDropped()))
     assert logger.filter(record(RuntimeError("a real bug")))
+
+
+async def test_trailing_slash_is_an_unknown_path_not_a_redirect() -> None:
+    sb = Sandbox(seed=True)
+    async with sb.client(headers={"Authorization": f"Bearer {sb.demo_token}"}) as http:
+        answer = await http.post("/open-apis/calendar/v4/calendars/primary/")
+    assert answer.status_code == 404 and answer.json()["code"] == 99991201

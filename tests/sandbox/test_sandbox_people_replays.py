@@ -45,7 +45,7 @@ async def http(sb: Sandbox) -> AsyncIterator[Any]:
         yield client
 
 
-async def send(sb: Sandbox, http: Any, op: Operation, path: str, token: str | None = None, **kw: Any) -> Any:
+async def send(sb: Sandbox, http: Any, op: Operation[Any, Any], path: str, token: str | None = None, **kw: Any) -> Any:
     feishu = FeishuClient(http, StaticToken(token or sb.demo_token), clock=NoWait())
     return await feishu.call(op.name, op.method, path, replay=op.replay, done_after_replay=op.done_after_replay, **kw)
 

@@ -35,8 +35,8 @@ def rfc3339(seconds: int, zone: dt.tzinfo = SHANGHAI) -> str:
     return dt.datetime.fromtimestamp(seconds, zone).isoformat()
 
 
-def query(rooms: list[str], lo: int, hi: int) -> list[tuple[str, str]]:
-    return [("room_ids", r) for r in rooms] + [("time_min", rfc3339(lo)), ("time_max", rfc3339(hi))]
+def query(rooms: list[str], lo: int, hi: int) -> dict[str, str | list[str]]:
+    return {"room_ids": rooms, "time_min": rfc3339(lo), "time_max": rfc3339(hi)}
 
 
 async def busy(api: httpx2.AsyncClient, room: str, lo: int, hi: int) -> list[dict[str, Any]]:
@@ -70,11 +70,7 @@ async def test_recurring_bookings_expand_and_cancelled_occurrences_are_free(api:
 
 
 async def test_times_follow_the_offset_of_time_min(api: httpx2.AsyncClient) -> None:
-    params = [
-        ("room_ids", KUNLUN),
-        ("time_min", rfc3339(WEEK_START, dt.UTC)),
-        ("time_max", rfc3339(WEEK_START + DAY)),
-    ]
+    params = {"room_ids": KUNLUN, "time_min": rfc3339(WEEK_START, dt.UTC), "time_max": rfc3339(WEEK_START + DAY)}
     [slot] = ok(await api.get(FREEBUSY, params=params))["free_busy"][KUNLUN]
     assert slot["start_time"] == "2026-11-23T06:00:00+00:00"
 

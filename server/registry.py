@@ -11,9 +11,10 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import types
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import pydantic_core
 from mcp import MCPError
@@ -21,7 +22,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import build_resolver_plans, find_resolved_parameters
 from mcp.server.mcpserver.tools import Tool
-from mcp.server.mcpserver.utilities.func_metadata import func_metadata
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata, func_metadata
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ValidationError
 
@@ -159,6 +160,35 @@ def _compact_result(run: Callable[..., Awaitable[BaseModel]]) -> Callable[..., A
     return call
 
 
+def _takes_only_text(annotation: Any) -> bool:
+    """Whether a field accepts nothing but a string (str, a Literal of strings, or those | None)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _takes_only_text(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        options = [a for a in get_args(annotation) if a is not type(None)]
+        return bool(options) and all(_takes_only_text(a) for a in options)
+    if origin is Literal:
+        return all(isinstance(value, str) for value in get_args(annotation))
+    return annotation is str
+
+
+class _Arguments(FuncMetadata):
+    """The SDK's argument handling, except that a text field's value is never JSON-decoded.
+
+    The SDK decodes a string argument holding a JSON array or object whenever the parameter
+    is not annotated ``str`` (a courtesy to clients that send lists as strings), and every
+    synthesized parameter is ``Any``: an event titled ``[1, 2]`` reached the input model as
+    a list and was refused. Skipping text fields also spares a json.loads per string.
+    """
+
+    text_fields: frozenset[str] = frozenset()
+
+    def pre_parse_json(self, data: dict[str, Any]) -> dict[str, Any]:
+        parsed = super().pre_parse_json({k: v for k, v in data.items() if k not in self.text_fields})
+        return {k: v if k in self.text_fields else parsed[k] for k, v in data.items()}
+
+
 def build_tool(op: Operation[Any, Any]) -> Tool:
     """The SDK tool for ``op``, assembled as ``Tool.from_function`` would, minus the schemas.
 
@@ -172,9 +202,13 @@ def build_tool(op: Operation[Any, Any]) -> Tool:
     """
     fn = _compact_result(_run_function(op))
     resolved = find_resolved_parameters(fn)
-    metadata = func_metadata(fn, skip_names=["ctx", *resolved], structured_output=False)
-    metadata.output_model = op.output_model
-    metadata.output_schema = published_schema(op.output_model, mode="serialization")
+    text_fields = frozenset(name for name, f in op.input_model.model_fields.items() if _takes_only_text(f.annotation))
+    metadata = _Arguments(
+        arg_model=func_metadata(fn, skip_names=["ctx", *resolved], structured_output=False).arg_model,
+        output_model=op.output_model,
+        output_schema=published_schema(op.output_model, mode="serialization"),
+        text_fields=text_fields,
+    )
     argument_names = {field.alias or name for name, field in metadata.arg_model.model_fields.items()}
     return Tool(
         fn=fn,

@@ -6,6 +6,7 @@ happened (which requests ran, what the model was told), never on how long it too
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 import anyio
@@ -20,7 +21,7 @@ from tests.helpers import all_tools_settings
 
 pytestmark = pytest.mark.anyio
 EVENT = {"calendar_id": "cal_1", "event_id": "e1_0"}
-Scope = dict[str, Any]
+Scope = MutableMapping[str, Any]
 
 
 class HangingFeishu:

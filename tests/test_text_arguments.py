@@ -20,7 +20,8 @@ async def test_json_looking_text_is_kept_and_json_lists_are_still_decoded() -> N
         times = {"start": "2026-12-03T10:00", "end": "2026-12-03T11:00"}
         created = await client.call_tool("create_event", {"summary": "[1, 2]", "description": '{"agenda": 3}', **times})
         assert not created.is_error, created.content
-        event = created.structured_content["event"]  # type: ignore[index]
+        assert created.structured_content is not None
+        event = created.structured_content["event"]
         assert event["external_content"] == {"summary": "[1, 2]", "description": '{"agenda": 3}'}
         # Clients that send a list as a JSON string keep working (the SDK's courtesy).
         added = await client.call_tool(

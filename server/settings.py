@@ -27,6 +27,7 @@ ENV_NAMES = {
     "authorize_url": "FEISHU_OAUTH_AUTHORIZE_URL",
     "max_attempts": "FEISHU_MAX_ATTEMPTS",
     "call_deadline": "FEISHU_CALL_DEADLINE",
+    "connect_timeout": "FEISHU_CONNECT_TIMEOUT",
     "read_timeout": "FEISHU_READ_TIMEOUT",
     "toolsets": "FEISHU_TOOLSETS",
     "read_only": "FEISHU_READ_ONLY",
@@ -58,7 +59,7 @@ class Settings(BaseModel):
     authorize_url: str | None = None
     max_attempts: int = Field(default=4, ge=1, le=10)
     call_deadline: float = Field(default=60.0, gt=0, le=600)
-    connect_timeout: float = 5.0
+    connect_timeout: float = Field(default=5.0, gt=0, le=60)
     read_timeout: float = Field(default=20.0, gt=0, le=300)
     sandbox: bool = False
     toolsets: tuple[str, ...] = DEFAULT_TOOLSETS

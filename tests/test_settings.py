@@ -1,0 +1,70 @@
+"""One settings object from the environment and flags: names, precedence, refusals, secrets kept secret."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from server.settings import DEFAULT_TOOLSETS, ENV_NAMES, Settings
+
+
+def test_every_setting_has_its_environment_variable() -> None:
+    environ = {
+        "FEISHU_APP_ID": "cli_x",
+        "FEISHU_APP_SECRET": "s3cret-value",
+        "FEISHU_DOMAIN": "lark",
+        "FEISHU_TIMEZONE": "Europe/Berlin",
+        "FEISHU_LOG_LEVEL": "debug",
+        "FEISHU_MAX_ATTEMPTS": "2",
+        "FEISHU_CALL_DEADLINE": "30",
+        "FEISHU_CONNECT_TIMEOUT": "2.5",
+        "FEISHU_READ_TIMEOUT": "7",
+        "FEISHU_TOOLSETS": "events,rooms",
+        "FEISHU_READ_ONLY": "yes",
+        "FEISHU_CONFIRM_DESTRUCTIVE": "refuse",
+    }
+    settings = Settings.load(environ)
+    assert settings.app_id == "cli_x" and settings.api_base == "https://open.larksuite.com"
+    assert (settings.timezone, settings.log_level) == ("Europe/Berlin", "DEBUG")
+    assert (settings.max_attempts, settings.call_deadline) == (2, 30.0)
+    assert (settings.connect_timeout, settings.read_timeout) == (2.5, 7.0)
+    assert settings.toolsets == ("events", "rooms") and settings.read_only is True
+    assert settings.confirm_destructive == "refuse"
+    assert set(ENV_NAMES.values()) >= set(environ)
+
+
+def test_flags_beat_the_environment_and_none_means_not_given() -> None:
+    environ = {"FEISHU_DOMAIN": "lark", "FEISHU_TOOLSETS": "rooms", "FEISHU_TIMEZONE": "UTC"}
+    settings = Settings.load(environ, domain="http://127.0.0.1:8900/", toolsets=None)
+    assert settings.api_base == "http://127.0.0.1:8900"
+    assert settings.toolsets == ("rooms",)
+    assert Settings.load({"FEISHU_TIMEZONE": "UTC"}).toolsets == DEFAULT_TOOLSETS
+
+
+@pytest.mark.parametrize(
+    ("environ", "field"),
+    [
+        ({"FEISHU_TIMEZONE": "Mars/Olympus"}, "timezone"),
+        ({"FEISHU_MAX_ATTEMPTS": "0"}, "max_attempts"),
+        ({"FEISHU_CONNECT_TIMEOUT": "-1"}, "connect_timeout"),
+        ({"FEISHU_LOG_LEVEL": "chatty"}, "log_level"),
+        ({"FEISHU_CONFIRM_DESTRUCTIVE": "maybe"}, "confirm_destructive"),
+    ],
+)
+def test_bad_values_are_refused_naming_the_setting(environ: dict[str, str], field: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings.load({"FEISHU_TIMEZONE": "UTC", **environ})
+    assert field in str(refused.value)
+
+
+def test_secrets_do_not_show_in_the_settings_repr() -> None:
+    settings = Settings.load(
+        {"FEISHU_TIMEZONE": "UTC", "FEISHU_APP_SECRET": "s3cret-value", "FEISHU_USER_ACCESS_TOKEN": "u-tok3n"}
+    )
+    shown = repr(settings) + str(settings.model_dump())
+    assert "s3cret-value" not in shown and "u-tok3n" not in shown
+    assert settings.app_secret.get_secret_value() == "s3cret-value"
+
+
+def test_timezone_falls_back_to_the_machine() -> None:
+    assert Settings.load({"TZ": ":Asia/Tokyo"}).timezone == "Asia/Tokyo"

@@ -9,6 +9,7 @@ from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 from tools import times
 from tools.events import EVENT, EVENTS, READ_SCOPES, EventRef, window
 from tools.fields import (
+    NOT_BOOLEAN,
     CalendarId,
     EventId,
     PageToken,
@@ -33,7 +34,9 @@ class SearchEventsInput(Input):
     user_ids: Annotated[list[PathId] | None, Field(max_length=100, description="With any of these users.")] = None
     room_ids: Annotated[list[PathId] | None, Field(max_length=100, description="In any of these rooms.")] = None
     chat_ids: Annotated[list[PathId] | None, Field(max_length=100, description="With any of these chats.")] = None
-    page_size: Annotated[int | None, Field(ge=1, le=100, description="At most 100 (default 20)."), IN_QUERY] = None
+    page_size: Annotated[
+        int | None, Field(ge=1, le=100, description="At most 100 (default 20)."), NOT_BOOLEAN, IN_QUERY
+    ] = None
     page_token: Annotated[PageToken, IN_QUERY] = None
     user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
 
@@ -134,7 +137,7 @@ class Window(Input):
 class InstancesInput(Window):
     calendar_id: CalendarId = "primary"
     event_id: EventId
-    page_size: Annotated[int | None, Field(ge=10, le=500, description="10-500 (default 50).")] = None
+    page_size: Annotated[int | None, Field(ge=10, le=500, description="10-500 (default 50)."), NOT_BOOLEAN] = None
     page_token: PageToken = None
 
 

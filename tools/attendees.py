@@ -7,7 +7,7 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tools.events import EVENT, EventRef
-from tools.fields import AttendeeType, PageToken, PathId, UserIdTypeField
+from tools.fields import NOT_BOOLEAN, AttendeeType, PageToken, PathId, UserIdTypeField
 from tools.outputs import Done, ItemPage, done, item_page
 from tools.spec import IN_QUERY, Operation, Replay, WireRequest
 
@@ -128,7 +128,9 @@ remove_attendees = Operation(
 
 class ListAttendeesInput(EventRef):
     need_resource_customization: Annotated[bool | None, Field(description="Room booking forms."), IN_QUERY] = None
-    page_size: Annotated[int | None, Field(ge=1, le=100, description="At most 100 (default 20)."), IN_QUERY] = None
+    page_size: Annotated[
+        int | None, Field(ge=1, le=100, description="At most 100 (default 20)."), NOT_BOOLEAN, IN_QUERY
+    ] = None
     page_token: Annotated[PageToken, IN_QUERY] = None
     user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
 
@@ -156,7 +158,9 @@ class ChatMembersInput(EventRef):
     attendee_id: Annotated[
         PathId, Field(pattern=r"^chat_[^/\\?#%\s]{1,250}$", description="A chat attendee's id (chat_...).")
     ]
-    page_size: Annotated[int | None, Field(ge=1, le=100, description="At most 100 (default 20)."), IN_QUERY] = None
+    page_size: Annotated[
+        int | None, Field(ge=1, le=100, description="At most 100 (default 20)."), NOT_BOOLEAN, IN_QUERY
+    ] = None
     page_token: Annotated[PageToken, IN_QUERY] = None
     user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
 from tools import times
-from tools.fields import AttendeeAbility, FreeBusyStatus, TimeValue, Timezone, Visibility
+from tools.fields import NOT_BOOLEAN, AttendeeAbility, FreeBusyStatus, TimeValue, Timezone, Visibility
 from tools.spec import Input
 
 
@@ -50,7 +50,7 @@ class Attachment(Part):
     is_deleted: bool | None = None
 
 
-Reminder = Annotated[int, Field(ge=-20160, le=20160)]
+Reminder = Annotated[int, Field(ge=-20160, le=20160), NOT_BOOLEAN]
 
 
 def _int32(value: int) -> int:
@@ -60,7 +60,7 @@ def _int32(value: int) -> int:
     return value
 
 
-Int32 = Annotated[int, AfterValidator(_int32)]
+Int32 = Annotated[int, AfterValidator(_int32), NOT_BOOLEAN]
 
 
 def _check_recurrence(rule: str) -> None:

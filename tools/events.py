@@ -10,6 +10,7 @@ from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 from tools import times
 from tools.event_models import EventBody
 from tools.fields import (
+    NOT_BOOLEAN,
     CalendarId,
     EventId,
     PageToken,
@@ -148,7 +149,9 @@ update_event = Operation(
 
 class GetEventInput(EventRef):
     need_attendee: Annotated[bool | None, Field(description="Include attendees."), IN_QUERY] = None
-    max_attendee_num: Annotated[int | None, Field(ge=1, le=100, description="At most 100."), IN_QUERY] = None
+    max_attendee_num: Annotated[int | None, Field(ge=1, le=100, description="At most 100."), NOT_BOOLEAN, IN_QUERY] = (
+        None
+    )
     need_meeting_settings: Annotated[bool | None, Field(description="Include VC settings."), IN_QUERY] = None
     user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
 
@@ -178,7 +181,7 @@ class ListEventsInput(Input):
     end_time: Annotated[TimeValue | None, Field(description="Window end; a date means through that day.")] = None
     timezone: Timezone = None
     anchor_time: Annotated[TimeValue | None, Field(description="Events ending at/after this; pages.")] = None
-    page_size: Annotated[int | None, Field(ge=50, le=1000, description="50-1000 (default 500).")] = None
+    page_size: Annotated[int | None, Field(ge=50, le=1000, description="50-1000 (default 500)."), NOT_BOOLEAN] = None
     page_token: PageToken = None
     # UNVERIFIED for events (documented for the calendar list only): a sync token lasts 90 days.
     sync_token: Annotated[str | None, Field(description="From a previous list: only changes since.")] = None

@@ -12,6 +12,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
+
+def _not_a_boolean(value: Any) -> Any:
+    # JSON true/false are not counts or minutes: pydantic alone would read true as 1.
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true/false")
+    return value
+
+
+# Every integer input carries it, after its Field: placed before, it would hide the bounds from
+# the published schema (pydantic then writes "ge"/"le" instead of minimum/maximum).
+NOT_BOOLEAN = BeforeValidator(_not_a_boolean)
+
 # Ids are path segments: they must never be able to change the route. No '/', '\\', '?',
 # '#', '%', whitespace or control characters, and not '.' or '..' as a whole segment.
 # '@' stays allowed because calendar ids look like xxx@group.calendar.feishu.cn.

@@ -206,7 +206,8 @@ class FeishuClient:
 
     async def _attempts(self, call: _Call) -> dict[str, Any]:
         # A delete that gave up earlier may have happened: then "already gone" now means done.
-        call.maybe_applied = call.fingerprint in self._unsettled
+        # (The fingerprint serialises the body: only worth it when something is unsettled.)
+        call.maybe_applied = bool(self._unsettled) and call.fingerprint in self._unsettled
         token = await self.tokens.access_token()
         refreshed = False
         while True:
@@ -223,7 +224,8 @@ class FeishuClient:
                     response = await self.http.request(
                         call.method,
                         call.path,
-                        params=tuple(call.query),
+                        # None, not an empty tuple, spares httpx2 a query merge and a URL rebuild.
+                        params=tuple(call.query) if call.query else None,
                         json=call.body,
                         headers={"Authorization": f"Bearer {token}"},
                     )
@@ -247,12 +249,14 @@ class FeishuClient:
             code = _code(envelope)
             log.debug("%s -> HTTP %s code %s (log id %s)", call.operation, response.status_code, code, call.log_id)
             if envelope is not None and code == 0:
-                self._unsettled.pop(call.fingerprint, None)
+                if self._unsettled:
+                    self._unsettled.pop(call.fingerprint, None)
                 data = envelope.get("data")
                 return data if isinstance(data, dict) else {}
             if call.maybe_applied and code in call.done_after_replay:
                 # Our earlier attempt (in this call or an earlier one) did it; its answer was lost.
-                self._unsettled.pop(call.fingerprint, None)
+                if self._unsettled:
+                    self._unsettled.pop(call.fingerprint, None)
                 return {}
             if code in TOKEN_REJECTED and (not refreshed or self._may_retry(call, 0)):
                 # The request was refused, not executed: refresh and send it again. The first

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -138,10 +139,18 @@ def render_time_info(info: Any) -> str | None:
     if info.get("date"):
         return str(info["date"])
     stamp = info.get("timestamp")
-    if stamp is None or not str(stamp).lstrip("-").isdigit():
+    if stamp is None:
+        return None
+    return _render_instant(str(stamp), str(info.get("timezone") or "UTC"))
+
+
+@lru_cache(maxsize=1024)
+def _render_instant(stamp: str, zone: str) -> str | None:
+    """Cached: a page renders two boundaries per event, and pages are read again and again."""
+    if not stamp.lstrip("-").isdigit():
         return None
     try:
-        tz = ZoneInfo(str(info.get("timezone") or "UTC"))
+        tz = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         tz = ZoneInfo("UTC")
     return rfc3339(datetime.fromtimestamp(int(stamp), tz=tz))

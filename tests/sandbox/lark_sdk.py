@@ -13,16 +13,12 @@ import lark_oapi as lark
 from sandbox import DEMO_APP_ID, DEMO_APP_SECRET
 
 
-def sdk_client(base_url: str) -> Any:
-    return (
-        lark.Client.builder()
-        .app_id(DEMO_APP_ID)
-        .app_secret(DEMO_APP_SECRET)
-        .domain(base_url)
-        .enable_set_token(True)
-        .log_level(lark.LogLevel.ERROR)
-        .build()
-    )
+def sdk_client(base_url: str, *, user_tokens: bool = True) -> Any:
+    """``user_tokens``: each request carries its own user token; otherwise the SDK fetches a tenant token."""
+    builder = lark.Client.builder().app_id(DEMO_APP_ID).app_secret(DEMO_APP_SECRET).domain(base_url)
+    if user_tokens:
+        builder = builder.enable_set_token(True)
+    return builder.log_level(lark.LogLevel.ERROR).build()
 
 
 def as_user(token: str) -> Any:

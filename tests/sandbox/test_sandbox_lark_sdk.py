@@ -32,8 +32,6 @@ from lark_oapi.api.calendar.v4 import (
 )
 
 from sandbox import (
-    DEMO_APP_ID,
-    DEMO_APP_SECRET,
     DEMO_PRIMARY_CALENDAR_ID,
     TEAM_CALENDAR_ID,
     WEEKLY_SYNC_UID,
@@ -41,6 +39,7 @@ from sandbox import (
     running,
 )
 from tests.sandbox.helpers_sandbox import DAY, HOUR, WEEK_START
+from tests.sandbox.lark_sdk import as_user, sdk_client
 
 DESIGN_REVIEW = "sandbox0design0review00000000003_0"
 
@@ -53,20 +52,12 @@ def base_url(sb: Sandbox) -> Iterator[str]:
 
 @pytest.fixture
 def client(base_url: str) -> Any:
-    return (
-        lark.Client.builder()
-        .app_id(DEMO_APP_ID)
-        .app_secret(DEMO_APP_SECRET)
-        .domain(base_url)
-        .enable_set_token(True)
-        .log_level(lark.LogLevel.ERROR)
-        .build()
-    )
+    return sdk_client(base_url)
 
 
 @pytest.fixture
 def as_demo(sb: Sandbox) -> Any:
-    return lark.RequestOption.builder().user_access_token(sb.demo_token).build()
+    return as_user(sb.demo_token)
 
 
 def succeeded(response: Any) -> Any:
@@ -251,14 +242,7 @@ def test_expired_user_token_is_99991677(sb: Sandbox, client: Any, as_demo: Any) 
 
 
 def test_tenant_token_fetched_by_the_sdk(sb: Sandbox, base_url: str) -> None:
-    app_client = (
-        lark.Client.builder()
-        .app_id(DEMO_APP_ID)
-        .app_secret(DEMO_APP_SECRET)
-        .domain(base_url)
-        .log_level(lark.LogLevel.ERROR)
-        .build()
-    )
+    app_client = sdk_client(base_url, user_tokens=False)
     request = ListCalendarEventRequest.builder().calendar_id(TEAM_CALENDAR_ID).page_size(50).build()
     items = succeeded(app_client.calendar.v4.calendar_event.list(request)).items
     assert [e.summary for e in items] == ["Team offsite planning"]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 
 import anyio
 import pytest
 from mcp import Client, StdioServerParameters
+
+from bench.procs import free_port, wait_for_port
 
 pytestmark = pytest.mark.anyio
 
@@ -62,12 +63,6 @@ def test_demo_tour_runs_every_step() -> None:
     assert "SANDBOX" in done.stderr or "sandbox" in done.stderr.lower()  # never used silently
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def test_serve_sandbox_over_streamable_http_on_loopback() -> None:
     port = free_port()
     server = subprocess.Popen(
@@ -78,11 +73,7 @@ async def test_serve_sandbox_over_streamable_http_on_loopback() -> None:
         text=True,
     )
     try:
-        for _ in range(300):  # up to 30 s for the process to listen
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            await anyio.sleep(0.1)
+        await anyio.to_thread.run_sync(wait_for_port, port, 30.0, server)
         async with Client(f"http://127.0.0.1:{port}/mcp") as client:
             assert len((await client.list_tools()).tools) == 24
             rooms = await client.call_tool(

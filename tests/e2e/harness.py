@@ -12,8 +12,8 @@ from mcp import Client
 from sandbox import Sandbox
 from sandbox.requestlog import LoggedRequest
 from server.app import build_server
-from server.settings import Settings
 from server.tokens import StaticToken
+from tests.helpers import all_tools_settings
 
 # Monday 2026-11-23 09:00 in Asia/Shanghai: the sandbox's seed week is built around "now".
 FIXED_NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC).timestamp()
@@ -58,9 +58,8 @@ class Harness:
 
 
 @asynccontextmanager
-async def connected(sb: Sandbox, token: str | None = None, **settings: Any) -> AsyncIterator[Harness]:
+async def connected(sb: Sandbox, token: str | None = None) -> AsyncIterator[Harness]:
     token = token or sb.demo_token
-    config = Settings.load({"FEISHU_TIMEZONE": "Asia/Shanghai"}, **{"toolsets": "all", **settings})
-    server = build_server(config, StaticToken(token, identity="e2e"), transport=sb.transport())
+    server = build_server(all_tools_settings(), StaticToken(token, identity="e2e"), transport=sb.transport())
     async with Client(server) as client:
         yield Harness(sb, client, token)

@@ -99,15 +99,15 @@ def _serve(args: argparse.Namespace) -> int:
         toolsets = "all"  # the sandbox is for trying things: every tool, unless asked otherwise
     settings = _settings(args, sandbox=args.sandbox or None, toolsets=toolsets, read_only=args.read_only)
     _configure_logging(settings.log_level)
+    from server.static_token import env_token  # light: no OAuth stack behind it
+
     if settings.sandbox:
         log.warning("serving the SANDBOX (emulated Feishu with demo data), not your real calendar")
         server = sandbox_server(settings)
-    elif settings.user_access_token.get_secret_value():
+    elif (static := env_token(settings)) is not None:
         from server.app import build_server
-        from server.static_token import StaticToken
 
-        # The same source token_source() picks for a set token, without importing the OAuth stack.
-        server = build_server(settings, StaticToken(settings.user_access_token.get_secret_value(), identity="env"))
+        server = build_server(settings, static)
     else:
         from auth.errors import AuthError
         from server.app import build_server

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from server.errors import AuthRequired
+from server.settings import Settings
 
 
 class StaticToken:
@@ -39,3 +40,12 @@ class StaticToken:
             # FEISHU_USER_ACCESS_TOKEN beats the store, so a login only helps once it is unset.
             advice="set a new FEISHU_USER_ACCESS_TOKEN, or unset it and run `feishu-calendar-mcp login`",
         )
+
+
+def env_token(settings: Settings) -> StaticToken | None:
+    """FEISHU_USER_ACCESS_TOKEN, which wins over a stored login, or None when it is not set.
+
+    Here rather than in server.tokens so that serving with a set token never imports the OAuth stack.
+    """
+    static = settings.user_access_token.get_secret_value()
+    return StaticToken(static, identity="env") if static else None

@@ -28,7 +28,7 @@ from auth.store import FileTokenStore, TokenStore, config_dir
 from server.errors import AuthRequired, FeishuError, UpstreamUnavailable
 from server.settings import Settings
 from server.signin import AssistantSignIn, client_takes_url
-from server.static_token import StaticToken
+from server.static_token import StaticToken, env_token
 
 __all__ = ["AssistantSignIn", "StaticToken", "StoredLogin", "token_source"]
 
@@ -153,9 +153,9 @@ def token_source(
     sign_in_from_assistant: bool = True,
 ) -> StaticToken | StoredLogin:
     """FEISHU_USER_ACCESS_TOKEN when set (no refresh), else the profile's stored login."""
-    static = settings.user_access_token.get_secret_value()
-    if static:
-        return StaticToken(static, identity="env")
+    static = env_token(settings)
+    if static is not None:
+        return static
     tokens = user_tokens(settings, environ=environ, transport=transport)
     store = tokens.store
     sign_in = None

@@ -57,15 +57,27 @@ class Live:
         except urllib.error.HTTPError as failed:
             return failed.code, failed.read().decode()
 
-    def browser_in_background(self, *, approve: bool = True) -> tuple[Callable[[str], bool], list[tuple[int, str]]]:
-        """A stand-in for webbrowser.open: plays the browser from another thread, like a real one."""
+    def browser_in_background(
+        self, *, approve: bool = True
+    ) -> tuple[Callable[[str], bool], Callable[[], list[tuple[int, str]]]]:
+        """A stand-in for webbrowser.open that plays the browser from another thread, like a real one,
+        and a function giving the pages it saw once it is done (the login can finish before the
+        browser has read the last page, so that list is only complete after joining)."""
         pages: list[tuple[int, str]] = []
+        browsers: list[threading.Thread] = []
 
         def open_browser(url: str) -> bool:
-            threading.Thread(target=lambda: pages.append(self.play_browser(url, approve=approve))).start()
+            browser = threading.Thread(target=lambda: pages.append(self.play_browser(url, approve=approve)))
+            browsers.append(browser)
+            browser.start()
             return True
 
-        return open_browser, pages
+        def pages_seen() -> list[tuple[int, str]]:
+            for browser in browsers:
+                browser.join(timeout=15)
+            return pages
+
+        return open_browser, pages_seen
 
 
 @pytest.fixture

@@ -56,12 +56,13 @@ def test_cli_login_headless_then_status_and_logout(
 ) -> None:
     for name, value in live.environ().items():
         monkeypatch.setenv(name, value)
-    open_browser, pages = live.browser_in_background()
+    open_browser, pages_seen = live.browser_in_background()
     monkeypatch.setattr(webbrowser, "open", open_browser)
     assert cli.main(["login", "--timeout", "20"]) == 0
     err = capsys.readouterr().err
     assert f"{live.base_url}/open-apis/authen/v1/authorize?" in err, "the URL is printed as well"
     assert "Signed in as" in err and "(profile default)" in err
+    pages = pages_seen()
     assert pages and pages[0][0] == 200 and "close this tab" in pages[0][1]
     stored = load_record(store_of(live), None)
     assert stored is not None and stored.open_id == DEMO_USER_OPEN_ID and stored.refresh_token
@@ -98,10 +99,11 @@ def test_cli_login_denied_stores_nothing(
 ) -> None:
     for name, value in live.environ().items():
         monkeypatch.setenv(name, value)
-    open_browser, pages = live.browser_in_background(approve=False)
+    open_browser, pages_seen = live.browser_in_background(approve=False)
     monkeypatch.setattr(webbrowser, "open", open_browser)
     assert cli.main(["login", "--timeout", "20"]) == 1
     assert "you declined the authorization" in capsys.readouterr().err
+    pages = pages_seen()
     assert pages[0][0] == 400 and "declined" in pages[0][1]
     assert not store_of(live).path.exists()
 

@@ -82,7 +82,8 @@ def test_no_body_or_query_crashes_a_route(route: tuple[str, str], body: dict[str
 # Python reads more as a number than Feishu does: int() takes any Unicode digit, spaces and
 # underscores, "¹".isdigit() is True though int("¹") fails, fromisoformat takes week dates. Each of
 # these once crashed a route (500) or was quietly accepted; Feishu refuses them all.
-NOT_NUMBERS = ("¹", "١٢٠", " 60", "6_0", "６０")
+# Superscript one, Arabic-Indic 120, fullwidth 60 (escaped: they look like ASCII digits).
+NOT_NUMBERS = ("\u00b9", "\u0661\u0662\u0660", " 60", "6_0", "\uff16\uff10")
 FREEBUSY = "/open-apis/meeting_room/freebusy/batch_get"
 
 
@@ -102,12 +103,12 @@ def test_integer_query_parameters_take_ascii_digits_only() -> None:
 
 
 def test_ids_and_times_in_bodies_and_paths_take_ascii_digits_only() -> None:
-    assert code_of("GET", f"{EVENTS}/{WEEKLY_SYNC_UID}_١٧٩٥٤٨١٢٠٠") == (400, 193000)
+    assert code_of("GET", f"{EVENTS}/{WEEKLY_SYNC_UID}_\u0661\u0667\u0669\u0665") == (400, 193000)
     assert code_of("GET", f"{EVENTS}/{WEEKLY_SYNC_UID}_0%0A") == (400, 193000)
     for stamp in NOT_NUMBERS:
         body = {"start_time": {"timestamp": stamp}, "end_time": {"timestamp": "1795402800"}}
         assert code_of("POST", EVENTS, json=body) == (400, 190002), stamp
-    for day in ("2026-W48-1", "20261123", "２０２６-11-23"):
+    for day in ("2026-W48-1", "20261123", "\uff12\uff10\uff12\uff16-11-23"):
         body = {"start_time": {"date": day}, "end_time": {"date": "2026-11-24"}}
         assert code_of("POST", EVENTS, json=body) == (400, 190002), day
 

@@ -132,10 +132,7 @@ def _changes(call: Call, calendar: Calendar, since: int) -> list[dict[str, Any]]
 
 
 def _in_window(event: Event, lo: int, hi: int) -> bool:
-    if event.recurrence:
-        return bool(recurrence.occurrences(event, lo, hi))
-    start, end = recurrence.span(event)
-    return start < hi and end > lo
+    return recurrence.overlaps(event, lo, hi)
 
 
 def search_events(call: Call) -> dict[str, Any]:
@@ -145,8 +142,12 @@ def search_events(call: Call) -> dict[str, Any]:
     if len(text) > 200:
         raise invalid("query", text[:50], "at most 200 characters")
     criteria = call.field("filter", dict) or {}
-    lo = _filter_time(criteria, "start_time", default=call.sb.clock.now_int() - MONTH)
-    hi = _filter_time(criteria, "end_time", default=lo + 2 * 365 * recurrence.DAY)
+    lo, hi = _filter_time(criteria, "start_time"), _filter_time(criteria, "end_time")
+    if lo is None and hi is None:
+        # search.md: without start_time and end_time Feishu searches "近一个月" (the recent month).
+        now = call.sb.clock.now_int()
+        lo, hi = now - MONTH, now
+    lo, hi = (0 if lo is None else lo), (recurrence.MAX_TIMESTAMP if hi is None else hi)
     world = call.sb.world
     found = [
         event_json(call, e)
@@ -161,11 +162,11 @@ def search_events(call: Call) -> dict[str, Any]:
     return result
 
 
-def _filter_time(criteria: dict[str, Any], name: str, default: int) -> int:
-    """A filter bound; without both bounds Feishu searches from about a month ago."""
+def _filter_time(criteria: dict[str, Any], name: str) -> int | None:
+    """A filter bound, if given (one bound alone leaves the other side open: an assumption)."""
     raw = criteria.get(name)
     if not raw:
-        return default
+        return None
     return recurrence.instant(recurrence.parse_time_info(f"filter.{name}", raw), is_end=name == "end_time")
 
 

@@ -87,9 +87,11 @@ async def test_anchor_time_keeps_all_series_and_later_events(api: httpx2.AsyncCl
 
 async def test_search_by_title_time_and_room(api: httpx2.AsyncClient) -> None:
     path = events_path() + "/search"
-    titles = [e["summary"] for e in ok(await api.post(path, json={"query": "SYNC"}))["items"]]
+    week = {"start_time": {"timestamp": str(WEEK_START)}, "end_time": {"timestamp": str(WEEK_START + 7 * DAY)}}
+    titles = [e["summary"] for e in ok(await api.post(path, json={"query": "SYNC", "filter": week}))["items"]]
     assert "Weekly product sync" in titles
-    by_room = ok(await api.post(path, json={"query": "", "filter": {"room_ids": [ROOM_IDS[2]]}}))["items"]
+    in_room = {**week, "room_ids": [ROOM_IDS[2]]}
+    by_room = ok(await api.post(path, json={"query": "", "filter": in_room}))["items"]
     assert [e["summary"] for e in by_room] == ["Design review: calendar assistant"]
     friday_start, friday_end = str(WEEK_START + 4 * DAY), str(WEEK_START + 5 * DAY)
     window = {"start_time": {"timestamp": friday_start}, "end_time": {"timestamp": friday_end}}
@@ -107,10 +109,11 @@ async def test_search_pages_by_page_token_without_has_more(api: httpx2.AsyncClie
     for day in range(12):
         await create(api, **timed(WEEK_START + day * DAY, WEEK_START + day * DAY + HOUR, summary=f"Standup {day}"))
     path = events_path() + "/search"
-    first = ok(await api.post(path, params={"page_size": 3}, json={"query": "standup"}))
+    query = {"query": "standup", "filter": {"start_time": {"timestamp": str(WEEK_START)}}}
+    first = ok(await api.post(path, params={"page_size": 3}, json=query))
     assert len(first["items"]) == 10 and "has_more" not in first and first["page_token"]  # 3 is raised to 10
     more = {"page_size": 10, "page_token": first["page_token"]}
-    rest = ok(await api.post(path, params=more, json={"query": "standup"}))
+    rest = ok(await api.post(path, params=more, json=query))
     assert len(rest["items"]) == 2 and "page_token" not in rest
 
 

@@ -33,7 +33,7 @@ async def test_serve_sandbox_over_stdio_offers_every_tool_and_answers() -> None:
         assert not context.is_error and context.structured_content is not None
         assert context.structured_content["user"]["name"]
         today = context.structured_content["today"]["start"][:10]
-        agenda = await client.call_tool("view_instances", {"start_time": today, "end_time": today})
+        agenda = await client.call_tool("view_instances", {"start": today, "end": today})
         assert not agenda.is_error and agenda.structured_content is not None
         assert isinstance(agenda.structured_content["items"], list)
 
@@ -80,8 +80,8 @@ async def test_serve_sandbox_over_streamable_http_on_loopback(tmp_path: Path) ->
                 "get_room_freebusy",
                 {
                     "room_ids": ["omm_sandbox0room0everest"],
-                    "time_min": "2026-12-02T09:00",
-                    "time_max": "2026-12-02T10:00",
+                    "start": "2026-12-02T09:00",
+                    "end": "2026-12-02T10:00",
                 },
             )
             assert not rooms.is_error and rooms.structured_content is not None

@@ -75,7 +75,7 @@ async def test_people_search_finds_names_in_any_script_never_resigned_or_externa
     assert first["has_more"] is True and len(first["users"]) == 1
     second = ok(await api.get(SEARCH, params={"query": "Zhang", "page_size": 1, "page_token": first["page_token"]}))
     assert second["users"][0]["open_id"] != first["users"][0]["open_id"]
-    fails(await api.get(SEARCH, params={"query": "x", "page_size": 201}), 190002, 400)
+    fails(await api.get(SEARCH, params={"query": "x", "page_size": 201}), 99992402, 400)
 
 
 async def test_people_search_is_user_token_only(sb: Sandbox, anonymous: httpx2.AsyncClient) -> None:

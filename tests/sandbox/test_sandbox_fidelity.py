@@ -58,3 +58,35 @@ def test_search_without_a_time_filter_covers_the_recent_month(client: Any, as_de
     assert search(client, as_demo, "probe", everything) == ["probe -40d", "probe -10d", "probe +1d"]
     from_now_on = EventSearchFilter.builder().start_time(when(now)).build()  # one bound: the other side is open
     assert search(client, as_demo, "probe", from_now_on) == ["probe +1d"]
+
+
+def listed(client: Any, option: Any, **query: Any) -> Any:
+    return parsed(client.calendar.v4.calendar_event.list(list_request(**query), option))
+
+
+def test_only_a_listing_with_anchor_time_pages(client: Any, as_demo: Any) -> None:
+    # list.md: a page_token comes back only when anchor_time was passed.
+    for hour in range(60):
+        probe(client, as_demo, f"slot {hour}", int(FIXED_NOW) + 30 * DAY + hour * HOUR)
+    plain = listed(client, as_demo, page_size=50)
+    assert len(plain.items) == 50 and plain.has_more is True
+    assert plain.page_token is None and plain.sync_token is None
+    anchored = listed(client, as_demo, page_size=50, anchor_time="0")
+    assert anchored.has_more is True and anchored.page_token and anchored.sync_token is None
+    rest = listed(client, as_demo, page_size=50, anchor_time="0", page_token=anchored.page_token)
+    assert rest.has_more is False and rest.page_token is None and rest.sync_token
+
+
+def test_anchor_time_with_sync_token_syncs_what_changed_after_the_anchor(client: Any, as_demo: Any) -> None:
+    # list.md: "可使用 page_token 或 sync_token 进行分页或增量拉取 anchor_time 之后的所有日程数据".
+    anchor = str(int(FIXED_NOW))
+    first = listed(client, as_demo, anchor_time=anchor)
+    assert first.has_more is False and first.sync_token
+    probe(client, as_demo, "before the anchor", int(FIXED_NOW) - 2 * DAY)
+    later = probe(client, as_demo, "after the anchor", int(FIXED_NOW) + 2 * DAY)
+    changes = listed(client, as_demo, anchor_time=anchor, sync_token=first.sync_token)
+    assert [e.event_id for e in changes.items] == [later.event_id] and changes.sync_token
+    everything = listed(client, as_demo, sync_token=first.sync_token)
+    assert {e.summary for e in everything.items} == {"before the anchor", "after the anchor"}
+    window = list_request(start_time=anchor, end_time=str(int(FIXED_NOW) + DAY), sync_token=first.sync_token)
+    assert client.calendar.v4.calendar_event.list(window, as_demo).code == 190009  # a window cannot sync

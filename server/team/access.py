@@ -99,12 +99,17 @@ class TeamTokenVerifier(TokenVerifier):
             # Fail closed, but say why in the log: every request is refused until Redis is back.
             log.warning("Redis unreachable: cannot check the sign-in behind a token; refusing it")
             return None
-        return AccessToken(
-            token=token,
-            client_id=str(claims["client_id"]),
-            scopes=str(claims.get("scope", "")).split(),
-            expires_at=int(claims["exp"]),
-            resource=str(claims["aud"]),
-            subject=str(claims["sub"]),
-            claims={"iss": claims["iss"], "fam": claims["fam"]},
-        )
+        return as_access_token(token, claims)
+
+
+def as_access_token(token: str, claims: dict[str, Any]) -> AccessToken:
+    """The SDK's view of one of our verified tokens (the subject is the Feishu user)."""
+    return AccessToken(
+        token=token,
+        client_id=str(claims["client_id"]),
+        scopes=str(claims.get("scope", "")).split(),
+        expires_at=int(claims["exp"]),
+        resource=str(claims["aud"]),
+        subject=str(claims["sub"]),
+        claims={"iss": claims["iss"], "fam": claims["fam"]},
+    )

@@ -29,7 +29,7 @@ from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from auth.grants_redis import ACTIVE as GRANT_ACTIVE
 from auth.grants_redis import RedisGrantStore, subject_hash
 from server.team import cimd
-from server.team.access import AccessTokens
+from server.team.access import AccessTokens, as_access_token
 from server.team.config import CONSENT_PATH, TeamConfig
 from server.team.records import Records, RefreshRecord, Transaction, new_secret
 
@@ -186,15 +186,7 @@ class TeamProvider:
         claims = self.tokens.claims(token)
         if claims is None or not await self.records.family_active(str(claims["fam"])):
             return None
-        return AccessToken(
-            token=token,
-            client_id=str(claims["client_id"]),
-            scopes=str(claims.get("scope", "")).split(),
-            expires_at=int(claims["exp"]),
-            resource=str(claims["aud"]),
-            subject=str(claims["sub"]),
-            claims={"fam": claims["fam"]},
-        )
+        return as_access_token(token, claims)
 
     async def revoke_token(self, token: AccessToken | TeamRefreshToken) -> None:
         family = token.family if isinstance(token, TeamRefreshToken) else str((token.claims or {}).get("fam", ""))

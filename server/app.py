@@ -10,6 +10,7 @@ from typing import Any
 import httpx2
 from mcp.server import MCPServer
 
+from server import __version__
 from server.feishu_client import FeishuClient, TokenSource
 from server.prompts import register_prompts
 from server.registry import build_tool
@@ -19,8 +20,6 @@ from server.state import AppState
 from tools import OPERATIONS
 from tools.context import get_current_context
 from tools.spec import Operation
-
-VERSION = "0.1.0"
 
 INSTRUCTIONS = """\
 Manage the signed-in user's Feishu/Lark calendar as that user.
@@ -69,7 +68,7 @@ def build_server(
         "feishu-calendar",
         title="Feishu Calendar",
         instructions=INSTRUCTIONS,
-        version=VERSION,
+        version=__version__,
         lifespan=lifespan,
         log_level=settings.log_level,
         tools=[build_tool(op) for op in operations],

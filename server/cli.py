@@ -34,7 +34,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser(*, login_commands: bool = True) -> argparse.ArgumentParser:
+    from server import __version__
+
     parser = argparse.ArgumentParser(prog="feishu-calendar-mcp", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the MCP server (stdio by default)")
@@ -45,6 +48,10 @@ def build_parser(*, login_commands: bool = True) -> argparse.ArgumentParser:
     serve.add_argument("--timezone", help="your IANA timezone for times without offset (env FEISHU_TIMEZONE)")
     serve.add_argument("--toolsets", help="comma-separated toolsets or 'all' (env FEISHU_TOOLSETS)")
     serve.add_argument("--read-only", action="store_true", default=None, help="only tools that change nothing")
+    team = serve.add_argument_group("team mode (one server for many users: docs/team-mode.md)")
+    team.add_argument("--public-url", help="the https:// origin users' assistants connect to (env FEISHU_PUBLIC_URL)")
+    team.add_argument("--redis-url", help="shared state of all replicas (env FEISHU_REDIS_URL)")
+    team.add_argument("--host", help="address to bind in team mode (default 127.0.0.1; 0.0.0.0 in a container)")
 
     sandbox = commands.add_parser("sandbox", help="serve the Feishu emulator on 127.0.0.1")
     sandbox.add_argument("--port", type=int, default=DEFAULT_SANDBOX_PORT)
@@ -99,6 +106,10 @@ def _serve(args: argparse.Namespace) -> int:
         toolsets = "all"  # the sandbox is for trying things: every tool, unless asked otherwise
     settings = _settings(args, sandbox=args.sandbox or None, toolsets=toolsets, read_only=args.read_only)
     _configure_logging(settings.log_level)
+    if args.public_url or os.environ.get("FEISHU_PUBLIC_URL"):
+        from server.team.app import serve_team  # only team mode loads Redis, joserfc, the AS
+
+        return serve_team(args, settings, os.environ)
     from server.static_token import env_token  # light: no OAuth stack behind it
 
     if settings.sandbox:
@@ -160,11 +171,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {"serve": _serve, "sandbox": _sandbox, "demo": _demo}
     # serve runs once per assistant session: parse it without the login commands' imports.
     args = build_parser(login_commands=not arguments or arguments[0] not in handlers).parse_args(arguments)
-    if args.command in handlers:
-        return handlers[args.command](args)
-    from server.login_cli import run_login_command
+    from server.settings import SettingsError
 
-    return run_login_command(args, _settings, _configure_logging)
+    try:
+        if args.command in handlers:
+            return handlers[args.command](args)
+        from server.login_cli import run_login_command
+
+        return run_login_command(args, _settings, _configure_logging)
+    except SettingsError as exc:
+        # Like argparse's own usage errors: one line on stderr, exit status 2.
+        print(f"feishu-calendar-mcp: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -108,6 +108,8 @@ ERROR_TABLE: dict[int, tuple[type[FeishuError], str]] = {
     190005: (RateLimited, "rate limited (app)"),
     190010: (RateLimited, "throttled by contention on a shared resource"),
     190002: (InvalidRequest, "fix the parameters named above"),
+    # The gateway's own check of a parameter's declared type, range or options.
+    99992402: (InvalidRequest, "fix the parameters named above"),
     190014: (InvalidRequest, "fix the parameters named above"),
     190008: (InvalidRequest, "the page_token or sync_token expired: call again without it"),
     190009: (InvalidRequest, "sync_token cannot be combined with start/end"),

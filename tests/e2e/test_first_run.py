@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
-import anyio
+import httpx2
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
 
-from bench.procs import free_port, wait_for_port
+from server.local_key import KEY_FILE_NAME
+from tests.helpers import serve_http, stop_http
 
 pytestmark = pytest.mark.anyio
 
@@ -63,18 +66,15 @@ def test_demo_tour_runs_every_step() -> None:
     assert "SANDBOX" in done.stderr or "sandbox" in done.stderr.lower()  # never used silently
 
 
-async def test_serve_sandbox_over_streamable_http_on_loopback() -> None:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--sandbox", "--transport", "http", "--port", str(port)],
-        env={**ENV, "FEISHU_TIMEZONE": "Asia/Shanghai"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+async def test_serve_sandbox_over_streamable_http_on_loopback(tmp_path: Path) -> None:
+    env = {**ENV, "FEISHU_TIMEZONE": "Asia/Shanghai", "FEISHU_CONFIG_DIR": str(tmp_path)}
+    server, url, _ = serve_http(env, "--sandbox")
     try:
-        await anyio.to_thread.run_sync(wait_for_port, port, 30.0, server)
-        async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+        key = (tmp_path / KEY_FILE_NAME).read_text().strip()
+        async with (
+            httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=httpx2.Timeout(30, read=300)) as h,
+            Client(streamable_http_client(url, http_client=h)) as client,
+        ):
             assert len((await client.list_tools()).tools) == 24
             rooms = await client.call_tool(
                 "get_room_freebusy",
@@ -86,6 +86,5 @@ async def test_serve_sandbox_over_streamable_http_on_loopback() -> None:
             )
             assert not rooms.is_error and rooms.structured_content is not None
     finally:
-        server.terminate()
-        _, stderr = server.communicate(timeout=30)
+        stderr = stop_http(server)
     assert "SANDBOX" in stderr  # the banner says which upstream this is

@@ -81,7 +81,11 @@ def auth_required(exc: AuthError, command: str) -> FeishuError:
     """
     if isinstance(exc, TokenEndpointError):
         return UpstreamUnavailable(
-            "refresh-user-token", exc.code or -1, exc.reason.rstrip("."), advice="retry in a minute"
+            "refresh-user-token",
+            exc.code or -1,
+            exc.reason.rstrip("."),
+            advice="retry in a minute; if it keeps failing, check the token endpoint's address, which "
+            "FEISHU_OAUTH_TOKEN_URL sets (by default it follows FEISHU_DOMAIN)",
         )
     code = exc.code or (99991677 if isinstance(exc, ReloginRequired) else 99991661)
     return AuthRequired(

@@ -157,3 +157,21 @@ async def test_a_refresh_that_cannot_be_saved_says_to_sign_in_again(
         f"the refreshed sign-in could not be saved (could not save the token store {store.path}: no space left on "
         "the disk); fix that, then run `feishu-calendar-mcp login --profile p`"
     )
+
+
+def test_a_folder_that_cannot_be_reached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = FileTokenStore(tmp_path / "cfg")
+    real_stat = os.stat
+
+    def refusing_stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        if Path(path) == store.directory:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", refusing_stat)
+    with pytest.raises(StoreError) as caught:
+        load_record(store, None)
+    assert str(caught.value) == (
+        f"cannot reach the token store's folder {store.directory}: permission denied (is it owned by another user?); "
+        "make it a folder you can read and write, or set FEISHU_CONFIG_DIR to one"
+    )

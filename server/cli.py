@@ -148,7 +148,11 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"error: cannot serve HTTP on 127.0.0.1:{args.port}: {exc}", file=sys.stderr)
             return 1
     else:
-        server.run()
+        import anyio
+
+        from server.stdio import run_stdio
+
+        anyio.run(run_stdio, server)
     return 0
 
 

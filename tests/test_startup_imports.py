@@ -11,8 +11,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = """
 import json, sys
-from mcp.server import MCPServer
-MCPServer.run = lambda self, *a, **k: None  # build the server, do not serve
+import server.stdio
+async def _built(server, **_): pass
+server.stdio.run_stdio = _built  # build the server, do not serve
 from server.cli import main
 main(["serve"])
 heavy = ("authlib", "auth", "sandbox", "dateutil", "server.tokens", "server.login_cli")

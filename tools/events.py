@@ -263,9 +263,10 @@ list_events = Operation(
     name="list_events",
     title="List events",
     description=(
-        "List events of a calendar. Give start+end for a window (recurring events appear once as "
-        "their series; use view_instances for an expanded agenda), or page with anchor_time/page_token, or "
-        "pass sync_token to get only changes (deleted ones have status=cancelled)."
+        "List events of a calendar: start+end for one window (no paging; series appear once, "
+        "view_instances expands them), or anchor_time to page with page_token, or sync_token (with or "
+        "without anchor_time) for changes only (deleted: status=cancelled). Only anchor_time listings "
+        "page: has_more=true without page_token means list again with anchor_time."
     ),
     interface_function="GetCalendarEventPageListAsync",
     method="GET",

@@ -24,6 +24,7 @@ import httpx2
 
 MODERN = "2026-07-28"
 LEGACY = "2025-11-25"
+LEGACY_HTTP = "2025-06-18"  # the newest the official Lark server (TypeScript SDK) speaks
 CLIENT_INFO = {"name": "bench", "version": "0"}
 
 
@@ -86,9 +87,18 @@ class StdioPeer:
 
     async def call(self, tool: str, arguments: dict[str, Any]) -> float:
         """One tools/call; returns its round-trip time in seconds."""
+        return (await self.sized_call(tool, arguments))[0]
+
+    async def sized_call(self, tool: str, arguments: dict[str, Any]) -> tuple[float, int]:
+        """One tools/call: its round-trip time in seconds and the answer's size on the wire in bytes."""
         started = time.perf_counter()
         answered, raw = await self._roundtrip("tools/call", {"name": tool, "arguments": arguments})
         _checked(json.loads(raw))
+        return answered - started, len(raw) + 1
+
+    async def ping(self) -> float:
+        started = time.perf_counter()
+        answered, _ = await self._roundtrip("ping", {})
         return answered - started
 
     async def request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -134,39 +144,64 @@ class StdioPeer:
 
 
 class HttpPeer:
-    """A server already listening for Streamable HTTP on 127.0.0.1, one POST per request."""
+    """A server already listening for Streamable HTTP on 127.0.0.1, one POST per request.
 
-    def __init__(self, name: str, url: str, pid: int, headers: dict[str, str] | None = None) -> None:
+    ``legacy``: a stateless server of the 2025 protocol (no session id), spoken to in that
+    protocol's form, whose answer may come as one server-sent event.
+    """
+
+    def __init__(
+        self, name: str, url: str, pid: int, headers: dict[str, str] | None = None, *, legacy: bool = False
+    ) -> None:
         self.name = name
         self.url = url
         self.pid = pid
+        self.legacy = legacy
+        self.last_size = 0
         self._ids = itertools.count(1)
         self.http = httpx2.AsyncClient(
             timeout=60, limits=httpx2.Limits(max_connections=16, max_keepalive_connections=16), headers=headers
         )
 
     async def request(self, method: str, params: dict[str, Any], name: str | None = None) -> dict[str, Any]:
-        meta = {
-            "io.modelcontextprotocol/protocolVersion": MODERN,
-            "io.modelcontextprotocol/clientInfo": CLIENT_INFO,
-            "io.modelcontextprotocol/clientCapabilities": {},
-        }
-        message = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": {**params, "_meta": meta}}
+        version = LEGACY_HTTP if self.legacy else MODERN
+        if not self.legacy:
+            meta = {
+                "io.modelcontextprotocol/protocolVersion": MODERN,
+                "io.modelcontextprotocol/clientInfo": CLIENT_INFO,
+                "io.modelcontextprotocol/clientCapabilities": {},
+            }
+            params = {**params, "_meta": meta}
+        message = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
         headers = {
             "accept": "application/json, text/event-stream",
             "content-type": "application/json",
-            "mcp-protocol-version": MODERN,
+            "mcp-protocol-version": version,
             "mcp-method": method,
         }
         if name is not None:
             headers["mcp-name"] = name
         response = await self.http.post(self.url, content=json.dumps(message), headers=headers)
         response.raise_for_status()
-        return _checked(response.json())
+        body = response.content
+        self.last_size = len(body)
+        if response.headers.get("content-type", "").startswith("text/event-stream"):
+            data = [line[5:].strip() for line in body.splitlines() if line.startswith(b"data:")]
+            return _checked(json.loads(data[-1]))
+        return _checked(json.loads(body))
 
     async def call(self, tool: str, arguments: dict[str, Any]) -> float:
+        return (await self.sized_call(tool, arguments))[0]
+
+    async def sized_call(self, tool: str, arguments: dict[str, Any]) -> tuple[float, int]:
+        """One tools/call: its round-trip time in seconds and the answer's body size in bytes."""
         started = time.perf_counter()
         await self.request("tools/call", {"name": tool, "arguments": arguments}, name=tool)
+        return time.perf_counter() - started, self.last_size
+
+    async def ping(self) -> float:
+        started = time.perf_counter()
+        await self.request("ping", {})
         return time.perf_counter() - started
 
     async def wait_ready(self, timeout: float = 30.0) -> None:

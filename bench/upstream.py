@@ -31,6 +31,9 @@ STATS_PATH = "/_bench/stats"
 FLOOR_ADDRESS = "127.0.0.2"
 EVENTS = "/open-apis/calendar/v4/calendars/{calendar_id}/events"
 PRIMARY = "/open-apis/calendar/v4/calendars/primary"
+# A calendar of the demo user's holding PAGE_EVENTS events: the "1,000-event list" figure.
+PAGE_CALENDAR_ID = "feishu.cn_bench0thousand0events@group.calendar.feishu.cn"
+PAGE_EVENTS = 1000
 
 
 class ConnectionCounter:
@@ -73,7 +76,34 @@ def _upstream() -> tuple[ASGIApp, str]:
     from sandbox import Sandbox
 
     sb = Sandbox(seed=True)
+    add_page_calendar(sb)
     return sb.app, sb.demo_token
+
+
+def add_page_calendar(sb: Any, count: int = PAGE_EVENTS) -> None:
+    """A calendar of the demo user's with ``count`` one-hour events, one a day from the clock's today."""
+    from sandbox import eventstore
+    from sandbox.seed import DEMO_USER_OPEN_ID, add_shared_calendar
+    from sandbox.state import Event, TimeInfo
+
+    add_shared_calendar(
+        sb, PAGE_CALENDAR_ID, "Bench: a thousand events", DEMO_USER_OPEN_ID, {DEMO_USER_OPEN_ID: "owner"}
+    )
+    first = int(sb.clock.now()) // 86400 * 86400 + 9 * 3600
+    for n in range(count):
+        start = first + n * 86400
+        event = Event(
+            uid=f"bench{n:06d}uid",
+            original_time=0,
+            organizer_calendar_id=PAGE_CALENDAR_ID,
+            organizer_open_id=DEMO_USER_OPEN_ID,
+            start=TimeInfo(timestamp=start, timezone="Asia/Shanghai"),
+            end=TimeInfo(timestamp=start + 3600, timezone="Asia/Shanghai"),
+            create_time=first - 86400,
+            summary=f"Bench event {n} 周会",
+            description="One of a thousand: agenda, notes and a link to the team doc.",
+        )
+        eventstore.save(sb.world, event)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

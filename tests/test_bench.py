@@ -41,3 +41,30 @@ async def test_counter_tells_connections_from_requests() -> None:
     assert stats == {"127.0.0.1": {"connections": 1, "requests": 3}}
     before = {"127.0.0.1": {"connections": 1, "requests": 3}}
     assert report.connection_delta(before, stats, 3)["ours"]["new_connections_per_call"] == 0
+
+
+async def test_the_page_calendar_lists_a_thousand_events_in_one_answer() -> None:
+    from bench.upstream import EVENTS, PAGE_CALENDAR_ID, PAGE_EVENTS, add_page_calendar
+
+    sb = Sandbox(seed=True)
+    add_page_calendar(sb)
+    headers = {"Authorization": f"Bearer {sb.demo_token}"}
+    async with httpx2.AsyncClient(transport=sb.transport(), base_url="http://upstream", headers=headers) as http:
+        page = (await http.get(EVENTS.format(calendar_id=PAGE_CALENDAR_ID), params={"page_size": 1000})).json()
+    assert page["code"] == 0 and len(page["data"]["items"]) == PAGE_EVENTS and not page["data"]["has_more"]
+
+
+def test_the_official_server_is_pinned_by_a_lock_file_and_skipped_without_npm(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from bench import lark
+
+    lock = json.loads((lark.LOCK_DIR / "package-lock.json").read_text())
+    assert lock["packages"]["node_modules/@larksuiteoapi/lark-mcp"]["version"] == "0.5.1"
+    assert lock["packages"]["node_modules/@larksuiteoapi/lark-mcp"]["integrity"].startswith("sha512-")
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    assert lark.install(tmp_path) is None
+    assert "npm not found" in capsys.readouterr().err
+    assert lark.main(["--quick"]) == 0  # says so and measures nothing

@@ -252,6 +252,67 @@ def ratios(results: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# Issue 13's bar for each ratio (ours / theirs): at most, or (throughput) at least.
+TARGETS: dict[str, tuple[str, float]] = {
+    "get_c8_calls_per_s": (">=", 1.1),
+    "list_c8_calls_per_s": (">=", 1.1),
+    "get_p50_ms": ("<=", 1.0),
+    "list_p50_ms": ("<=", 1.0),
+    "get_c8_cpu_ms": ("<=", 1.0),
+    "list_c8_cpu_ms": ("<=", 1.0),
+    "get_cpu_ms": ("<=", 1.0),
+    "list_cpu_ms": ("<=", 1.0),
+    "ping_p50_ms": ("<=", 1.0),
+    "list1000_ms": ("<=", 1.0),
+    "peak_rss_mib": ("<=", 0.35),
+}
+LABELS = {
+    "get_c8_calls_per_s": "get_event throughput at c=8 (calls/s)",
+    "list_c8_calls_per_s": "list_events throughput at c=8 (calls/s)",
+    "get_p50_ms": "get_event sequential p50 (ms)",
+    "list_p50_ms": "list_events sequential p50 (ms)",
+    "get_c8_cpu_ms": "server CPU per get_event at c=8 (ms)",
+    "list_c8_cpu_ms": "server CPU per list_events at c=8 (ms)",
+    "get_cpu_ms": "server CPU per get_event, sequential (ms)",
+    "list_cpu_ms": "server CPU per list_events, sequential (ms)",
+    "ping_p50_ms": "ping p50 (ms)",
+    "ping_cpu_ms": "server CPU per ping (ms)",
+    "list1000_ms": "1,000-event list, median latency (ms)",
+    "list1000_bytes": "1,000-event list, answer on the wire (bytes)",
+    "peak_rss_mib": "peak RSS after the workload (MiB)",
+}
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """One table per transport: ours, theirs, the ratio, issue 13's bar and whether it is met."""
+    cold = results["cold_start"]
+    lines = [
+        f"load average {results['load_average_at_start']} -> {results['load_average_at_end']}",
+        "",
+        "| figure | ours | official | ratio | bar | met |",
+        "|---|---|---|---|---|---|",
+        f"| cold start, median (s) | {cold['ours']['median_s']} | {cold['lark']['median_s']} "
+        f"| {results['ratios']['cold_start']} | <= 0.6 | {_met(results['ratios']['cold_start'], ('<=', 0.6))} |",
+        f"| RSS after start (MiB) | {cold['ours']['rss_mib']} | {cold['lark']['rss_mib']} "
+        f"| {results['ratios']['rss_after_start']} | <= 0.35 "
+        f"| {_met(results['ratios']['rss_after_start'], ('<=', 0.35))} |",
+    ]
+    for transport in ("stdio", "http"):
+        for key, value in results[transport].items():
+            ratio = results["ratios"][transport][key]
+            target = TARGETS.get(key)
+            bar = f"{target[0]} {target[1]}" if target else "-"
+            met = _met(ratio, target) if target else "-"
+            label = f"{transport}: {LABELS.get(key, key)}"
+            lines.append(f"| {label} | {value['ours']} | {value['lark']} | {ratio} | {bar} | {met} |")
+    return "\n".join(lines)
+
+
+def _met(ratio: float, target: tuple[str, float]) -> str:
+    ok = ratio >= target[1] if target[0] == ">=" else ratio <= target[1]
+    return "yes" if ok else "**no**"
+
+
 async def measure(cfg: Config, rounds: int, cli: Path) -> dict[str, Any]:
     upstream, base_url, hello = start_upstream(cfg)
     try:
@@ -292,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         results = asyncio.run(measure(cfg, rounds, cli))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps({k: results[k] for k in ("load_average_at_start", "load_average_at_end", "ratios")}, indent=2))
+    print(markdown(results))
     print(f"(logs in {cfg.logs})", file=sys.stderr)
     return 0
 

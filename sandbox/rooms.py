@@ -109,8 +109,9 @@ def _slot(call: Call, booking: Booking, zone: dt.tzinfo | None) -> dict[str, Any
         "start_time": dt.datetime.fromtimestamp(booking.start, zone).isoformat(),
         "end_time": dt.datetime.fromtimestamp(booking.end, zone).isoformat(),
         "uid": event.uid,
-        # Occurrences of a series carry their original start; single events carry 0.
-        "original_time": event.original_time,
+        # uIDOyUjLygjM14iM4ITN.md: 0 for single events and a series' own occurrences; a modified
+        # occurrence (an exception) carries its original start.
+        "original_time": event.original_time if event.is_exception else 0,
     }
     organizer = call.sb.world.users.get(event.organizer_open_id or "")
     # Feishu hides who booked a private event; an app-organized one has no user to name.

@@ -131,3 +131,11 @@ def test_directory_routes_read_tokens_and_times_as_feishu_does() -> None:
         assert status == 400 and code != 0, token
     week_date = {"time_min": "2026-W48-1T10:00:00+08:00", "time_max": "2026-11-24T10:00:00+08:00"}
     assert code_of("POST", "/open-apis/calendar/v4/freebusy/list", json=week_date) == (400, 190002)
+
+
+def test_patterns_take_ascii_digits_and_no_trailing_newline() -> None:
+    for password in ("\u0661\u0662\u0663\u0664", "1234\n"):
+        vchat = {"vc_type": "vc", "meeting_settings": {"password": password}}
+        body = {"start_time": {"timestamp": "1795399200"}, "end_time": {"timestamp": "1795402800"}, "vchat": vchat}
+        assert code_of("POST", EVENTS, json=body) == (400, 195112), password
+    assert code_of("GET", f"/open-apis/calendar/v4/calendars/{DEMO_PRIMARY_CALENDAR_ID}%0A/events")[1] != 0

@@ -145,7 +145,7 @@ def search_events(call: Call) -> dict[str, Any]:
     if len(text) > 200:
         raise invalid("query", text[:50], "at most 200 characters")
     criteria = call.field("filter", dict) or {}
-    lo = _filter_time(criteria, "start_time", default=call.sb.clock.now_int() - MONTH)
+    lo = _filter_time(criteria, "start_time", default=int(call.sb.clock.now()) - MONTH)
     hi = _filter_time(criteria, "end_time", default=lo + 2 * 365 * recurrence.DAY)
     world = call.sb.world
     found = [

@@ -10,10 +10,11 @@ from typing import Any
 import httpx2
 from mcp.server import MCPServer
 
+from server.clock import Clock, SystemClock
 from server.feishu_client import FeishuClient, TokenSource
 from server.prompts import register_prompts
 from server.registry import build_tool
-from server.retry import Clock, RetryPolicy
+from server.retry import RetryPolicy
 from server.settings import Settings
 from server.state import AppState
 from tools import OPERATIONS
@@ -50,7 +51,11 @@ def build_server(
     clock: Clock | None = None,
     operations: Sequence[Operation[Any, Any]] | None = None,
 ) -> MCPServer[AppState]:
-    """The server; ``transport`` swaps the upstream (the sandbox in tests and demos)."""
+    """The server; ``transport`` swaps the upstream (the sandbox in tests and demos).
+
+    ``clock`` is the process's one clock: pass the sandbox's, so both agree on "now".
+    """
+    the_clock: Clock = clock or SystemClock()
     if operations is None:
         operations = select_operations(settings)
 
@@ -62,8 +67,8 @@ def build_server(
             base_url=settings.api_base, transport=transport, timeout=timeout, limits=limits
         ) as http:
             policy = RetryPolicy.from_settings(settings)
-            client = FeishuClient(http, tokens, policy, clock)
-            yield AppState(settings=settings, client=client, timezone=settings.timezone or "UTC")
+            client = FeishuClient(http, tokens, policy, the_clock)
+            yield AppState(settings=settings, client=client, timezone=settings.timezone or "UTC", clock=the_clock)
 
     server: MCPServer[AppState] = MCPServer(
         "feishu-calendar",

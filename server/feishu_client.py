@@ -24,7 +24,8 @@ import anyio
 import httpx2
 
 from server import errors
-from server.retry import Clock, RealClock, RetryPolicy, RetryStats, rate_limit_wait
+from server.clock import Clock, SystemClock
+from server.retry import RetryPolicy, RetryStats, rate_limit_wait
 from tools.spec import Replay
 
 log = logging.getLogger("feishu_calendar_mcp.client")
@@ -102,7 +103,7 @@ class FeishuClient:
         self.http = http
         self.tokens = tokens
         self.policy = policy or RetryPolicy()
-        self.clock = clock or RealClock()
+        self.clock = clock or SystemClock()
         self.stats = RetryStats()
         self._primary: dict[str, str] = {}
         self._primary_lock = anyio.Lock()
@@ -113,7 +114,7 @@ class FeishuClient:
     def tool_call(self) -> Iterator[None]:
         """Within this block every request (primary lookup, the operation, the overlap check)
         shares one ``policy.deadline``, so a tool call as a whole cannot outlive it."""
-        reset = _TOOL_CALL_STARTED.set(self.clock.now())
+        reset = _TOOL_CALL_STARTED.set(self.clock.monotonic())
         try:
             yield
         finally:
@@ -173,10 +174,10 @@ class FeishuClient:
             writes=method != "GET" if writes is None else writes,
             done_after_replay=done_after_replay,
             scopes=scopes,
-            started=self.clock.now() if started is None else started,
+            started=self.clock.monotonic() if started is None else started,
             identity=self.tokens.identity,
         )
-        with anyio.move_on_after(self.policy.deadline - (self.clock.now() - call.started)):
+        with anyio.move_on_after(self.policy.deadline - (self.clock.monotonic() - call.started)):
             try:
                 return await self._attempts(call)
             except errors.FeishuError as err:
@@ -215,7 +216,7 @@ class FeishuClient:
             self.stats.requests += 1
             if call.attempts > 1:
                 self.stats.retries += 1
-            remaining = self.policy.deadline - (self.clock.now() - call.started)
+            remaining = self.policy.deadline - (self.clock.monotonic() - call.started)
             if remaining <= 0:
                 raise self._gave_up(call, -1, f"no answer within the {self.policy.deadline:g} s deadline for one call")
             try:
@@ -294,7 +295,7 @@ class FeishuClient:
             raise err
 
     def _may_retry(self, call: _Call, wait: float) -> bool:
-        elapsed = self.clock.now() - call.started
+        elapsed = self.clock.monotonic() - call.started
         return call.attempts < self.policy.max_attempts and elapsed + wait <= self.policy.deadline
 
     async def _wait(self, call: _Call, seconds: float, why: str) -> None:

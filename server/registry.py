@@ -55,7 +55,9 @@ def validate(op: Operation[Any, Any], arguments: dict[str, Any], state: AppState
     """The operation's input model from raw arguments; null means "not given"."""
     given = {k: v for k, v in arguments.items() if v is not None}
     try:
-        inp: BaseModel = op.input_model.model_validate(given, context={"timezone": state.timezone})
+        inp: BaseModel = op.input_model.model_validate(
+            given, context={"timezone": state.timezone, "now": state.clock.now()}
+        )
         return inp
     except ValidationError as exc:
         raise ToolError(describe_validation_error(op.name, exc)) from exc

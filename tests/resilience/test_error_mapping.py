@@ -9,7 +9,7 @@ import pytest
 from mcp import Client
 
 from server import errors
-from server.retry import VirtualClock
+from server.clock import VirtualClock
 from tests.resilience.upstream import Upstream, reply, server_for, text
 
 pytestmark = pytest.mark.anyio

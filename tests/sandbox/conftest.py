@@ -8,12 +8,13 @@ import httpx2
 import pytest
 
 from sandbox import Sandbox
+from server.clock import VirtualClock
 from tests.sandbox.helpers_sandbox import FIXED_NOW
 
 
 @pytest.fixture
 def sb() -> Sandbox:
-    return Sandbox(seed=True, clock=lambda: FIXED_NOW)
+    return Sandbox(seed=True, clock=VirtualClock(FIXED_NOW))
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ import httpx2
 from sandbox import DEMO_PRIMARY_CALENDAR_ID
 
 V4 = "/open-apis/calendar/v4"
-# 2026-11-23 10:00 Asia/Shanghai (a Monday): the seed week is built around this instant.
+# 2026-11-23 10:00 Asia/Shanghai (a Monday): the seed world is built around this instant.
 FIXED_NOW = 1795399200.0
-# 2026-11-23 (Monday) 00:00 Asia/Shanghai, the start of the seed week under FIXED_NOW.
+# 2026-11-23 (Monday) 00:00 Asia/Shanghai: day 0 ("today") of the seed world under FIXED_NOW.
 WEEK_START = 1795363200
 HOUR = 3600
 DAY = 86400

@@ -122,32 +122,14 @@ class UserTokens:
         return record.access_token != stale and record.access_valid(self.leeway, self.clock())
 
     async def _grant(self, record: TokenRecord) -> TokenRecord:
-        now = self.clock()
-        if not record.refresh_token:
-            raise ReloginRequired(
-                f"the sign-in of {record.name or record.open_id} has expired and has no refresh token",
-                login_command=self.login_command,
-            )
-        if not record.can_refresh(now):
-            raise ReloginRequired(
-                f"the sign-in of {record.name or record.open_id} has expired (refresh token past its lifetime)",
-                code=20037,
-                login_command=self.login_command,
-            )
-        try:
-            token = await refresh_grant(
-                self.credentials, self.endpoints, record.refresh_token, transport=self.transport
-            )
-        except TokenEndpointError as exc:
-            if exc.code in DEAD_REFRESH_CODES or exc.error == "invalid_grant":
-                meaning = TOKEN_ERROR_MEANINGS.get(exc.code, exc.reason)
-                raise ReloginRequired(
-                    f"the stored sign-in can no longer be refreshed: {meaning}",
-                    code=exc.code,
-                    login_command=self.login_command,
-                ) from exc
-            raise
-        return record.refreshed(token, now=now)
+        return await refresh_record(
+            self.credentials,
+            self.endpoints,
+            record,
+            login_command=self.login_command,
+            transport=self.transport,
+            now=self.clock(),
+        )
 
     def _usable(self, record: TokenRecord | None) -> TokenRecord:
         if record is None:
@@ -160,3 +142,38 @@ class UserTokens:
             )
         self._open_id = record.open_id
         return record
+
+
+async def refresh_record(
+    credentials: AppCredentials,
+    endpoints: Endpoints,
+    record: TokenRecord,
+    *,
+    login_command: str,
+    transport: httpx2.AsyncBaseTransport | None,
+    now: float,
+) -> TokenRecord:
+    """Spend ``record``'s refresh token once; a dead one raises ReloginRequired (callers hold the lock)."""
+    if not record.refresh_token:
+        raise ReloginRequired(
+            f"the sign-in of {record.name or record.open_id} has expired and has no refresh token",
+            login_command=login_command,
+        )
+    if not record.can_refresh(now):
+        raise ReloginRequired(
+            f"the sign-in of {record.name or record.open_id} has expired (refresh token past its lifetime)",
+            code=20037,
+            login_command=login_command,
+        )
+    try:
+        token = await refresh_grant(credentials, endpoints, record.refresh_token, transport=transport)
+    except TokenEndpointError as exc:
+        if exc.code in DEAD_REFRESH_CODES or exc.error == "invalid_grant":
+            meaning = TOKEN_ERROR_MEANINGS.get(exc.code, exc.reason)
+            raise ReloginRequired(
+                f"the stored sign-in can no longer be refreshed: {meaning}",
+                code=exc.code,
+                login_command=login_command,
+            ) from exc
+        raise
+    return record.refreshed(token, now=now)

@@ -136,13 +136,13 @@ class StdioPeer:
 class HttpPeer:
     """A server already listening for Streamable HTTP on 127.0.0.1, one POST per request."""
 
-    def __init__(self, name: str, url: str, pid: int) -> None:
+    def __init__(self, name: str, url: str, pid: int, headers: dict[str, str] | None = None) -> None:
         self.name = name
         self.url = url
         self.pid = pid
         self._ids = itertools.count(1)
         self.http = httpx2.AsyncClient(
-            timeout=60, limits=httpx2.Limits(max_connections=16, max_keepalive_connections=16)
+            timeout=60, limits=httpx2.Limits(max_connections=16, max_keepalive_connections=16), headers=headers
         )
 
     async def request(self, method: str, params: dict[str, Any], name: str | None = None) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from typing import Any
 from bench import procs, report
 from bench.clients import CallFailed, HttpPeer, StdioPeer, throughput
 from bench.upstream import EVENTS, PRIMARY, UpstreamFloor, counts
+from server.local_key import load_or_create_key
 
 PY = sys.executable
 
@@ -238,10 +239,13 @@ async def stdio_phase(cfg: Config, work: Workload, upstream: UpstreamFloor) -> d
 async def http_phase(cfg: Config, work: Workload, upstream: UpstreamFloor) -> dict[str, Any]:
     started: list[subprocess.Popen[bytes]] = []
     peers: list[HttpPeer] = []
+    # Our HTTP transport answers only requests that carry its local key (the SDK floor has none).
+    config = cfg.logs / "config"
+    key = {"authorization": f"Bearer {load_or_create_key(config)}"}
     try:
-        for name, argv, env, cwd in (
-            ("ours", OURS, work.server_env(), work.root),
-            ("sdk_floor", FLOOR, procs.python_env(), procs.ROOT),
+        for name, argv, env, cwd, headers in (
+            ("ours", OURS, work.server_env() | {"FEISHU_CONFIG_DIR": str(config)}, work.root, key),
+            ("sdk_floor", FLOOR, procs.python_env(), procs.ROOT, {}),
         ):
             port = procs.free_port()
             errlog = (cfg.logs / f"http-{name}.err").open("wb")
@@ -249,7 +253,7 @@ async def http_phase(cfg: Config, work: Workload, upstream: UpstreamFloor) -> di
                 [*argv, "--transport", "http", "--port", str(port)], env=env, cwd=cwd, stderr=errlog, stdout=errlog
             )
             started.append(process)
-            peer = HttpPeer(name, f"http://127.0.0.1:{port}/mcp", process.pid)
+            peer = HttpPeer(name, f"http://127.0.0.1:{port}/mcp", process.pid, headers)
             peers.append(peer)
             await peer.wait_ready()
         return await latency_and_throughput(cfg, work, peers[0], peers[1], upstream)

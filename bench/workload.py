@@ -230,10 +230,10 @@ class Model:
                 self.tally.stale_reads += 1
         elif choice < 0.75:
             day = iso(p.start)[:10]
-            await self.act("list_events", {"start_time": day, "end_time": day, "timezone": "UTC"})
+            await self.act("list_events", {"start": day, "end": day, "timezone": "UTC"})
         else:
             day = iso(p.start)[:10]
-            await self.act("view_instances", {"start_time": day, "end_time": day, "timezone": "UTC"})
+            await self.act("view_instances", {"start": day, "end": day, "timezone": "UTC"})
 
 
 def _kind(message: str) -> str:

@@ -238,7 +238,7 @@ def _admin_mode(call: Call) -> bool:
     instance = call.field("instance_start_time_admin", str)
     if instance is not None and not admin:
         raise invalid("instance_start_time_admin", instance, "only with is_enable_admin")
-    if instance is not None and not instance.isdigit():
+    if instance is not None and not (instance.isascii() and instance.isdigit()):
         raise invalid("instance_start_time_admin", instance, "must be an occurrence's Unix start time")
     if admin and (call.user is None or not call.user.is_super_admin):
         raise FeishuFault(194002, "is_enable_admin needs a meeting-room administrator", 403)

@@ -18,7 +18,7 @@ from sandbox.calendars import calendar_for
 from sandbox.events import EVENTS, READ_SCOPES
 from sandbox.render import event_json, instance_json
 from sandbox.state import Calendar, Event, World
-from sandbox.wire import Call, FeishuFault, api_route, decode_token, encode_token, invalid, page
+from sandbox.wire import Call, FeishuFault, api_route, ascii_int, decode_token, encode_token, invalid, page
 
 if TYPE_CHECKING:
     from sandbox.app import Sandbox
@@ -94,14 +94,14 @@ class _Position:
 
     @classmethod
     def decode(cls, kind: str, token: str, epoch: int) -> _Position:
-        parts = decode_token(kind, token).split(":")
-        try:
-            if len(parts) != 5 or int(parts[0]) != epoch:
-                raise ValueError("stale")
-            since, anchor = (int(p) if p else None for p in (parts[2], parts[4]))
-            return cls(int(parts[0]), int(parts[1]), since, int(parts[3]), anchor)
-        except ValueError:
-            raise FeishuFault(190008, f"{kind[2:]} token is invalid or expired; list again without it") from None
+        texts = decode_token(kind, token).split(":")
+        parts = [ascii_int(p) if p else None for p in texts]
+        well_formed = len(parts) == 5 and all(p is not None for p, t in zip(parts, texts, strict=True) if t)
+        if well_formed and parts[0] == epoch and None not in (parts[1], parts[3]):
+            _, offset, since, snapshot, anchor = parts
+            assert offset is not None and snapshot is not None  # checked just above
+            return cls(epoch, offset, since, snapshot, anchor)
+        raise FeishuFault(190008, f"{kind[2:]} token is invalid or expired; list again without it")
 
 
 def _listing(call: Call, calendar: Calendar, anchor: int | None) -> list[dict[str, Any]]:

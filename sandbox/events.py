@@ -20,7 +20,7 @@ from sandbox.calendars import calendar_for
 from sandbox.eventfields import apply_body
 from sandbox.render import event_json
 from sandbox.state import ABILITY_ORDER, Event, TimeInfo
-from sandbox.wire import CALENDAR_V4, Call, FeishuFault, api_route, invalid
+from sandbox.wire import CALENDAR_V4, Call, FeishuFault, api_route, field_validation, invalid
 
 if TYPE_CHECKING:
     from sandbox.app import Sandbox
@@ -52,7 +52,7 @@ def create_event(call: Call) -> dict[str, Any]:
     key = call.query("idempotency_key")
     if key is not None:
         if not 32 <= len(key) <= 128:
-            raise invalid("idempotency_key", key, "must be 32-128 characters")
+            raise field_validation("idempotency_key", key, "the min len is 32, the max len is 128")
         earlier = world.idempotency.get((call.app_id, calendar.calendar_id, key))
         if earlier is not None and earlier in world.events:
             return {"event": event_json(call, world.events[earlier])}

@@ -17,7 +17,8 @@ from sandbox.calendars import caller_role
 from sandbox.state import Attendee, Calendar, Event, RsvpStatus, World, role_at_least
 from sandbox.wire import Call, FeishuFault
 
-EVENT_ID = re.compile(r"^(?P<uid>[\w\-]+)_(?P<original_time>\d+)$")
+# ASCII only: with Unicode classes "\d" would take "١٢" and int() would read it as 12.
+EVENT_ID = re.compile(r"(?P<uid>[\w\-]+)_(?P<original_time>[0-9]+)", re.ASCII)
 
 
 def calendars_of(world: World, event: Event) -> set[str]:
@@ -52,7 +53,7 @@ def events_on(world: World, calendar: Calendar) -> list[Event]:
 
 
 def parse_event_id(event_id: str) -> tuple[str, int]:
-    match = EVENT_ID.match(event_id)
+    match = EVENT_ID.fullmatch(event_id)  # not match(): "$" would let a trailing newline through
     # An original time past Feishu's last timestamp names no occurrence (and overflows the expansion).
     if match is None or int(match["original_time"]) > recurrence.MAX_TIMESTAMP:
         raise FeishuFault(193000, "invalid event_id", 400)

@@ -8,6 +8,7 @@ All-day end dates are inclusive, as the server's tools send them: an event on on
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +19,7 @@ from sandbox.state import Event, TimeInfo
 from sandbox.wire import FeishuFault, invalid
 
 MAX_TIMESTAMP = 16725225600
+RFC3339_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 DAY = 86400
 ROOM_SERIES_LIMIT = 2 * 365 * DAY
 
@@ -33,12 +35,15 @@ def parse_time_info(name: str, raw: Any) -> TimeInfo:
     if not isinstance(timezone, str) or not _known_zone(timezone):
         raise invalid(f"{name}.timezone", timezone, "must be an IANA time zone name")
     if date is not None:
+        # fromisoformat alone also takes "20261123" and "2026-W48-1", which RFC 3339 does not.
+        if not isinstance(date, str) or not RFC3339_DATE.fullmatch(date):
+            raise invalid(f"{name}.date", date, "must be YYYY-MM-DD")
         try:
-            dt.date.fromisoformat(str(date))
+            dt.date.fromisoformat(date)
         except ValueError:
             raise invalid(f"{name}.date", date, "must be YYYY-MM-DD") from None
-        return TimeInfo(date=str(date), timezone="UTC")
-    if not isinstance(timestamp, str) or not timestamp.isdigit():
+        return TimeInfo(date=date, timezone="UTC")
+    if not isinstance(timestamp, str) or not (timestamp.isascii() and timestamp.isdigit()):
         raise invalid(f"{name}.timestamp", timestamp, "must be Unix seconds as a string")
     seconds = int(timestamp)
     if not 1 <= seconds <= MAX_TIMESTAMP:

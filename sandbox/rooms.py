@@ -12,6 +12,7 @@ times in ``time_min``'s offset.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
 FREEBUSY_SCOPES = ("calendar:room:readonly",)
 MAX_ROOMS = 20
 NOT_BOOKING = ("decline", "removed")
+RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})", re.ASCII
+)
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,9 @@ def _rfc3339(call: Call, name: str) -> dt.datetime:
     if not raw:
         raise invalid(name, raw, "is required")
     try:
+        # fromisoformat alone also takes week dates, the basic format and a space for "T".
+        if not RFC3339.fullmatch(raw):
+            raise ValueError(raw)
         moment = dt.datetime.fromisoformat(raw)
     except ValueError:
         # A '+' offset sent without URL-encoding arrives as a space and lands here too.

@@ -5,7 +5,8 @@
 * :func:`api_route` builds a Starlette route around a plain (synchronous) handler that receives a
   :class:`Call` (authenticated caller, parsed query and JSON body) and returns the ``data`` object.
 * :class:`Call` carries the validation helpers (page sizes, required fields, booleans) that raise
-  Feishu's invalid-parameter code with ``field_violations``.
+  Feishu's refusals with ``field_violations``: the gateway's 99992402 for a query parameter that
+  breaks its declared type, range or options, the calendar service's 190002 otherwise.
 * :func:`page` slices a list with Feishu's ``page_token``/``has_more`` convention.
 
 Example of a module contributing routes (what ``app.ROUTE_MODULES`` lists)::
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -36,6 +38,12 @@ if TYPE_CHECKING:
     from sandbox.app import Sandbox
 
 INVALID_PARAMETER = 190002
+# The gateway's answer when a parameter breaks its declared type, range or options (Feishu's generic
+# code list: "request parameters missing or wrong"), before the calendar service sees the request.
+FIELD_VALIDATION = 99992402
+# An integer as a Go server reads one (strconv.Atoi: ASCII digits, one optional sign; assumed for Feishu's
+# gateway). Python's int() also takes spaces, underscores and any Unicode digit, and "¹".isdigit() is True.
+INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
 EMPLOYEE_ID_SCOPE = "contact:user.employee_id:readonly"
 CALENDAR_V4 = "/open-apis/calendar/v4"
 
@@ -65,6 +73,17 @@ def invalid(field: str, value: Any, description: str, code: int = INVALID_PARAME
     """Feishu's invalid-parameter reply naming the offending field."""
     violation = {"field": field, "value": "" if value is None else str(value), "description": description}
     return FeishuFault(code, f"invalid parameters: {field}", 400, {"field_violations": [violation]})
+
+
+def field_validation(field: str, value: Any, description: str) -> FeishuFault:
+    """The gateway's refusal of a parameter that breaks its declared type, range or options."""
+    violation = {"field": field, "value": "" if value is None else str(value), "description": description}
+    return FeishuFault(FIELD_VALIDATION, "field validation failed", 400, {"field_violations": [violation]})
+
+
+def ascii_int(raw: str) -> int | None:
+    """``raw`` as an integer when it is one in Feishu's sense (ASCII digits, optional sign), else None."""
+    return int(raw) if INTEGER.fullmatch(raw) else None
 
 
 def envelope(data: dict[str, Any] | None) -> dict[str, Any]:
@@ -105,12 +124,13 @@ class Call:
         raw = self.query(name)
         if raw is None or raw == "":
             return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise invalid(name, raw, "must be an integer") from None
-        if not low <= value <= high:
-            raise invalid(name, raw, f"must be between {low} and {high}")
+        value = ascii_int(raw)
+        if value is None:
+            raise field_validation(name, raw, f"{name} must be an integer")
+        if value < low:
+            raise field_validation(name, raw, f"the min value is {low}")
+        if value > high:
+            raise field_validation(name, raw, f"the max value is {high}")
         return value
 
     def query_bool(self, name: str, default: bool) -> bool:
@@ -119,7 +139,7 @@ class Call:
             return default
         # Case-insensitive: the official Python SDK sends str(True), i.e. "True".
         if raw.lower() not in ("true", "false"):
-            raise invalid(name, raw, "must be true or false")
+            raise field_validation(name, raw, f"{name} must be a boolean: true or false")
         return raw.lower() == "true"
 
     def query_unix(self, name: str, *, required: bool = False) -> int | None:
@@ -129,14 +149,16 @@ class Call:
             if required:
                 raise invalid(name, raw, "is required")
             return None
-        if not raw.isdigit():
+        # A string parameter: the calendar service, not the gateway, reads it (hence 190002).
+        if not (raw.isascii() and raw.isdigit()):
             raise invalid(name, raw, "must be a Unix timestamp in seconds")
         return int(raw)
 
     def user_id_type(self) -> str:
         value = self.query("user_id_type") or "open_id"
         if value not in ("open_id", "union_id", "user_id"):
-            raise invalid("user_id_type", value, "must be open_id, union_id or user_id")
+            options = "user_id_type is optional, options: [open_id,union_id,user_id]"
+            raise field_validation("user_id_type", value, options)
         if value == "user_id" and self.token.is_user and EMPLOYEE_ID_SCOPE not in self.token.scopes:
             # Employee ids are personal data behind their own scope (feishu-api.md §1).
             violation = {"type": "action_scope_required", "subject": EMPLOYEE_ID_SCOPE, "description": "user scope"}
@@ -237,7 +259,7 @@ def page(call: Call, items: Sequence[dict[str, Any]], page_size: int, kind: str 
     start = 0
     if token:
         position = decode_token(kind, token)
-        if not position.isdigit():
+        if not (position.isascii() and position.isdigit()):
             raise FeishuFault(190008, "page_token is invalid or expired")
         start = int(position)
     chunk = list(items[start : start + page_size])

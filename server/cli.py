@@ -43,7 +43,7 @@ def build_parser(*, login_commands: bool = True) -> argparse.ArgumentParser:
     _common(serve)
     serve.add_argument("--sandbox", action="store_true", help="use the built-in Feishu emulator with demo data")
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
-    serve.add_argument("--port", type=int, default=DEFAULT_HTTP_PORT, help="HTTP port on 127.0.0.1")
+    serve.add_argument("--port", type=int, default=DEFAULT_HTTP_PORT, help="HTTP port on 127.0.0.1 (0: any free port)")
     serve.add_argument("--timezone", help="your IANA timezone for times without offset (env FEISHU_TIMEZONE)")
     serve.add_argument("--toolsets", help="comma-separated toolsets or 'all' (env FEISHU_TOOLSETS)")
     serve.add_argument("--read-only", action="store_true", default=None, help="only tools that change nothing")
@@ -141,7 +141,13 @@ def _serve(args: argparse.Namespace) -> int:
     gc.freeze()
     gc.enable()
     if args.transport == "http":
-        server.run(transport="streamable-http", host="127.0.0.1", port=args.port)
+        from server.http_local import serve_http
+
+        try:
+            serve_http(server, settings, args.port, sys.stdout)
+        except OSError as exc:
+            print(f"error: cannot serve HTTP on 127.0.0.1:{args.port}: {exc}", file=sys.stderr)
+            return 1
     else:
         server.run()
     return 0

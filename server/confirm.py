@@ -33,9 +33,9 @@ def _supports_elicitation(ctx: Context[AppState, Any]) -> bool:
 
 
 def resolver(op: Operation[Any, Any], validate: Callable[[dict[str, Any], AppState], BaseModel]) -> Any:
-    """The resolver that asks about ``op``, taking the tool's arguments by name."""
+    """The resolver that asks about ``op``; it takes the tool's raw arguments (see server/registry.py)."""
 
-    async def ask(ctx: Context[AppState, Any], **arguments: Any) -> Confirm | Elicit[Confirm]:
+    async def ask(ctx: Context[AppState, Any], arguments: dict[str, Any]) -> Confirm | Elicit[Confirm]:
         state = ctx.request_context.lifespan_context
         inp = validate(arguments, state)  # never ask about a call that would be refused anyway
         if not _supports_elicitation(ctx):
@@ -47,13 +47,6 @@ def resolver(op: Operation[Any, Any], validate: Callable[[dict[str, Any], AppSta
             return Confirm(confirm=True)
         return Elicit(op.confirm.format(**inp.model_dump()), Confirm)
 
-    params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
-    params += [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Any)
-        for name in op.input_model.model_fields
-    ]
-    ask.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    ask.__annotations__ = {p.name: p.annotation for p in params}
     ask.__qualname__ = ask.__name__ = f"confirm_{op.name}"
     return ask
 

@@ -66,14 +66,14 @@ async def tour(client: Client, out: TextIO, clock: Clock) -> None:
     t.say(f"signed in as {ctx['user'].get('name')} ({me}); now {ctx['now']} in {ctx['timezone']}")
 
     today = ctx["today"]["start"][:10]
-    agenda = await t.call("Today's agenda", "view_instances", {"start_time": today, "end_time": today})
+    agenda = await t.call("Today's agenda", "view_instances", {"start": today, "end": today})
     for event in agenda["items"]:
         t.say(_label(event))
     t.say(f"{len(agenda['items'])} event(s) today")
 
     week_end = (datetime.fromisoformat(ctx["today"]["start"]) + timedelta(days=6)).date().isoformat()
     week = await t.call(
-        "The coming week, to find rooms and invitations", "view_instances", {"start_time": today, "end_time": week_end}
+        "The coming week, to find rooms and invitations", "view_instances", {"start": today, "end": week_end}
     )
     rooms = {
         a["room_id"]: a.get("display_name", a["room_id"])
@@ -98,7 +98,7 @@ async def tour(client: Client, out: TextIO, clock: Clock) -> None:
     free = await t.call(
         "Which rooms are free tomorrow 10:00-10:30?",
         "get_room_freebusy",
-        {"room_ids": sorted(rooms), "time_min": start, "time_max": end},
+        {"room_ids": sorted(rooms), "start": start, "end": end},
     )
     t.say(f"free: {', '.join(rooms[r] for r in free['free_rooms']) or 'none'}")
     if not free["free_rooms"]:

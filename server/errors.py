@@ -108,9 +108,11 @@ ERROR_TABLE: dict[int, tuple[type[FeishuError], str]] = {
     190005: (RateLimited, "rate limited (app)"),
     190010: (RateLimited, "throttled by contention on a shared resource"),
     190002: (InvalidRequest, "fix the parameters named above"),
+    # The gateway's own check of a parameter's declared type, range or options.
+    99992402: (InvalidRequest, "fix the parameters named above"),
     190014: (InvalidRequest, "fix the parameters named above"),
     190008: (InvalidRequest, "the page_token or sync_token expired: call again without it"),
-    190009: (InvalidRequest, "sync_token cannot be combined with start_time/end_time"),
+    190009: (InvalidRequest, "sync_token cannot be combined with start/end"),
     190013: (InvalidRequest, "the content was blocked by Feishu's risk control; rephrase it"),
     190006: (PermissionDenied, "the app belongs to another tenant; check FEISHU_APP_ID"),
     190007: (PermissionDenied, "enable the bot capability of the app in the developer console"),

@@ -1,19 +1,23 @@
 """Turns each Operation declaration into an MCP tool, and runs it behind one error boundary.
 
-The SDK builds a tool's argument model from the function signature, so each tool gets a
-synthesized signature (one parameter per input field, typed ``Any``: our own input model
-validates, with Feishu's rules and cross-field checks) and the published input schema is
-replaced by the client-friendly one generated from the same input model.
+The SDK would build an argument model from the tool function's signature and silently drop
+every argument it does not name. Our input models already validate everything (Feishu's
+rules, cross-field checks, unknown names refused), so the SDK's argument step is reduced to
+handing the raw arguments over whole: each tool function takes one ``arguments`` dict, and the
+input model is the only judge of what a call may carry. The published input schema is the
+client-friendly one generated from the same input model.
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
 import inspect
+import json
 import logging
 import types
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import pydantic_core
@@ -22,7 +26,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import build_resolver_plans, find_resolved_parameters
 from mcp.server.mcpserver.tools import Tool
-from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata, func_metadata
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ValidationError
 
@@ -37,30 +41,75 @@ from tools.spec import Operation
 
 log = logging.getLogger("feishu_calendar_mcp.tools")
 
+# Names models bring from other APIs (or from this server before one spelling per concept),
+# mapped to ours; difflib finds the rest (typos, plurals).
+LIKELY_MEANT = {
+    "start_time": "start",
+    "end_time": "end",
+    "time_min": "start",
+    "time_max": "end",
+    "from": "start",
+    "to": "end",
+    "until": "end",
+    "title": "summary",
+    "name": "summary",
+}
 
-def describe_validation_error(operation: str, exc: ValidationError) -> str:
+
+def accepted_names(model: type[BaseModel]) -> list[str]:
+    """The argument names ``model`` accepts (a field's alias and its own name)."""
+    names: list[str] = []
+    for name, field in model.model_fields.items():
+        names += [n for n in (field.alias, name) if n and n not in names]
+    return names
+
+
+def likely_meant(name: str, accepted: Sequence[str]) -> str | None:
+    alias = LIKELY_MEANT.get(name.lower())
+    if alias in accepted:
+        return alias
+    close = difflib.get_close_matches(name, accepted, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _unknown_name(name: str, accepted: Sequence[str]) -> str:
+    shown = name if len(name) <= 64 else name[:61] + "..."
+    guess = likely_meant(name, accepted) if len(name) <= 64 else None
+    return f"- {shown}: unknown argument" + (f"; did you mean {guess}?" if guess else "")
+
+
+def describe_validation_error(operation: str, exc: ValidationError, accepted: Sequence[str] = ()) -> str:
     """One line per broken rule, each naming the field and the rule."""
     lines = []
+    unknown = False
     for err in exc.errors(include_url=False):
         where = ".".join(str(part) for part in err["loc"]) or "input"
+        if err["type"] == "extra_forbidden" and len(err["loc"]) == 1:
+            lines.append(_unknown_name(where, accepted))
+            unknown = True
+            continue
         message = str(err["msg"]).removeprefix("Value error, ")
         if ":" in message.split(" ")[0] and where == "input":
             lines.append(f"- {message}")  # a cross-field rule already names its fields
         else:
             lines.append(f"- {where}: {message}")
+    if unknown:
+        lines.append(f"Accepted arguments: {', '.join(accepted)}." if accepted else "This tool takes no arguments.")
     return f"Invalid arguments for {operation} (nothing was sent to Feishu):\n" + "\n".join(lines)
 
 
 def validate(op: Operation[Any, Any], arguments: dict[str, Any], state: AppState) -> BaseModel:
-    """The operation's input model from raw arguments; null means "not given"."""
-    given = {k: v for k, v in arguments.items() if v is not None}
+    """The operation's input model from the raw arguments: null means "not given", unknown names are refused."""
+    accepted = accepted_names(op.input_model)
+    # Only a known name may be null: an unknown one is refused whatever its value.
+    given = {k: v for k, v in arguments.items() if v is not None or k not in accepted}
     try:
         inp: BaseModel = op.input_model.model_validate(
             given, context={"timezone": state.timezone, "now": state.clock.now()}
         )
         return inp
     except ValidationError as exc:
-        raise ToolError(describe_validation_error(op.name, exc)) from exc
+        raise ToolError(describe_validation_error(op.name, exc, accepted)) from exc
 
 
 async def execute(op: Operation[Any, Any], inp: BaseModel, state: AppState) -> BaseModel:
@@ -111,27 +160,27 @@ async def error_boundary(operation: str, work: Awaitable[BaseModel]) -> BaseMode
 
 
 def _run_function(op: Operation[Any, Any]) -> Callable[..., Awaitable[BaseModel]]:
-    async def run(ctx: Context[AppState, Any], **arguments: Any) -> BaseModel:
+    async def run(ctx: Context[AppState, Any], arguments: dict[str, Any], **resolved: Any) -> BaseModel:
         state = ctx.request_context.lifespan_context
-        answer = arguments.pop(confirm.PARAMETER, None)
 
         async def work() -> BaseModel:
             inp = validate(op, arguments, state)
             if op.destructive:
-                confirm.require_yes(op, answer)
+                confirm.require_yes(op, resolved.get(confirm.PARAMETER))
             return await execute(op, inp, state)
 
         return await error_boundary(op.name, work())
 
-    params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
     if op.destructive:
-        params.append(confirm.parameter(op, lambda args, state: validate(op, args, state)))
-    params += [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Any)
-        for name in op.input_model.model_fields
-    ]
-    run.__signature__ = inspect.Signature(params, return_annotation=op.output_model)  # type: ignore[attr-defined]
-    run.__annotations__ = {p.name: p.annotation for p in params} | {"return": op.output_model}
+        # The SDK finds resolved parameters in the signature: the confirmation is the only one.
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        params = [
+            inspect.Parameter("ctx", keyword, annotation=Context),
+            inspect.Parameter(ARGUMENTS, keyword, annotation=dict[str, Any]),
+            confirm.parameter(op, lambda args, state: validate(op, args, state)),
+        ]
+        run.__signature__ = inspect.Signature(params, return_annotation=op.output_model)  # type: ignore[attr-defined]
+        run.__annotations__ = {p.name: p.annotation for p in params} | {"return": op.output_model}
     run.__name__ = op.name
     return run
 
@@ -153,7 +202,7 @@ def _compact_result(run: Callable[..., Awaitable[BaseModel]]) -> Callable[..., A
     model to read on every call, for no information, and one more serialisation of the result.
     """
 
-    @functools.wraps(run)  # keeps the synthesized signature the SDK reads
+    @functools.wraps(run)  # keeps the signature (and the confirmation parameter) the SDK reads
     async def call(**arguments: Any) -> CallToolResult:
         data = (await run(**arguments)).model_dump(mode="json", by_alias=True)
         text = pydantic_core.to_json(data).decode()
@@ -175,43 +224,59 @@ def _takes_only_text(annotation: Any) -> bool:
     return annotation is str
 
 
-class _Arguments(FuncMetadata):
-    """The SDK's argument handling, except that a text field's value is never JSON-decoded.
+ARGUMENTS = "arguments"
 
-    The SDK decodes a string argument holding a JSON array or object whenever the parameter
-    is not annotated ``str`` (a courtesy to clients that send lists as strings), and every
-    synthesized parameter is ``Any``: an event titled ``[1, 2]`` reached the input model as
-    a list and was refused. Skipping text fields also spares a json.loads per string.
+
+def _json_text(value: Any) -> Any:
+    """A list or object sent as JSON text, decoded; anything else as it came."""
+    if not isinstance(value, str) or value[:1] not in ("[", "{"):
+        return value
+    try:
+        decoded = json.loads(value)
+    except (ValueError, RecursionError):
+        return value  # not JSON after all: the input model says what is wrong with it
+    return decoded if isinstance(decoded, list | dict) else value
+
+
+class _Arguments(FuncMetadata):
+    """The SDK's argument step, reduced to handing the raw arguments to the tool whole.
+
+    The SDK's own step validates against a model built from the function's signature and
+    drops every name it does not know, so ``update_event(start_time=...)`` would reach us as
+    an empty patch. Here nothing is dropped: the tool's input model (``extra="forbid"``)
+    refuses unknown names, naming the accepted ones.
+
+    One courtesy of the SDK's is kept: clients that send a list or object as JSON text (Claude
+    Desktop does) have it decoded, but only for fields that are not text: an event titled
+    ``[1, 2]`` stays a title.
     """
 
-    text_fields: frozenset[str] = frozenset()
+    json_fields: frozenset[str] = frozenset()
 
-    def pre_parse_json(self, data: dict[str, Any]) -> dict[str, Any]:
-        parsed = super().pre_parse_json({k: v for k, v in data.items() if k not in self.text_fields})
-        return {k: v if k in self.text_fields else parsed[k] for k, v in data.items()}
+    def validate_arguments(self, arguments_to_validate: dict[str, Any]) -> dict[str, Any]:
+        decoded = {k: _json_text(v) if k in self.json_fields else v for k, v in arguments_to_validate.items()}
+        return {ARGUMENTS: decoded}
 
 
 def build_tool(op: Operation[Any, Any]) -> Tool:
     """The SDK tool for ``op``, assembled as ``Tool.from_function`` would, minus the schemas.
 
-    ``from_function`` derives an input schema from the synthesized signature (and, for
-    structured output, an output schema): ~1 ms a tool at every start, for schemas that are
-    replaced by the published ones at once. So the parts it would assemble are assembled here
-    (the argument model the SDK validates with, and the resolver plans of a confirmation),
-    and the published schemas are taken pre-generated. Output conversion reads only
+    ``from_function`` derives the schemas from the signature (~1 ms a tool at every start);
+    ours are pre-generated from the input and output models. Output conversion reads only
     ``fn_metadata.output_model`` and ``output_schema`` (and checks the structured content
     of the CallToolResult against the output model).
     """
     fn = _compact_result(_run_function(op))
     resolved = find_resolved_parameters(fn)
-    text_fields = frozenset(name for name, f in op.input_model.model_fields.items() if _takes_only_text(f.annotation))
+    fields = op.input_model.model_fields
     metadata = _Arguments(
-        arg_model=func_metadata(fn, skip_names=["ctx", *resolved], structured_output=False).arg_model,
+        arg_model=ArgModelBase,  # unused: validate_arguments above replaces the SDK's model
         output_model=op.output_model,
         output_schema=published_schema(op.output_model, mode="serialization"),
-        text_fields=text_fields,
+        json_fields=frozenset(
+            key for name, f in fields.items() if not _takes_only_text(f.annotation) for key in (name, f.alias) if key
+        ),
     )
-    argument_names = {field.alias or name for name, field in metadata.arg_model.model_fields.items()}
     return Tool(
         fn=fn,
         name=op.name,
@@ -222,6 +287,6 @@ def build_tool(op: Operation[Any, Any]) -> Tool:
         is_async=True,
         context_kwarg="ctx",
         resolved_params=dict(resolved),
-        resolver_plans=build_resolver_plans(resolved, argument_names),
+        resolver_plans=build_resolver_plans(resolved, {ARGUMENTS}),
         annotations=annotations_of(op),
     )

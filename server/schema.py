@@ -6,8 +6,8 @@ every byte of ``tools/list`` is paid for in the model's context. So the generato
   and never writes ``default: null``;
 - leaves out the auto-generated ``title`` of each property (the name says it already);
 - inlines ``$defs`` so that no client has to resolve ``$ref``;
-- leaves out ``additionalProperties: false``: the input models refuse unknown keys anyway
-  (naming them), and the SDK drops unknown top-level arguments before a tool sees them;
+- keeps ``additionalProperties: false`` (every input model refuses unknown names, naming the
+  accepted ones): a client or model that trusts the schema never sends one;
 - leaves out ``additionalProperties: true`` (the ``dict[str, Any]`` objects of results):
   JSON Schema allows any further property anyway, so it says nothing.
 
@@ -50,9 +50,8 @@ class ClientFriendlySchema(GenerateJsonSchema):
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:
     if isinstance(node, dict):
-        if isinstance(node.get("additionalProperties"), bool):
-            # False: validation still refuses unknown keys and says which; True: the default.
-            # Either way publishing it costs bytes in every tools/list.
+        if node.get("additionalProperties") is True:
+            # JSON Schema's default already: publishing it costs bytes in every tools/list.
             node = {k: v for k, v in node.items() if k != "additionalProperties"}
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/$defs/"):
@@ -76,7 +75,6 @@ def model_schema(model: type[BaseModel], *, mode: str = "validation") -> dict[st
     schema: dict[str, Any] = _inline(raw, raw.get("$defs", {}))
     schema.pop("title", None)
     schema.pop("description", None)  # the model docstring is for developers; the tool has its own
-    schema.pop("additionalProperties", None)
     schema.setdefault("type", "object")
     return schema
 

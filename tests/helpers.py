@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 from mcp.types import Tool
@@ -22,3 +24,33 @@ def tool_wire_json(tool: Tool) -> dict[str, Any]:
 
 def compact_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def serve_http(env: dict[str, str], *args: str) -> tuple[subprocess.Popen[str], str, str]:
+    """``serve --transport http --port 0`` as a child; returns it, its address and what it printed on stdout.
+
+    The caller stops it (``stop_http``). stderr is piped so a test can read the logs afterwards.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server", "serve", *args, "--transport", "http", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    if not first.startswith("MCP server (streamable HTTP) at "):
+        process.kill()
+        _, err = process.communicate(timeout=30)
+        raise AssertionError(f"serve printed {first!r} instead of its address; stderr:\n{err}")
+    printed = [first]
+    while not printed[-1].startswith("claude mcp add") and printed[-1]:
+        printed.append(process.stdout.readline())
+    return process, first.split(" at ", 1)[1].strip(), "".join(printed)
+
+
+def stop_http(process: subprocess.Popen[str]) -> str:
+    """Stop a child started by :func:`serve_http`; returns its stderr."""
+    process.terminate()
+    return process.communicate(timeout=30)[1]

@@ -13,6 +13,7 @@ from mcp.types import Tool
 
 from server import schema as published
 from server.app import build_server
+from server.settings import Settings
 from server.tokens import StaticToken
 from tests.helpers import all_tools_settings, compact_size, tool_wire_json
 from tools import OPERATIONS
@@ -117,7 +118,11 @@ async def test_schemas_clients_accept(tools: list[Tool]) -> None:
                 assert node.get("type") != "null", f"{tool.name} {label} {path}: null type"
 
 
-async def test_context_budget(tools: list[Tool]) -> None:
+async def test_context_budget() -> None:
+    # The default toolsets: what a client that configures nothing pays in every conversation.
+    server = build_server(Settings.load({"FEISHU_TIMEZONE": "Asia/Shanghai"}), StaticToken("u-test"))
+    async with Client(server) as client:
+        tools = list((await client.list_tools()).tools)
     sizes = {tool.name: compact_size(tool_wire_json(tool)) for tool in tools}
     total = compact_size({"tools": [tool_wire_json(t) for t in tools]})
     report = "\n".join(f"{size:6d}  {name}" for name, size in sorted(sizes.items(), key=lambda kv: -kv[1]))

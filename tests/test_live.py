@@ -44,7 +44,7 @@ async def test_live_round_trip(live_token: str) -> None:
         assert not created.is_error, created.content
         event_id = (created.structured_content or {})["event"]["event_id"]
         try:
-            view = await client.call_tool("view_instances", {"start_time": day, "end_time": day})
+            view = await client.call_tool("view_instances", {"start": day, "end": day})
             assert not view.is_error, view.content
             assert event_id in {e["event_id"] for e in (view.structured_content or {})["items"]}
             # UNVERIFIED in feishu-api.md: search's stop condition without has_more.

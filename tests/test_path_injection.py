@@ -21,8 +21,8 @@ HOSTILE_IDS = ["a/../b", "..", ".", "x%2F..", "x?y=1", "x#y", "a\\b", "a b", "a\
 BASE_ARGS: dict[str, dict[str, Any]] = {
     "create_event": {"start": "2026-11-23", "end": "2026-11-23"},
     "reply_event": {"rsvp_status": "accept"},
-    "list_recurring_instances": {"start_time": "2026-11-01", "end_time": "2026-11-30"},
-    "view_instances": {"start_time": "2026-11-01", "end_time": "2026-11-30"},
+    "list_recurring_instances": {"start": "2026-11-01", "end": "2026-11-30"},
+    "view_instances": {"start": "2026-11-01", "end": "2026-11-30"},
     "unbind_meeting_chat": {"meeting_chat_id": "oc_1"},
     "add_attendees": {"attendees": [{"type": "user", "user_id": "ou_1"}]},
     "remove_attendees": {"attendee_ids": ["user_1"]},

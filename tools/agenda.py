@@ -28,8 +28,8 @@ TWO_YEARS_DAYS = 366 * 2
 class SearchEventsInput(Input):
     calendar_id: CalendarId = "primary"
     query: Annotated[str, Field(max_length=200, description="Words in the title (fuzzy).")]
-    start_time: Annotated[TimeValue | None, Field(description="Only events after this.")] = None
-    end_time: Annotated[TimeValue | None, Field(description="Only events before this.")] = None
+    start: Annotated[TimeValue | None, Field(description="Only events after this.")] = None
+    end: Annotated[TimeValue | None, Field(description="Only events before this.")] = None
     timezone: Timezone = None
     user_ids: Annotated[list[PathId] | None, Field(max_length=100, description="With any of these users.")] = None
     room_ids: Annotated[list[PathId] | None, Field(max_length=100, description="In any of these rooms.")] = None
@@ -45,10 +45,10 @@ class SearchEventsInput(Input):
     @model_validator(mode="after")
     def _build_filter(self, info: ValidationInfo) -> Self:
         tz = self.timezone or (info.context or {}).get("timezone")
-        for key in ("start_time", "end_time"):
+        for key, wire in (("start", "start_time"), ("end", "end_time")):
             value = getattr(self, key)
             if value is not None:
-                self._filter[key] = times.time_info(times.parse_time(value, tz, key), tz)
+                self._filter[wire] = times.time_info(times.parse_time(value, tz, key), tz)
         for key in ("user_ids", "room_ids", "chat_ids"):
             if getattr(self, key):
                 self._filter[key] = getattr(self, key)
@@ -76,7 +76,7 @@ search_events = Operation(
     title="Search events",
     description=(
         "Find events by title words, optionally within a time range or with given users/rooms/chats "
-        "(default range: about the last month). Example: query='weekly sync', start_time='2026-11-23'."
+        "(default range: about the last month). Example: query='weekly sync', start='2026-11-23'."
     ),
     interface_function="SearchCalendarEventPageListAsync",
     method="POST",
@@ -118,8 +118,8 @@ reply_event = Operation(
 
 
 class Window(Input):
-    start_time: Annotated[TimeValue, Field(description="Window start (RFC 3339, local, date or Unix s).")]
-    end_time: Annotated[TimeValue, Field(description="Window end; a date means through that day.")]
+    start: Annotated[TimeValue, Field(description="Window start (RFC 3339, local, date or Unix s).")]
+    end: Annotated[TimeValue, Field(description="Window end; a date means through that day.")]
     timezone: Timezone = None
 
     _window: tuple[str, str] = PrivateAttr(default=("", ""))
@@ -130,7 +130,7 @@ class Window(Input):
     @model_validator(mode="after")
     def _to_unix(self, info: ValidationInfo) -> Self:
         tz = self.timezone or (info.context or {}).get("timezone")
-        self._window = window(self.start_time, self.end_time, tz, max_days=self._max_days())
+        self._window = window(self.start, self.end, tz, max_days=self._max_days())
         return self
 
 
@@ -154,7 +154,7 @@ list_recurring_instances = Operation(
     title="List recurring instances",
     description=(
         "List the occurrences of one recurring event in a window of at most 2 years, with exceptions and "
-        "cancellations. Example: event_id='abc_0', start_time='2026-11-01', end_time='2026-12-31'."
+        "cancellations. Example: event_id='abc_0', start='2026-11-01', end='2026-12-31'."
     ),
     interface_function="GetInstancesCalendarEventPageListAsync",
     method="GET",
@@ -194,7 +194,7 @@ view_instances = Operation(
     description=(
         "The agenda of a calendar: every event occurrence in a window under 40 days, recurring events "
         "expanded, with booked rooms. Best for 'what is on my calendar tomorrow'. "
-        "Example: start_time='2026-11-23', end_time='2026-11-23' (that whole day)."
+        "Example: start='2026-11-23', end='2026-11-23' (that whole day)."
     ),
     interface_function="GetInstanceViewCalendarEventAsync",
     method="GET",

@@ -38,12 +38,9 @@ class CreateEventInput(EventBody):
         IN_QUERY,
     ] = Field(default_factory=_new_idempotency_key)
     user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
-
-    @model_validator(mode="after")
-    def _needs_times(self) -> Self:
-        if self.start is None:
-            raise ValueError("start/end: required to create an event")
-        return self
+    # Required here (optional in an update): the published schema says so, not only the validator.
+    start: Annotated[TimeValue, Field(description="Start: RFC 3339, local time, date or Unix s.")]
+    end: Annotated[TimeValue, Field(description="End, same forms; a date makes it all-day.")]
 
 
 def _event_wire(inp: CreateEventInput | UpdateEventInput) -> WireRequest:
@@ -177,8 +174,8 @@ get_event = Operation(
 
 class ListEventsInput(Input):
     calendar_id: CalendarId = "primary"
-    start_time: Annotated[TimeValue | None, Field(description="Window start (needs end_time); no paging.")] = None
-    end_time: Annotated[TimeValue | None, Field(description="Window end; a date means through that day.")] = None
+    start: Annotated[TimeValue | None, Field(description="Window start (needs end); no paging.")] = None
+    end: Annotated[TimeValue | None, Field(description="Window end; a date means through that day.")] = None
     timezone: Timezone = None
     anchor_time: Annotated[TimeValue | None, Field(description="Events ending at/after this; pages.")] = None
     page_size: Annotated[int | None, Field(ge=50, le=1000, description="50-1000 (default 500)."), NOT_BOOLEAN] = None
@@ -193,12 +190,12 @@ class ListEventsInput(Input):
     @model_validator(mode="after")
     def _window_rules(self, info: ValidationInfo) -> Self:
         tz = self.timezone or (info.context or {}).get("timezone")
-        if (self.start_time is None) != (self.end_time is None):
-            raise ValueError("start_time/end_time: give both or neither")
-        if self.start_time is not None and self.end_time is not None:
+        if (self.start is None) != (self.end is None):
+            raise ValueError("start/end: give both or neither")
+        if self.start is not None and self.end is not None:
             if self.anchor_time or self.page_token or self.sync_token:
-                raise ValueError("start_time/end_time: cannot be combined with anchor_time, page_token or sync_token")
-            self._window = window(self.start_time, self.end_time, tz)
+                raise ValueError("start/end: cannot be combined with anchor_time, page_token or sync_token")
+            self._window = window(self.start, self.end, tz)
         if self.anchor_time is not None:
             zone = times.zone(tz) if tz else None
             self._anchor = times.unix_seconds(times.parse_time(self.anchor_time, tz, "anchor_time").as_instant(zone))
@@ -208,12 +205,12 @@ class ListEventsInput(Input):
 def window(start: str, end: str, tz: str | None, *, max_days: float | None = None) -> tuple[str, str]:
     """A (start, end) Unix-second window; dates mean whole days in ``tz``."""
     zone = times.zone(tz) if tz else None
-    lo = times.parse_time(start, tz, "start_time").as_instant(zone)
-    hi = times.parse_time(end, tz, "end_time").as_instant(zone, end_of_day=True)
+    lo = times.parse_time(start, tz, "start").as_instant(zone)
+    hi = times.parse_time(end, tz, "end").as_instant(zone, end_of_day=True)
     if hi <= lo:
-        raise ValueError("end_time: must be after start_time")
+        raise ValueError("end: must be after start")
     if max_days is not None and (hi - lo).total_seconds() > max_days * 86400:
-        raise ValueError(f"end_time: window longer than Feishu's limit of {max_days:g} days")
+        raise ValueError(f"end: window longer than Feishu's limit of {max_days:g} days")
     return times.unix_seconds(lo), times.unix_seconds(hi)
 
 
@@ -234,7 +231,7 @@ list_events = Operation(
     name="list_events",
     title="List events",
     description=(
-        "List events of a calendar. Give start_time+end_time for a window (recurring events appear once as "
+        "List events of a calendar. Give start+end for a window (recurring events appear once as "
         "their series; use view_instances for an expanded agenda), or page with anchor_time/page_token, or "
         "pass sync_token to get only changes (deleted ones have status=cancelled)."
     ),

@@ -87,8 +87,8 @@ create_meeting_minutes = Operation(
 
 class RoomFreeBusyInput(Input):
     room_ids: Annotated[list[PathId], Field(min_length=1, max_length=20, description="1-20 room ids (omm_...).")]
-    time_min: Annotated[TimeValue, Field(description="From (RFC 3339, local, date or Unix s).")]
-    time_max: Annotated[TimeValue, Field(description="To; a date means through that day.")]
+    start: Annotated[TimeValue, Field(description="From (RFC 3339, local, date or Unix s).")]
+    end: Annotated[TimeValue, Field(description="To; a date means through that day.")]
     timezone: Timezone = None
 
     _range: tuple[str, str] = PrivateAttr(default=("", ""))
@@ -97,10 +97,10 @@ class RoomFreeBusyInput(Input):
     def _to_rfc3339(self, info: ValidationInfo) -> Self:
         tz = self.timezone or (info.context or {}).get("timezone")
         zone = times.zone(tz) if tz else None
-        lo = times.parse_time(self.time_min, tz, "time_min").as_instant(zone)
-        hi = times.parse_time(self.time_max, tz, "time_max").as_instant(zone, end_of_day=True)
+        lo = times.parse_time(self.start, tz, "start").as_instant(zone)
+        hi = times.parse_time(self.end, tz, "end").as_instant(zone, end_of_day=True)
         if hi <= lo:
-            raise ValueError("time_max: must be after time_min")
+            raise ValueError("end: must be after start")
         if zone is not None:
             lo, hi = lo.astimezone(zone), hi.astimezone(zone)
         self._range = times.rfc3339(lo), times.rfc3339(hi)
@@ -108,8 +108,8 @@ class RoomFreeBusyInput(Input):
 
 
 class RoomFreeBusy(BaseModel):
-    time_min: str
-    time_max: str
+    start: str
+    end: str
     free_busy: Annotated[dict[str, list[dict[str, Any]]], Field(description="Busy slots per room id.")]
     free_rooms: Annotated[list[str], Field(description="Rooms with no busy slot in the range.")]
 
@@ -120,11 +120,17 @@ def _freebusy_wire(inp: RoomFreeBusyInput) -> WireRequest:
     return WireRequest(path_params={}, query=query)
 
 
+def _slot(slot: dict[str, Any]) -> dict[str, Any]:
+    """A busy slot with the tools' own spelling (start/end), the rest as Feishu sent it."""
+    renamed = {"start_time": "start", "end_time": "end"}
+    return {renamed.get(key, key): value for key, value in slot.items()}
+
+
 def _freebusy(inp: RoomFreeBusyInput, data: dict[str, Any]) -> RoomFreeBusy:
-    busy: dict[str, list[dict[str, Any]]] = {k: list(v or []) for k, v in (data.get("free_busy") or {}).items()}
+    busy = {room: [_slot(s) for s in slots or []] for room, slots in (data.get("free_busy") or {}).items()}
     return RoomFreeBusy(
-        time_min=str(data.get("time_min") or inp._range[0]),
-        time_max=str(data.get("time_max") or inp._range[1]),
+        start=str(data.get("time_min") or inp._range[0]),
+        end=str(data.get("time_max") or inp._range[1]),
         free_busy=busy,
         free_rooms=[room for room in inp.room_ids if not busy.get(room)],
     )
@@ -135,7 +141,7 @@ get_room_freebusy = Operation(
     title="Meeting-room free/busy",
     description=(
         "Busy slots of up to 20 meeting rooms in a range (keep it within 30 days), and which rooms are "
-        "entirely free. Example: room_ids=['omm_1'], time_min='2026-11-24T09:00', time_max='2026-11-24T12:00', "
+        "entirely free. Example: room_ids=['omm_1'], start='2026-11-24T09:00', end='2026-11-24T12:00', "
         "timezone='Asia/Shanghai'."
     ),
     interface_function="QueryMeetingRoomFreebusyAsync",

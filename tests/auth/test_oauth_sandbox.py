@@ -28,7 +28,7 @@ from server.tokens import StoredLogin, login_request, token_source
 from tests.auth.conftest import APP_ID, APP_SECRET, Live
 
 pytestmark = pytest.mark.anyio
-WINDOW = {"start_time": "2026-11-23", "end_time": "2026-11-30"}
+WINDOW = {"start": "2026-11-23", "end": "2026-11-30"}
 
 
 def store_of(live: Live) -> FileTokenStore:

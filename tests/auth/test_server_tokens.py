@@ -72,7 +72,7 @@ async def test_a_tool_call_without_login_names_the_login_command(tmp_path: Path)
     server = build_server(settings, token_source(settings))
     server.middleware.append(remember_url_elicitation)
     async with Client(server) as client:
-        result = await client.call_tool("view_instances", {"start_time": "2026-11-23", "end_time": "2026-11-24"})
+        result = await client.call_tool("view_instances", {"start": "2026-11-23", "end": "2026-11-24"})
     assert result.is_error
     text = result.content[0].text  # type: ignore[union-attr]
     assert "nobody is signed in" in text and f"feishu-calendar-mcp login --domain {BASE}" in text

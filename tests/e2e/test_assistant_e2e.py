@@ -43,7 +43,7 @@ async def test_text_written_by_people_comes_back_marked_external(mcp: Harness) -
     event = created["event"]
     assert {"summary", "description", "location"} <= set(event["external_content"])
     assert not {"summary", "description", "location"} & set(event)
-    agenda = await mcp.call("view_instances", start_time="2026-11-28", end_time="2026-11-28")
+    agenda = await mcp.call("view_instances", start="2026-11-28", end="2026-11-28")
     for item in agenda["items"]:
         assert "summary" not in item
         assert "summary" in item.get("external_content", {}) or item.get("visibility") == "private"

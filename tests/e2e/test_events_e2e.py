@@ -95,7 +95,7 @@ async def test_delete_event(mcp: Harness) -> None:
 
 async def test_list_events_window_in_unix_seconds_and_sync(mcp: Harness) -> None:
     await create(mcp, summary="Listed")
-    page = await mcp.call("list_events", start_time="2026-11-23", end_time="2026-11-29", page_size=50)
+    page = await mcp.call("list_events", start="2026-11-23", end="2026-11-29", page_size=50)
     sent = mcp.sent()
     assert (sent.method, sent.path) == ("GET", EVENTS)
     assert sent.query["start_time"] == "1795363200" and sent.query["end_time"] == "1795968000"
@@ -129,7 +129,7 @@ async def test_search_pages_on_page_token(mcp: Harness) -> None:
 
 
 async def test_view_instances_expands_recurring_events(mcp: Harness) -> None:
-    result = await mcp.call("view_instances", start_time="2026-11-23", end_time="2026-11-29")
+    result = await mcp.call("view_instances", start="2026-11-23", end="2026-11-29")
     sent = mcp.sent()
     assert (sent.method, sent.path) == ("GET", f"{EVENTS}/instance_view")
     assert sent.query["start_time"] == "1795363200" and sent.query["end_time"] == "1795968000"
@@ -142,7 +142,7 @@ async def test_recurring_instances_and_reply(mcp: Harness) -> None:
         mcp, summary="Standup", start="2026-11-24T10:00", end="2026-11-24T10:15", recurrence="FREQ=WEEKLY;COUNT=4"
     )
     result = await mcp.call(
-        "list_recurring_instances", event_id=weekly["event_id"], start_time="2026-11-23", end_time="2027-01-31"
+        "list_recurring_instances", event_id=weekly["event_id"], start="2026-11-23", end="2027-01-31"
     )
     sent = mcp.sent()
     assert (sent.method, sent.path) == ("GET", f"{EVENTS}/{weekly['event_id']}/instances")
@@ -152,7 +152,7 @@ async def test_recurring_instances_and_reply(mcp: Harness) -> None:
 async def test_reply_records_rsvp_on_an_invitation(mcp: Harness) -> None:
     invited = next(
         item
-        for item in (await mcp.call("view_instances", start_time="2026-11-23", end_time="2026-11-29"))["items"]
+        for item in (await mcp.call("view_instances", start="2026-11-23", end="2026-11-29"))["items"]
         if item.get("organizer_calendar_id") not in (None, DEMO_PRIMARY_CALENDAR_ID)
     )
     assert (await mcp.call("reply_event", event_id=invited["event_id"], rsvp_status="tentative"))["ok"] is True

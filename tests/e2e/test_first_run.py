@@ -7,12 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import anyio
+import httpx2
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
 
-from bench.procs import free_port, wait_for_port
+from server.local_key import KEY_FILE_NAME
 from tests.e2e.harness import DEMO_STEPS
+from tests.helpers import serve_http, stop_http
 
 pytestmark = pytest.mark.anyio
 
@@ -32,7 +34,7 @@ async def test_serve_sandbox_over_stdio_offers_every_tool_and_answers() -> None:
         assert not context.is_error and context.structured_content is not None
         assert context.structured_content["user"]["name"]
         today = context.structured_content["today"]["start"][:10]
-        agenda = await client.call_tool("view_instances", {"start_time": today, "end_time": today})
+        agenda = await client.call_tool("view_instances", {"start": today, "end": today})
         assert not agenda.is_error and agenda.structured_content is not None
         assert isinstance(agenda.structured_content["items"], list)
 
@@ -83,29 +85,25 @@ def test_demo_ignores_modules_in_the_current_folder(tmp_path: Path) -> None:
     check_demo(done)
 
 
-async def test_serve_sandbox_over_streamable_http_on_loopback() -> None:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--sandbox", "--transport", "http", "--port", str(port)],
-        env={**ENV, "FEISHU_TIMEZONE": "Asia/Shanghai"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+async def test_serve_sandbox_over_streamable_http_on_loopback(tmp_path: Path) -> None:
+    env = {**ENV, "FEISHU_TIMEZONE": "Asia/Shanghai", "FEISHU_CONFIG_DIR": str(tmp_path)}
+    server, url, _ = serve_http(env, "--sandbox")
     try:
-        await anyio.to_thread.run_sync(wait_for_port, port, 30.0, server)
-        async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+        key = (tmp_path / KEY_FILE_NAME).read_text().strip()
+        async with (
+            httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=httpx2.Timeout(30, read=300)) as h,
+            Client(streamable_http_client(url, http_client=h)) as client,
+        ):
             assert len((await client.list_tools()).tools) == 24
             rooms = await client.call_tool(
                 "get_room_freebusy",
                 {
                     "room_ids": ["omm_sandbox0room0everest"],
-                    "time_min": "2026-12-02T09:00",
-                    "time_max": "2026-12-02T10:00",
+                    "start": "2026-12-02T09:00",
+                    "end": "2026-12-02T10:00",
                 },
             )
             assert not rooms.is_error and rooms.structured_content is not None
     finally:
-        server.terminate()
-        _, stderr = server.communicate(timeout=30)
+        stderr = stop_http(server)
     assert "SANDBOX" in stderr  # the banner says which upstream this is

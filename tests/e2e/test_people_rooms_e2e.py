@@ -98,7 +98,7 @@ async def test_room_freebusy_follows_bookings(mcp: Harness) -> None:
     event_id = await new_event_id(mcp, "2026-11-25T09:00", "2026-11-25T10:00")
     await mcp.call("add_attendees", event_id=event_id, attendees=[{"type": "resource", "room_id": ROOM_IDS[1]}])
     result = await mcp.call(
-        "get_room_freebusy", room_ids=list(ROOM_IDS), time_min="2026-11-25T09:00", time_max="2026-11-25T10:00"
+        "get_room_freebusy", room_ids=list(ROOM_IDS), start="2026-11-25T09:00", end="2026-11-25T10:00"
     )
     sent = mcp.sent()
     assert (sent.method, sent.path) == ("GET", "/open-apis/meeting_room/freebusy/batch_get")

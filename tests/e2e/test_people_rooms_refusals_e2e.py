@@ -52,11 +52,9 @@ async def test_a_held_room_is_declined_and_not_free(mcp: Harness) -> None:
     event_id = await new_event_id(mcp, start="2026-11-23T14:00", end="2026-11-23T15:00")
     added = await mcp.call("add_attendees", event_id=event_id, attendees=[{"type": "resource", "room_id": KUNLUN}])
     assert next(a for a in added["items"] if a.get("room_id") == KUNLUN)["rsvp_status"] == "decline"
-    rooms = await mcp.call(
-        "get_room_freebusy", room_ids=[KUNLUN], time_min="2026-11-23T14:00", time_max="2026-11-23T15:00"
-    )
+    rooms = await mcp.call("get_room_freebusy", room_ids=[KUNLUN], start="2026-11-23T14:00", end="2026-11-23T15:00")
     assert rooms["free_rooms"] == []
-    assert [s["end_time"] for s in rooms["free_busy"][KUNLUN]] == ["2026-11-23T14:30:00+08:00"]
+    assert [s["end"] for s in rooms["free_busy"][KUNLUN]] == ["2026-11-23T14:30:00+08:00"]
 
 
 async def test_a_meeting_chat_needs_two_attendees(mcp: Harness) -> None:

@@ -30,6 +30,7 @@ DOCUMENTED: dict[int, type[errors.FeishuError]] = {
     99991677: errors.AuthRequired,
     99991679: errors.ScopeMissing,
     190002: errors.InvalidRequest,
+    99992402: errors.InvalidRequest,
     190003: errors.UpstreamUnavailable,
     190004: errors.RateLimited,
     190005: errors.RateLimited,

@@ -9,7 +9,7 @@ import httpx2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sandbox import DEMO_PRIMARY_CALENDAR_ID, WEEKLY_SYNC_UID, Sandbox
+from sandbox import DEMO_PRIMARY_CALENDAR_ID, ROOM_IDS, WEEKLY_SYNC_UID, Sandbox
 from server.clock import VirtualClock
 from tests.sandbox.helpers_sandbox import FIXED_NOW, bearer
 
@@ -78,3 +78,44 @@ def test_no_body_or_query_crashes_a_route(route: tuple[str, str], body: dict[str
     response = send(method, path, params=query, json=body)
     assert response.status_code < 500, response.text
     assert isinstance(response.json()["code"], int)
+
+
+# Python reads more as a number than Feishu does: int() takes any Unicode digit, spaces and
+# underscores, "¹".isdigit() is True though int("¹") fails, fromisoformat takes week dates. Each of
+# these once crashed a route (500) or was quietly accepted; Feishu refuses them all.
+# Superscript one, Arabic-Indic 120, fullwidth 60 (escaped: they look like ASCII digits).
+NOT_NUMBERS = ("\u00b9", "\u0661\u0662\u0660", " 60", "6_0", "\uff16\uff10")
+FREEBUSY = "/open-apis/meeting_room/freebusy/batch_get"
+
+
+def code_of(method: str, path: str, **kwargs: Any) -> tuple[int, int]:
+    response = send(method, path, **kwargs)
+    return response.status_code, response.json()["code"]
+
+
+def test_integer_query_parameters_take_ascii_digits_only() -> None:
+    for raw in NOT_NUMBERS:
+        # page_size is an int on the wire: the gateway refuses it before the calendar service.
+        assert code_of("GET", EVENTS, params={"page_size": raw}) == (400, 99992402), raw
+        # start_time and anchor_time are strings the calendar service reads as Unix seconds.
+        assert code_of("GET", EVENTS, params={"start_time": raw, "end_time": "1795399200"}) == (400, 190002), raw
+        assert code_of("GET", EVENTS, params={"anchor_time": raw}) == (400, 190002), raw
+    assert code_of("GET", EVENTS, params={"page_size": "+60"})[1] == 0  # a sign is still a number
+
+
+def test_ids_and_times_in_bodies_and_paths_take_ascii_digits_only() -> None:
+    assert code_of("GET", f"{EVENTS}/{WEEKLY_SYNC_UID}_\u0661\u0667\u0669\u0665") == (400, 193000)
+    assert code_of("GET", f"{EVENTS}/{WEEKLY_SYNC_UID}_0%0A") == (400, 193000)
+    for stamp in NOT_NUMBERS:
+        body = {"start_time": {"timestamp": stamp}, "end_time": {"timestamp": "1795402800"}}
+        assert code_of("POST", EVENTS, json=body) == (400, 190002), stamp
+    for day in ("2026-W48-1", "20261123", "\uff12\uff10\uff12\uff16-11-23"):
+        body = {"start_time": {"date": day}, "end_time": {"date": "2026-11-24"}}
+        assert code_of("POST", EVENTS, json=body) == (400, 190002), day
+
+
+def test_room_free_busy_times_must_be_rfc3339() -> None:
+    rooms = {"room_ids": ROOM_IDS[0]}
+    for when in ("2026-W48-1T10:00:00+08:00", "20261123T100000+0800", "2026-11-23 10:00:00+08:00"):
+        query = {**rooms, "time_min": when, "time_max": "2026-11-24T10:00:00+08:00"}
+        assert code_of("GET", FREEBUSY, params=query) == (400, 190002), when

@@ -1,0 +1,268 @@
+"""Team mode's Feishu grants: sealed in Redis, refreshed once per expiry however many replicas race.
+
+One Redis hash per user (``fcm:grant:<hash of subject>``): ``sub`` (the subject,
+``tenant_key:open_id``), ``v`` (a version, bumped by every write), ``status`` (``active`` or
+``needs_reauth``) and ``sealed`` (the whole :class:`~auth.record.TokenRecord`, AES-GCM sealed by
+:class:`~auth.grant_cipher.GrantCipher` with the subject as associated data). Nothing else about a
+token is ever written, so a dump of Redis holds no usable token.
+
+Feishu refresh tokens work once. A refresh takes a Redis lock for that user (redis-py ``Lock``:
+``SET NX PX`` with a random owner token), **re-reads** the grant (another replica may have
+refreshed while we waited), spends the refresh token, and writes the new record with a
+compare-and-set on ``v`` before the new access token is used. A refresh Feishu refuses for good
+marks the grant ``needs_reauth``: the resource server then refuses the user's MCP token and the
+client signs in again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import httpx2
+from redis.asyncio import Redis
+from redis.exceptions import LockError, LockNotOwnedError, RedisError
+
+from auth.errors import AuthError, LoginRequired, ReloginRequired
+from auth.grant_cipher import GrantCipher
+from auth.oauth import AppCredentials, Endpoints
+from auth.record import TokenRecord
+from auth.session import DEFAULT_LEEWAY, refresh_record
+
+log = logging.getLogger("feishu_calendar_mcp.team.grants")
+
+GRANT_PREFIX = "fcm:grant:"
+LOCK_PREFIX = "fcm:lock:refresh:"
+ACTIVE = "active"
+NEEDS_REAUTH = "needs_reauth"
+# What a user does when their grant is gone: their MCP client runs OAuth again on the next 401.
+SIGN_IN_AGAIN = "sign in again from your MCP client (it will open the sign-in page)"
+
+# Write only if nobody wrote since we read (v unchanged); returns the new version or -1.
+_CAS = """
+local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if current ~= tonumber(ARGV[1]) then return -1 end
+redis.call('HSET', KEYS[1], 'v', current + 1, 'sub', ARGV[2], 'sealed', ARGV[3], 'status', ARGV[4])
+return current + 1
+"""
+# A new sign-in replaces whatever was there (a newer grant wins over any refresh in flight).
+_PUT = """
+local version = redis.call('HINCRBY', KEYS[1], 'v', 1)
+redis.call('HSET', KEYS[1], 'sub', ARGV[1], 'sealed', ARGV[2], 'status', ARGV[3])
+return version
+"""
+
+
+class GrantStoreUnavailable(AuthError):
+    """Redis did not answer: nothing is wrong with the user's sign-in, retrying later helps."""
+
+
+def text(value: bytes | str) -> str:
+    """A Redis reply as text (the client is created without decode_responses)."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def subject_hash(subject: str) -> str:
+    """A stable, non-reversible name for a subject (Redis key names, logs)."""
+    return hashlib.sha256(subject.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class StoredGrant:
+    subject: str
+    version: int
+    status: str
+    record: TokenRecord
+
+    def __repr__(self) -> str:
+        return f"StoredGrant(subject={subject_hash(self.subject)}, v={self.version}, status={self.status})"
+
+
+class RedisGrantStore:
+    """Sealed grants in Redis, with versioned compare-and-set writes."""
+
+    def __init__(self, redis: Redis, cipher: GrantCipher) -> None:
+        self.redis = redis
+        self.cipher = cipher
+        self._cas = redis.register_script(_CAS)
+        self._put = redis.register_script(_PUT)
+
+    @staticmethod
+    def key(subject: str) -> str:
+        return GRANT_PREFIX + subject_hash(subject)
+
+    def _seal(self, subject: str, record: TokenRecord) -> str:
+        return self.cipher.seal(json.dumps(record.to_json()).encode(), subject)
+
+    async def get(self, subject: str) -> StoredGrant | None:
+        fields = await _guard(self.redis.hgetall(self.key(subject)))
+        if not fields:
+            return None
+        return self._decode(subject, fields)
+
+    def _decode(self, subject: str, raw: Mapping[bytes | str, bytes | str]) -> StoredGrant:
+        fields = {text(k): text(v) for k, v in raw.items()}
+        record = TokenRecord.from_json(json.loads(self.cipher.open(fields["sealed"], subject)))
+        return StoredGrant(subject, int(fields["v"]), fields.get("status", ""), record)
+
+    async def put(self, subject: str, record: TokenRecord) -> int:
+        """Store a fresh sign-in's grant (active); returns its version."""
+        sealed = self._seal(subject, record)
+        return int(await _guard(self._put(keys=[self.key(subject)], args=[subject, sealed, ACTIVE])))
+
+    async def compare_and_set(self, subject: str, version: int, record: TokenRecord, status: str = ACTIVE) -> bool:
+        sealed = self._seal(subject, record)
+        written = await _guard(self._cas(keys=[self.key(subject)], args=[version, subject, sealed, status]))
+        return int(written) >= 0
+
+    async def mark_needs_reauth(self, subject: str) -> None:
+        await _guard(self.redis.hset(self.key(subject), "status", NEEDS_REAUTH))
+
+    async def status(self, subject: str) -> str | None:
+        """Only the status (no decryption): what the resource server checks on every request."""
+        value = await _guard(self.redis.hget(self.key(subject), "status"))
+        return text(value) if value is not None else None
+
+    async def delete(self, subject: str) -> None:
+        await _guard(self.redis.delete(self.key(subject)))
+
+    async def subjects(self) -> AsyncIterator[str]:
+        async for key in self.redis.scan_iter(match=GRANT_PREFIX + "*", count=500):
+            subject = await self.redis.hget(key, "sub")
+            if subject is not None:
+                yield text(subject)
+
+
+async def reseal_all(store: RedisGrantStore) -> int:
+    """Re-seal every grant not sealed with the current key (after a key rotation); the count.
+
+    Compare-and-set per grant, so a refresh that lands meanwhile wins and is left as it is (it
+    was sealed with the current key anyway).
+    """
+    count = 0
+    async for subject in store.subjects():
+        fields = await store.redis.hgetall(store.key(subject))
+        if not fields or store.cipher.kid_of(text(fields.get(b"sealed", b""))) == store.cipher.current_kid:
+            continue
+        grant = store._decode(subject, fields)
+        if await store.compare_and_set(subject, grant.version, grant.record, grant.status):
+            count += 1
+    return count
+
+
+class SharedGrants:
+    """Each subject's Feishu access token, kept fresh with one refresh per expiry across replicas."""
+
+    def __init__(
+        self,
+        store: RedisGrantStore,
+        credentials: AppCredentials,
+        endpoints: Endpoints,
+        *,
+        leeway: float = DEFAULT_LEEWAY,
+        lock_timeout: float = 30.0,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.credentials = credentials
+        self.endpoints = endpoints
+        self.leeway = leeway
+        self.lock_timeout = lock_timeout
+        self.transport = transport
+        self.clock = clock
+        self.refreshes = 0  # refreshes this process made (the benchmark reports it)
+
+    def __repr__(self) -> str:
+        return f"SharedGrants(app={self.credentials.app_id})"
+
+    async def usable(self, subject: str) -> StoredGrant:
+        grant = await self.store.get(subject)
+        if grant is None:
+            raise LoginRequired(f"no Feishu sign-in is stored for this user: {SIGN_IN_AGAIN}")
+        if grant.status != ACTIVE:
+            raise ReloginRequired(f"the Feishu sign-in of this user can no longer be refreshed: {SIGN_IN_AGAIN}")
+        if grant.record.app_id != self.credentials.app_id:
+            raise LoginRequired(f"the stored sign-in belongs to another Feishu app: {SIGN_IN_AGAIN}")
+        return grant
+
+    async def access_token(self, subject: str) -> str:
+        grant = await self.usable(subject)
+        if grant.record.access_valid(self.leeway, self.clock()):
+            return grant.record.access_token
+        return await self._refresh(subject, grant.record.access_token, force=False)
+
+    async def refresh_after_rejection(self, subject: str, rejected: str) -> str:
+        """Feishu refused ``rejected``: a token that is not that one (refreshing only if nobody has)."""
+        return await self._refresh(subject, rejected, force=True)
+
+    async def _refresh(self, subject: str, stale: str, *, force: bool) -> str:
+        lock = self.store.redis.lock(
+            LOCK_PREFIX + subject_hash(subject),
+            timeout=self.lock_timeout,
+            sleep=0.02,
+            blocking_timeout=self.lock_timeout + 5,
+        )
+        try:
+            acquired = await lock.acquire()
+        except RedisError as exc:
+            raise GrantStoreUnavailable(_unreachable(exc)) from exc
+        if not acquired:
+            raise GrantStoreUnavailable("another replica has been refreshing this user's sign-in for too long")
+        try:
+            grant = await self.usable(subject)  # re-read: another replica may have refreshed meanwhile
+            if self._replaced(grant.record, stale, force):
+                log.debug("user %s was refreshed elsewhere; using that token", subject_hash(subject))
+                return grant.record.access_token
+            # Shielded: once Feishu has rotated the refresh token, the new one must be saved even
+            # if the tool call is cancelled (the old one is already spent).
+            with anyio.CancelScope(shield=True):
+                try:
+                    fresh = await refresh_record(
+                        self.credentials,
+                        self.endpoints,
+                        grant.record,
+                        login_command="",
+                        transport=self.transport,
+                        now=self.clock(),
+                    )
+                except ReloginRequired as dead:
+                    await self.store.mark_needs_reauth(subject)
+                    raise ReloginRequired(f"{dead.reason}; {SIGN_IN_AGAIN}", code=dead.code) from dead
+                self.refreshes += 1
+                if not await self.store.compare_and_set(subject, grant.version, fresh):
+                    # Only if the lock expired under us, or a new sign-in landed: keep what is stored.
+                    log.warning("user %s: grant changed during a refresh; kept the stored one", subject_hash(subject))
+            log.info("refreshed the Feishu token of user %s", subject_hash(subject))
+            return fresh.access_token
+        finally:
+            with anyio.CancelScope(shield=True):
+                try:
+                    await lock.release()
+                except (LockNotOwnedError, LockError):
+                    log.warning("user %s: the refresh lock expired before release", subject_hash(subject))
+                except RedisError:
+                    log.warning("user %s: could not release the refresh lock (it expires)", subject_hash(subject))
+
+    def _replaced(self, record: TokenRecord, stale: str, force: bool) -> bool:
+        if force and record.access_token == stale:
+            return False
+        return record.access_token != stale and record.access_valid(self.leeway, self.clock())
+
+
+def _unreachable(exc: Exception) -> str:
+    return f"the server's grant store (Redis) is unreachable ({type(exc).__name__}); retry in a minute"
+
+
+async def _guard(awaitable: Any) -> Any:
+    """Await a Redis call; a connection failure becomes GrantStoreUnavailable (never a crash)."""
+    try:
+        return await awaitable
+    except RedisError as exc:
+        raise GrantStoreUnavailable(_unreachable(exc)) from exc

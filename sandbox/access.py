@@ -40,6 +40,13 @@ ALL_SCOPES = frozenset(
         "calendar:exchange.bindings:delete",
         "contact:user.email:readonly",
         "contact:user.employee_id:readonly",
+        # The scheduling look-ups (scheduling-api.md): people search, profiles, room search.
+        "contact:user:search",
+        "contact:contact.base:readonly",
+        "contact:user.base:readonly",
+        "contact:user.employee:readonly",
+        "contact:user.department_path:readonly",
+        "vc:room:readonly",
         "offline_access",
     }
 )

@@ -37,10 +37,15 @@ from sandbox import (
     event_reads,
     events,
     exchange,
+    freebusy,
     meetings,
     oauth,
+    people,
+    room_search,
     rooms,
+    scheduling,
     seed,
+    seed_directory,
     seed_week,
     subscriptions,
     tokens,
@@ -65,6 +70,11 @@ ROUTE_MODULES: list[ModuleType] = [
     attendees,
     meetings,
     rooms,
+    # Scheduling look-ups (scheduling-api.md): people, free/busy, room search, the undocumented two.
+    people,
+    freebusy,
+    room_search,
+    scheduling,
     admin,
 ]
 
@@ -120,6 +130,7 @@ class Sandbox:
         if self._seeded:
             seed.populate(self)
             seed_week.populate_around(self, self.clock.now())
+            seed_directory.populate_directory(self, self.clock.now())
 
     def register_app(
         self,

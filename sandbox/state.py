@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sandbox.directory import Directory
+
 Role = Literal["unknown", "free_busy_reader", "reader", "writer", "owner"]
 CalendarType = Literal["primary", "shared", "resource"]
 AttendeeType = Literal["user", "chat", "resource", "third_party"]
@@ -279,6 +281,7 @@ class World:
     subscriptions: list[Subscription] = field(default_factory=list)
     caldav: list[CaldavSetting] = field(default_factory=list)
     exchange_bindings: dict[str, ExchangeBinding] = field(default_factory=dict)
+    directory: Directory = field(default_factory=Directory)  # departments, profiles, room levels
 
     def next_seq(self) -> int:
         self.change_seq += 1

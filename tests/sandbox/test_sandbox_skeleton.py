@@ -6,6 +6,7 @@ import httpx2
 import pytest
 
 from sandbox import DEMO_PRIMARY_CALENDAR_ID, DEMO_USER_OPEN_ID, TEAM_CALENDAR_ID, Sandbox, running
+from sandbox.seed_directory import HOLIDAYS_CALENDAR_ID
 
 pytestmark = pytest.mark.anyio
 
@@ -27,7 +28,7 @@ async def test_primary_calendar_in_the_envelope_with_a_logid(api: httpx2.AsyncCl
 async def test_calendar_list_holds_primary_and_shared_and_a_sync_token(api: httpx2.AsyncClient) -> None:
     body = (await api.get("/open-apis/calendar/v4/calendars")).json()
     ids = {c["calendar_id"]: c["role"] for c in body["data"]["calendar_list"]}
-    assert ids == {DEMO_PRIMARY_CALENDAR_ID: "owner", TEAM_CALENDAR_ID: "writer"}
+    assert ids == {DEMO_PRIMARY_CALENDAR_ID: "owner", TEAM_CALENDAR_ID: "writer", HOLIDAYS_CALENDAR_ID: "reader"}
     assert body["data"]["has_more"] is False and body["data"]["sync_token"]
 
 

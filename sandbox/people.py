@@ -1,0 +1,159 @@
+"""People look-ups: ``GET /open-apis/search/v1/user`` and ``GET /open-apis/contact/v3/users/batch``.
+
+scheduling-api.md §2.1 and §2.4. The search is user-token only, matches names (Chinese or
+Latin, any part), never finds resigned users or users of another tenant, and returns no email.
+The batch returns profiles for up to 50 ids and silently leaves out users the caller may not see
+(another tenant); each field needs its own scope, as on Feishu.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.routing import BaseRoute
+
+from sandbox.state import User
+from sandbox.wire import FeishuFault, api_route, decode_token, encode_token, invalid
+
+if TYPE_CHECKING:
+    from sandbox.app import Sandbox
+    from sandbox.wire import Call
+
+SEARCH_SCOPES = ("contact:user:search",)
+PROFILE_SCOPES = (
+    "contact:contact.base:readonly",
+    "contact:contact:access_as_app",
+    "contact:contact:readonly",
+    "contact:contact:readonly_as_app",
+)
+BATCH_LIMIT = 50
+AVATAR = "https://sandbox.invalid/avatar/{open_id}_{size}.png"
+
+
+def routes(sb: Sandbox) -> list[BaseRoute]:
+    return [
+        api_route(sb, "GET", "/open-apis/search/v1/user", search_users, scopes=SEARCH_SCOPES, user_only=True),
+        api_route(sb, "GET", "/open-apis/contact/v3/users/batch", users_batch, scopes=PROFILE_SCOPES),
+    ]
+
+
+def _matches(user: User, text: str) -> bool:
+    text = text.casefold()
+    compact = text.replace(" ", "")
+    names = (user.name.casefold(), user.en_name.casefold())
+    return any(text in name or compact in name.replace(" ", "") for name in names)
+
+
+def searchable(call: Call, user: User) -> bool:
+    """Active users of the caller's tenant: resigned and external users are never found."""
+    assert call.user is not None  # user-only route
+    return user.status == "active" and user.tenant_key == call.user.tenant_key
+
+
+def search_users(call: Call) -> dict[str, Any]:
+    query = (call.query("query") or "").strip()
+    if not query:
+        raise invalid("query", query, "is required")
+    size = call.query_int("page_size", default=20, low=1, high=200)
+    found = [u for u in call.sb.world.users.values() if searchable(call, u) and _matches(u, query)]
+    # Closest first: a name that is the query itself, then names that start with it.
+    found.sort(key=lambda u: (query.casefold() not in (u.name.casefold(), u.en_name.casefold()), u.en_name))
+    start = int(decode_token("usersearch", token)) if (token := call.query("page_token")) else 0
+    chunk = found[start : start + size]
+    has_more = start + size < len(found)
+    directory = call.sb.world.directory
+    users = []
+    for user in chunk:
+        entry: dict[str, Any] = {
+            "avatar": {
+                key: AVATAR.format(open_id=user.open_id, size=size_name)
+                for key, size_name in (
+                    ("avatar_72", "72"),
+                    ("avatar_240", "240"),
+                    ("avatar_640", "640"),
+                    ("avatar_origin", "orig"),
+                )
+            },
+            "department_ids": list(directory.profiles[user.open_id].department_ids)
+            if user.open_id in directory.profiles
+            else [],
+            "name": user.name,
+            "open_id": user.open_id,
+        }
+        if "contact:user.employee_id:readonly" in call.token.scopes:
+            entry["user_id"] = user.user_id
+        users.append(entry)
+    result: dict[str, Any] = {"has_more": has_more, "users": users}
+    if has_more:
+        result["page_token"] = encode_token("usersearch", start + size)
+    return result
+
+
+def users_batch(call: Call) -> dict[str, Any]:
+    ids = call.query_list("user_ids")
+    if not 1 <= len(ids) <= BATCH_LIMIT:
+        raise FeishuFault(40004, f"user_ids: 1 to {BATCH_LIMIT} ids are required", 400)
+    kind = call.user_id_type()
+    world = call.sb.world
+    items = []
+    for user_id in dict.fromkeys(ids):
+        user = world.user_by_any_id(user_id, kind)
+        if user is None:
+            raise FeishuFault(41012, f"invalid user_id: {user_id}", 400)
+        if call.user is not None and user.tenant_key != call.user.tenant_key:
+            continue  # outside the caller's visibility: silently left out (scheduling-api.md §2.4)
+        items.append(_profile(call, user))
+    return {"items": items}
+
+
+def _profile(call: Call, user: User) -> dict[str, Any]:
+    scopes = call.token.scopes
+    directory = call.sb.world.directory
+    profile = directory.profiles.get(user.open_id)
+    out: dict[str, Any] = {"open_id": user.open_id, "union_id": user.union_id}
+    if "contact:user.base:readonly" in scopes:
+        out |= {"name": user.name, "en_name": user.en_name}
+    if "contact:user.employee_id:readonly" in scopes:
+        out["user_id"] = user.user_id
+    if "contact:user.email:readonly" in scopes:
+        out["email"] = user.email
+    if profile is not None:
+        out["department_ids"] = list(profile.department_ids)
+    if "contact:user.employee:readonly" in scopes:
+        out["status"] = {
+            "is_frozen": user.status == "frozen",
+            "is_resigned": user.status == "resigned",
+            "is_activated": user.status == "active",
+            "is_exited": user.status == "resigned",
+            "is_unjoin": False,
+        }
+        if profile is not None:
+            out |= {"job_title": profile.job_title, "city": profile.city}
+    # Department names need their own scope and a user token (scheduling-api.md §2.3).
+    if profile is not None and call.user is not None and "contact:user.department_path:readonly" in scopes:
+        out["department_path"] = [_department_path(call, d) for d in profile.department_ids]
+    return out
+
+
+def _department_path(call: Call, department_id: str) -> dict[str, Any]:
+    departments = call.sb.world.directory.departments
+    chain: list[str] = []
+    current = department_id
+    while current in departments:
+        chain.insert(0, current)
+        current = departments[current].parent_id
+    department = departments.get(department_id)
+    return {
+        "department_id": department_id,
+        "department_name": {
+            "name": department.name if department else "",
+            "i18n_name": {"zh_cn": department.name, "en_us": department.en_name} if department else {},
+        },
+        "department_path": {
+            "department_ids": chain,
+            "department_path_name": {
+                "name": "/".join(departments[d].name for d in chain),
+                "i18n_name": {"en_us": "/".join(departments[d].en_name for d in chain)},
+            },
+        },
+    }

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from server.clock import Clock
 from server.feishu_client import FeishuClient
 from server.settings import Settings
+from server.writes import WriteGuard
 
 
 @dataclass
@@ -15,3 +16,4 @@ class AppState:
     client: FeishuClient
     timezone: str  # the user's IANA zone: naive times and "today" are read in it
     clock: Clock  # "now" for the tools; the same object times the client's retries
+    writes: WriteGuard = field(default_factory=WriteGuard)  # per-event write order and late writes

@@ -13,6 +13,7 @@ from mcp.server.auth.provider import TokenVerifier
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.request_state import RequestStateSecurity
 
+from server import __version__
 from server.clock import Clock, SystemClock
 from server.feishu_client import FeishuClient, TokenSource
 from server.prompts import register_prompts
@@ -23,8 +24,6 @@ from server.state import AppState
 from tools import OPERATIONS
 from tools.context import get_current_context
 from tools.spec import Operation
-
-VERSION = "0.1.0"
 
 INSTRUCTIONS = """\
 Manage the signed-in user's Feishu/Lark calendar as that user.
@@ -82,7 +81,7 @@ def build_server(
         "feishu-calendar",
         title="Feishu Calendar",
         instructions=INSTRUCTIONS,
-        version=VERSION,
+        version=__version__,
         lifespan=lifespan,
         log_level=settings.log_level,
         auth=auth,

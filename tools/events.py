@@ -14,6 +14,7 @@ from tools.fields import (
     CalendarId,
     EventId,
     PageToken,
+    SyncToken,
     TimeValue,
     Timezone,
     UserIdTypeField,
@@ -212,7 +213,7 @@ class ListEventsInput(Input):
     page_size: Annotated[int | None, Field(ge=50, le=1000, description="50-1000 (default 500)."), NOT_BOOLEAN] = None
     page_token: PageToken = None
     # UNVERIFIED for events (documented for the calendar list only): a sync token lasts 90 days.
-    sync_token: Annotated[str | None, Field(description="From a previous list: only changes since.")] = None
+    sync_token: SyncToken = None
     user_id_type: UserIdTypeField = None
 
     _window: tuple[str, str] | None = PrivateAttr(default=None)
@@ -262,9 +263,10 @@ list_events = Operation(
     name="list_events",
     title="List events",
     description=(
-        "List events of a calendar. Give start+end for a window (recurring events appear once as "
-        "their series; use view_instances for an expanded agenda), or page with anchor_time/page_token, or "
-        "pass sync_token to get only changes (deleted ones have status=cancelled)."
+        "List events of a calendar: start+end for one window (no paging; series appear once, "
+        "view_instances expands them), or anchor_time to page with page_token, or sync_token (with or "
+        "without anchor_time) for changes only (deleted: status=cancelled). Only anchor_time listings "
+        "page: has_more=true without page_token means list again with anchor_time."
     ),
     interface_function="GetCalendarEventPageListAsync",
     method="GET",

@@ -266,5 +266,6 @@ def _may_still_land(u: _Unanswered, now: float) -> str:
 def _not_shown(operation: str, differences: list[str]) -> str:
     return (
         f"Feishu accepted {operation}, but reading the event back shows {'; '.join(differences)}: another "
-        f"request changed it meanwhile. Check with get_event or list_attendees, then call {operation} again if needed"
+        "request changed it meanwhile (or Feishu stores that value in another form). Check with get_event or "
+        f"list_attendees, then call {operation} again if needed"
     )

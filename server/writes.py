@@ -160,8 +160,9 @@ async def _verify(
     if still:
         return [_not_shown(op.name, still)]
     return [
-        f"reading the event back after {op.name} showed {'; '.join(differences)}: an earlier request that had "
-        "got no answer reached Feishu late and undid part of this change, so it was sent again and now shows"
+        f"reading the event back after {op.name} showed {'; '.join(differences)}: another request (most likely "
+        "an earlier one of ours that had got no answer, reaching Feishu late) undid part of this change after "
+        "Feishu applied it, so it was sent again and now shows"
     ]
 
 

@@ -41,6 +41,7 @@ from sandbox import (
     meetings,
     oauth,
     people,
+    room_booking,
     room_search,
     rooms,
     scheduling,
@@ -207,6 +208,10 @@ class Sandbox:
     def expire_sync_tokens(self) -> None:
         """Every page and sync token handed out so far answers 190008 from now on."""
         self.world.sync_epoch += 1
+
+    def settle(self) -> None:
+        """Let what was due by now happen (rooms answer their bookings): every route calls it first."""
+        room_booking.settle(self.world, self.clock.now())
 
     def advance(self, seconds: float) -> None:
         """Move the sandbox clock forward (tokens and codes age)."""

@@ -159,11 +159,13 @@ async def _room_answer(t: Tour, clock: Clock, event_id: str, room: str) -> None:
         listed = await t.call("Read the room's answer back", "list_attendees", {"event_id": event_id})
         booking = next((a for a in listed["items"] if a.get("room_id") == room), None)
         status = booking.get("rsvp_status") if booking else "missing"
-        t.say(f"room {booking.get('display_name') if booking else room}: rsvp={status}")
+        name = booking.get("display_name") if booking else room
         if status == "accept":
+            t.say(f"room {name}: booked (rsvp={status})")
             return
         if status != "needs_action":
             raise TourStepFailed(f"the room did not accept the booking (rsvp_status={status})")
+        t.say(f"room {name}: booking in progress (rsvp={status}); reading again in {ROOM_READ_INTERVAL:g} s")
         await clock.sleep(ROOM_READ_INTERVAL)
     raise TourStepFailed(f"the room had not answered after {ROOM_READS} reads")
 

@@ -47,6 +47,7 @@ def check_demo(done: subprocess.CompletedProcess[str]) -> None:
     assert "signed in as" in out and "rooms seen: none" not in out
     assert "resource:" in out and "user:" in out  # a room was booked and a colleague invited
     assert "waiting for my answer" in out and "accepted:" in out  # an invitation was answered
+    assert "rsvp=needs_action" in out and ": booked (rsvp=accept)" in out  # the room answered a moment later
     assert "Tour finished" in out
     assert "in Asia/Shanghai" in out and "T10:00:00+08:00" in out  # "tomorrow 10:00" where the user lives
     assert "SANDBOX" in done.stderr or "sandbox" in done.stderr.lower()  # never used silently

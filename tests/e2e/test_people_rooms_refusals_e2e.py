@@ -71,11 +71,12 @@ async def test_a_meeting_chat_needs_two_attendees(mcp: Harness) -> None:
     assert "195109" in await mcp.fail("create_meeting_chat", event_id=await new_event_id(mcp))
 
 
-async def test_exchange_needs_a_super_admin(mcp: Harness) -> None:
-    message = await mcp.fail(
-        "create_exchange_binding",
-        admin_account="admin@corp.example",
-        exchange_account="li.lei@corp.example",
-        user_id=LI_LEI_OPEN_ID,
-    )
+async def test_exchange_needs_a_super_admin(sb: Sandbox) -> None:
+    async with connected(sb, sb.issue_user_token(LI_LEI_OPEN_ID)) as colleague:  # not an administrator
+        message = await colleague.fail(
+            "create_exchange_binding",
+            admin_account="admin@corp.example",
+            exchange_account="li.lei@corp.example",
+            user_id=LI_LEI_OPEN_ID,
+        )
     assert "195101" in message

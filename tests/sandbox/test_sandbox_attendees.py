@@ -203,7 +203,8 @@ async def test_admin_mode_books_rooms_only_for_one_occurrence(sb: Sandbox, api: 
     tuesday_next = WEEK_START + 8 * DAY + 10 * HOUR
     body = {"attendees": [room(TAISHAN), person(ADMIN_OPEN_ID)], "is_enable_admin": True}
     weekly = f"{WEEKLY_SYNC_UID}_0"
-    fails(await api.post(attendees_path(weekly), json=body), 194002, 403)
+    as_li_lei = bearer(sb.issue_user_token(LI_LEI_OPEN_ID))  # an attendee, not an administrator
+    fails(await api.post(attendees_path(weekly, LI_LEI_CALENDAR), headers=as_li_lei, json=body), 194002, 403)
     fails(
         await api.post(
             attendees_path(weekly),

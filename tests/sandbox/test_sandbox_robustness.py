@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sandbox import DEMO_PRIMARY_CALENDAR_ID, ROOM_IDS, WEEKLY_SYNC_UID, Sandbox
+from server.clock import VirtualClock
 from tests.sandbox.helpers_sandbox import FIXED_NOW, bearer
 
 EVENTS = f"/open-apis/calendar/v4/calendars/{DEMO_PRIMARY_CALENDAR_ID}/events"
@@ -60,7 +61,7 @@ JSON = st.recursive(
     max_leaves=8,
 )
 
-SB = Sandbox(seed=True, clock=lambda: FIXED_NOW)  # shared by the examples: state piles up, as in use
+SB = Sandbox(seed=True, clock=VirtualClock(FIXED_NOW))  # shared by the examples: state piles up, as in use
 
 
 def send(method: str, path: str, **kwargs: Any) -> httpx2.Response:

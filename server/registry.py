@@ -36,7 +36,9 @@ from server.overlaps import add_overlap_warnings
 from server.paths import fill_route
 from server.schema import published_schema
 from server.state import AppState
+from server.upstream import ServerUpstream
 from tools.outputs import EventResult
+from tools.resolve import NotResolved
 from tools.spec import Operation
 
 log = logging.getLogger("feishu_calendar_mcp.tools")
@@ -117,6 +119,9 @@ async def execute(op: Operation[Any, Any], inp: BaseModel, state: AppState) -> B
 
 
 async def _execute(op: Operation[Any, Any], inp: BaseModel, state: AppState) -> BaseModel:
+    if op.gather is not None:  # several requests (tools/composite.py), through the same client
+        gathered: BaseModel = op.respond(inp, await op.gather(inp, ServerUpstream(state, op.name)))
+        return gathered
     wire = op.wire(inp)
     params = dict(wire.path_params)
     if params.get("calendar_id") == "primary":
@@ -148,6 +153,8 @@ async def error_boundary(operation: str, work: Awaitable[BaseModel]) -> BaseMode
     except FeishuError as exc:
         log.info("%s: Feishu code %s (log id %s)", operation, exc.code, exc.log_id)
         raise ToolError(str(exc)) from exc
+    except NotResolved as exc:
+        raise ToolError(f"{operation}: {exc}. Nothing was changed; ask the user which one, then pass its id.") from exc
     except Exception as exc:
         reference = uuid.uuid4().hex[:12]
         log.exception("internal error in %s (reference %s)", operation, reference)

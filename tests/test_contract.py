@@ -67,7 +67,7 @@ def test_pregenerated_schemas_match_the_models() -> None:
 
 
 async def test_tool_count(tools: list[Tool]) -> None:
-    assert len(tools) == 24  # the 23 operations and the time-sense tool
+    assert len(tools) == 29  # the 23 operations, the time-sense tool and the 5 scheduling tools
 
 
 async def test_snapshots_match(tools: list[Tool]) -> None:

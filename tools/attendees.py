@@ -73,9 +73,8 @@ add_attendees = Operation(
     name="add_attendees",
     title="Add attendees",
     description=(
-        "Invite people, chats, email guests, or book meeting rooms (type=resource; booking is confirmed "
-        "asynchronously: check rsvp_status with list_attendees). "
-        "Example: attendees=[{type:'user', user_id:'ou_x'}, {type:'resource', room_id:'omm_y'}]."
+        "Invite people, chats, email guests, or book rooms (type=resource; confirmed later: rsvp_status in "
+        "list_attendees). Example: attendees=[{type:'user', user_id:'ou_x'}, {type:'resource', room_id:'omm_y'}]."
     ),
     interface_function="CreateCalendarEventAttendeeAsync",
     method="POST",

@@ -49,6 +49,11 @@ class Upstream(Protocol):
         """The user's IANA zone."""
         ...
 
+    @property
+    def working_hours(self) -> str:
+        """The working-hours setting, e.g. ``Mon-Fri 09:00-18:00`` (tools/working_hours.py reads it)."""
+        ...
+
     def now(self) -> float:
         """Unix seconds, from the server's one clock."""
         ...

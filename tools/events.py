@@ -59,9 +59,8 @@ create_event = Operation(
     name="create_event",
     title="Create event",
     description=(
-        "Create an event on a calendar (default: your primary). Times: RFC 3339, local time + timezone, "
-        "or dates for all-day. Invite people or book rooms afterwards with add_attendees. "
-        "Example: summary='1:1 with Li Lei', start='2026-11-23T15:00:00+08:00', end='2026-11-23T15:30:00+08:00'."
+        "Create an event (default: your primary calendar); dates make it all-day. Invite people or book rooms "
+        "with add_attendees. Example: summary='1:1 with Li Lei', start='2026-11-23T15:00', end='2026-11-23T15:30'."
     ),
     interface_function="CreateCalendarEventAsync",
     method="POST",
@@ -123,9 +122,9 @@ update_event = Operation(
     name="update_event",
     title="Update event",
     description=(
-        "Change fields of an event; omitted fields stay as they are. To move it, send both start and end. "
-        "Attendees (not organizer) may change only visibility, free_busy_status, color, reminders. "
-        "Example: event_id='abc_0', start='2026-11-26T15:00', end='2026-11-26T16:00', timezone='Asia/Shanghai'."
+        "Change fields of an event; omitted fields stay. To move it send start and end. Attendees may change "
+        "only visibility, free_busy_status, color, reminders. "
+        "Example: event_id='abc_0', start='2026-11-26T15:00', end='2026-11-26T16:00'."
     ),
     interface_function="UpdateCalendarEventAsync",
     method="PATCH",
@@ -231,9 +230,8 @@ list_events = Operation(
     name="list_events",
     title="List events",
     description=(
-        "List events of a calendar. Give start+end for a window (recurring events appear once as "
-        "their series; use view_instances for an expanded agenda), or page with anchor_time/page_token, or "
-        "pass sync_token to get only changes (deleted ones have status=cancelled)."
+        "Events of a calendar: start+end for a window (a series appears once; view_instances expands it), "
+        "anchor_time/page_token to page, or sync_token for changes only (deleted: status=cancelled)."
     ),
     interface_function="GetCalendarEventPageListAsync",
     method="GET",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field
 
 
 def _not_a_boolean(value: Any) -> Any:
@@ -45,7 +45,15 @@ def safe_segment(value: str) -> str:
     return value
 
 
-PathId = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=256), AfterValidator(safe_segment)]
+def _path_id(value: str) -> str:
+    # Checked here, not published as pattern/maxLength: those ~50 bytes would repeat in every
+    # tool that takes an id (17 of them), paid for in the model's context on every conversation.
+    if len(value) > 256:
+        raise ValueError("an id is at most 256 characters")
+    return safe_segment(value)
+
+
+PathId = Annotated[str, AfterValidator(_path_id)]
 
 CalendarId = Annotated[
     PathId,
@@ -57,10 +65,8 @@ EventId = Annotated[
 ]
 
 UserIdType = Literal["open_id", "union_id", "user_id"]
-UserIdTypeField = Annotated[
-    UserIdType | None,
-    Field(description="Default open_id."),
-]
+
+UserIdTypeField = Annotated[UserIdType | None, Field(description="Default open_id.")]
 
 
 def _number_as_text(value: Any) -> Any:
@@ -82,7 +88,7 @@ Timezone = Annotated[
     Field(description="IANA zone for times without offset."),
 ]
 
-PageToken = Annotated[str | None, Field(description="page_token from the previous page.")]
+PageToken = Annotated[str | None, Field(description="From the previous page.")]
 
 RsvpStatus = Literal["accept", "decline", "tentative"]
 Visibility = Literal["default", "public", "private"]

@@ -45,8 +45,8 @@ class EventResult(BaseModel):
 class EventPage(BaseModel):
     items: list[JsonObject]
     has_more: bool = False
-    page_token: Annotated[str, Field(description="Pass back to get the next page.")] = ""
-    sync_token: Annotated[str, Field(description="Pass back later to get only changes.")] = ""
+    page_token: str = ""
+    sync_token: Annotated[str, Field(description="Pass back later for changes only.")] = ""
 
 
 class ItemPage(BaseModel):

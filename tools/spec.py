@@ -9,7 +9,7 @@ request/response shaping only: no HTTP, no tokens, no error handling.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
@@ -18,7 +18,19 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 Method = Literal["GET", "POST", "PATCH", "DELETE"]
-Toolset = Literal["events", "attendees", "meetings", "rooms", "subscriptions", "settings", "exchange", "context"]
+Toolset = Literal[
+    "events",
+    "attendees",
+    "meetings",
+    "rooms",
+    "people",
+    "freebusy",
+    "calendars",
+    "subscriptions",
+    "settings",
+    "exchange",
+    "context",
+]
 
 
 class Replay(Enum):
@@ -137,6 +149,17 @@ class Operation(Generic[InT, OutT]):
     confirm: str = ""
     # Creating or moving an event: warn about busy events it overlaps (never refuse).
     check_overlaps: bool = False
+    # A tool that needs several Feishu requests (tools/composite.py): ``gather(input, upstream)``
+    # sends them and returns what ``respond`` shapes, instead of the one request above.
+    gather: Callable[[InT, Any], Awaitable[dict[str, Any]]] | None = None
+    # Every request ``gather`` may send (their scopes are asked for at login).
+    endpoints: tuple[Any, ...] = ()
+
+    @property
+    def scope_sets(self) -> tuple[tuple[str, ...], ...]:
+        """Every "any one of these" scope set the tool needs: its own and each endpoint's it may send."""
+        sets = [self.scopes, *(tuple(getattr(e, "scopes", ())) for e in self.endpoints)]
+        return tuple(dict.fromkeys(s for s in sets if s))
 
     def wire(self, inp: InT) -> WireRequest:
         if self.to_wire is not None:

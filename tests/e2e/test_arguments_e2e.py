@@ -46,6 +46,11 @@ MINIMAL: dict[str, dict[str, Any]] = {
     "create_exchange_binding": {},
     "delete_exchange_binding": {"exchange_binding_id": "ZXhj"},
     "get_exchange_binding": {"exchange_binding_id": "ZXhj"},
+    "find_people": {"query": "Li Lei"},
+    "get_free_busy": {**WINDOW, "people": ["Li Lei"]},
+    "find_meeting_times": {**WINDOW, "attendees": ["Li Lei"], "duration_minutes": 30},
+    "find_rooms": {},
+    "list_calendars": {},
 }
 TOOLS = [op.name for op in (get_current_context, *OPERATIONS)]
 # Names a model brings from elsewhere, and the name it meant.

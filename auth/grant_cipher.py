@@ -49,22 +49,42 @@ class _Key:
     aead: AESGCM = field(repr=False)
 
 
+def key_id(master: bytes) -> str:
+    """Names a master key without revealing it: a hash of it, truncated."""
+    return hashlib.sha256(b"kid:" + master).hexdigest()[:12]
+
+
+def derive_key(master: bytes, purpose: bytes) -> bytes:
+    """A key for one purpose only (HKDF-SHA256), so one secret never serves two uses."""
+    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose).derive(master)
+
+
+def parse_keys(value: str) -> list[bytes]:
+    """FEISHU_TOKEN_KEY's text: comma-separated URL-safe base64 keys of 32 bytes, newest first."""
+    masters = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        try:
+            masters.append(_unb64(part))
+        except ValueError:
+            raise SealError("a FEISHU_TOKEN_KEY entry is not URL-safe base64") from None
+    if not masters:
+        raise SealError("FEISHU_TOKEN_KEY is empty: team mode needs at least one key to seal Feishu grants")
+    for master in masters:
+        if len(master) != KEY_BYTES:
+            raise SealError(f"each FEISHU_TOKEN_KEY entry must be {KEY_BYTES} bytes in URL-safe base64")
+    return masters
+
+
 def _derive(master: bytes) -> _Key:
-    # The key id names the key without revealing it: a hash of the master key, truncated.
-    kid = hashlib.sha256(b"kid:" + master).hexdigest()[:12]
-    derived = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=PURPOSE).derive(master)
-    return _Key(kid, AESGCM(derived))
+    return _Key(key_id(master), AESGCM(derive_key(master, PURPOSE)))
 
 
 class GrantCipher:
     """Seals and opens grant payloads; the first key seals, any key opens its own seals."""
 
     def __init__(self, masters: list[bytes]) -> None:
-        if not masters:
-            raise SealError("FEISHU_TOKEN_KEY is empty: team mode needs at least one key to seal Feishu grants")
-        for master in masters:
-            if len(master) != KEY_BYTES:
-                raise SealError(f"each FEISHU_TOKEN_KEY entry must be {KEY_BYTES} bytes in URL-safe base64")
         self._keys = [_derive(master) for master in masters]
         self._by_kid = {key.kid: key for key in self._keys}
 
@@ -73,16 +93,8 @@ class GrantCipher:
 
     @classmethod
     def from_setting(cls, value: str) -> GrantCipher:
-        """From FEISHU_TOKEN_KEY's text: comma-separated URL-safe base64 keys, newest first."""
-        masters = []
-        for part in (p.strip() for p in value.split(",")):
-            if not part:
-                continue
-            try:
-                masters.append(_unb64(part))
-            except ValueError:
-                raise SealError("a FEISHU_TOKEN_KEY entry is not URL-safe base64") from None
-        return cls(masters)
+        """From FEISHU_TOKEN_KEY's text (see :func:`parse_keys`)."""
+        return cls(parse_keys(value))
 
     @staticmethod
     def new_key() -> str:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 PREFIX = "/_sandbox"
 FAULT_OPTIONS = ("times", "probability", "method", "path", "status", "delay", "use_clock", "after_write")
-FAULT_OPTIONS_MORE = ("retry_after", "limit")
+FAULT_OPTIONS_MORE = ("retry_after", "limit", "late_by")
 
 Action = Callable[[dict[str, Any]], Any]
 

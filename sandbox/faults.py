@@ -6,7 +6,14 @@ answers instead of, or around, the real route:
 
 * ``rate_limit``: HTTP 429, code 99991400, ``x-ogw-ratelimit-limit`` / ``x-ogw-ratelimit-reset``.
 * ``server_error``: HTTP ``status`` (500: a JSON 190003 envelope; 502/503: a gateway's plain text).
-* ``slow``: wait ``delay`` seconds (real sleep, or advance the sandbox clock with ``use_clock=True``).
+* ``slow``: wait ``delay`` seconds (real sleep, or advance the sandbox clock with ``use_clock=True``),
+  then run the route: a client that gave up meanwhile was right, nothing happened.
+* ``late``: the request is held back and answered with nothing (after ``delay`` real seconds the
+  connection drops; a client with a shorter timeout has given up by then), and it *runs later*,
+  as a request stuck in a real server's queue can: just before the ``late_by``-th request the
+  sandbox receives after it (1: the next one), or when ``await sb.run_late()`` is called. So a
+  write whose answer the client never got can still land after the client's newer writes.
+  ``faults.late_runs`` lists the held requests that ran, with their status and code.
 * ``drop``: the connection closes with no response; ``after_write=True`` applies the request first
   ("the write happened but the answer was lost").
 * ``connect_error``: nothing reaches the sandbox: in process, ``httpx2.ConnectError``; over a
@@ -25,9 +32,9 @@ import math
 import random
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
-FaultKind = Literal["rate_limit", "server_error", "slow", "drop", "connect_error", "token_expired"]
+FaultKind = Literal["rate_limit", "server_error", "slow", "late", "drop", "connect_error", "token_expired"]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 
 
@@ -52,6 +59,7 @@ class Fault:
     after_write: bool = False  # drop: apply the request, then drop the answer
     retry_after: int = 1  # rate_limit: x-ogw-ratelimit-reset
     limit: int = 50  # rate_limit: x-ogw-ratelimit-limit
+    late_by: int = 1  # late: runs before the late_by-th request received after it
     fired: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -63,12 +71,27 @@ class Fault:
 
 
 @dataclass
+class LateRequest:
+    """A request held back by a ``late`` fault: what it was, and once it ran, what it answered."""
+
+    method: str
+    path: str
+    body: bytes
+    scope: dict[str, Any] = field(repr=False)
+    countdown: int  # requests still to arrive before it runs
+    status: int | None = None  # None until it ran
+    code: int | None = None
+
+
+@dataclass
 class Faults:
     fault_seed: int = 0
     rules: list[Fault] = field(default_factory=list)
     # The built-in limiter (None: off). Feishu documents 50/s and 1000/min per app and API.
     rate_limit_per_second: int | None = None
     rate_limit_per_minute: int | None = None
+    late: list[LateRequest] = field(default_factory=list)  # held back, not run yet
+    late_runs: list[LateRequest] = field(default_factory=list)  # ran late, oldest first
     _rng: random.Random = field(init=False)
     _recent: dict[tuple[str, str], deque[float]] = field(default_factory=dict, init=False)
 
@@ -89,6 +112,7 @@ class Faults:
         after_write: bool = False,
         retry_after: int = 1,
         limit: int = 50,
+        late_by: int = 1,
     ) -> Fault:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; one of {', '.join(FAULT_KINDS)}")
@@ -98,6 +122,8 @@ class Faults:
             raise ValueError("probability must be between 0 and 1")
         if not isinstance(delay, int | float) or delay < 0 or not isinstance(retry_after, int) or retry_after < 0:
             raise ValueError("delay and retry_after must be non-negative numbers")
+        if not isinstance(late_by, int) or isinstance(late_by, bool) or late_by < 1:
+            raise ValueError("late_by must be a positive integer")
         if any(v is not None and not isinstance(v, str) for v in (method, path)):
             raise ValueError("method and path must be strings")
         if kind == "server_error" and status not in (500, 502, 503, 504):
@@ -114,13 +140,25 @@ class Faults:
             after_write,
             retry_after,
             limit,
+            late_by,
         )
         self.rules.append(rule)
         return rule
 
     def clear(self) -> None:
+        """Forget the rules; requests still held back are dropped (they never run)."""
         self.rules.clear()
         self._recent.clear()
+        self.late.clear()
+        self.late_runs.clear()
+
+    def due(self, everything: bool = False) -> list[LateRequest]:
+        """Count one arriving request against the held ones; take those whose turn it is."""
+        for held in self.late:
+            held.countdown -= 1
+        ready = [h for h in self.late if everything or h.countdown <= 0]
+        self.late = [h for h in self.late if h not in ready]
+        return ready
 
     def reseed(self, seed: int) -> None:
         self.fault_seed = seed

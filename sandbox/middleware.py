@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.routing import Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
-from sandbox.faults import ConnectionDropped, Fault
+from sandbox.faults import ConnectionDropped, Fault, LateRequest
 from sandbox.oauth import TOKEN_V2_PATH, TOKEN_V3_PATH
 from sandbox.requestlog import LoggedRequest, loggable_headers, parse_body, parse_query
 
@@ -71,9 +71,13 @@ class SandboxMiddleware:
             await send(message)
 
         injectable = not path.startswith("/_sandbox")
+        if injectable and sb.faults.late:
+            await self.run_late(sb.faults.due())  # held-back requests whose turn came run first
         fault = sb.faults.take(method, path) if injectable else None
         if fault is not None:
             entry.fault = fault.kind
+            if fault.kind == "late":
+                sb.faults.late.append(LateRequest(method, path, raw_body, dict(scope), fault.late_by))
             if await self._apply(fault, scope, replay_body, send_with_logid):
                 return
         wait = sb.faults.over_limit(_app_of(sb, scope), self.api_of(scope), sb.clock.now()) if injectable else None
@@ -83,6 +87,25 @@ class SandboxMiddleware:
             await _send_json(send_with_logid, 429, _rate_limited_body(), _rate_limit_headers(limit, wait))
             return
         await self.app(scope, replay_body, send_with_logid)
+
+    async def run_late(self, held: list[LateRequest]) -> None:
+        """Run held-back requests now, as the server that had queued them finally would.
+
+        Nobody is listening for their answers: only the status and code are kept (``late_runs``).
+        """
+        for late in held:
+
+            async def body(late: LateRequest = late) -> Message:
+                return {"type": "http.request", "body": late.body, "more_body": False}
+
+            async def keep(message: Message, late: LateRequest = late) -> None:
+                if message["type"] == "http.response.start":
+                    late.status = message["status"]
+                elif message["type"] == "http.response.body" and late.code is None:
+                    late.code = _code_of(message.get("body", b""))
+
+            await self.app(late.scope, body, keep)
+            self.sb.faults.late_runs.append(late)
 
     async def _apply(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> bool:
         """Carry out ``fault``; True when it answered (or dropped) the request itself."""
@@ -106,6 +129,10 @@ class SandboxMiddleware:
             else:
                 await anyio.sleep(fault.delay)
             return False
+        if fault.kind == "late":
+            await anyio.sleep(fault.delay)  # held back (see run_late); the client gives up meanwhile
+            await _drop(scope, send, connect=False)
+            return True
         if fault.kind == "token_expired":
             self.sb.expire_token_of(dict(scope.get("headers", [])).get(b"authorization", b"").decode())
             return False
@@ -167,11 +194,15 @@ async def _read_body(receive: Receive) -> bytes:
 
 
 def _note_code(entry: LoggedRequest, body: bytes) -> None:
-    if entry.code is not None or not body:
-        return
+    if entry.code is None:
+        entry.code = _code_of(body)
+
+
+def _code_of(body: bytes) -> int | None:
+    """The envelope's code in a reply body, if it has one."""
     try:
-        parsed = json.loads(body)
+        parsed = json.loads(body) if body else None
     except ValueError:
-        return
-    if isinstance(parsed, dict) and isinstance(parsed.get("code"), int):
-        entry.code = parsed["code"]
+        return None
+    code = parsed.get("code") if isinstance(parsed, dict) else None
+    return code if isinstance(code, int) else None

@@ -9,6 +9,9 @@ from typing import Any
 
 import httpx2
 from mcp.server import MCPServer
+from mcp.server.auth.provider import TokenVerifier
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.request_state import RequestStateSecurity
 
 from server.feishu_client import FeishuClient, TokenSource
 from server.prompts import register_prompts
@@ -49,8 +52,15 @@ def build_server(
     transport: httpx2.AsyncBaseTransport | None = None,
     clock: Clock | None = None,
     operations: Sequence[Operation[Any, Any]] | None = None,
+    auth: AuthSettings | None = None,
+    token_verifier: TokenVerifier | None = None,
+    request_state_security: RequestStateSecurity | None = None,
 ) -> MCPServer[AppState]:
-    """The server; ``transport`` swaps the upstream (the sandbox in tests and demos)."""
+    """The server; ``transport`` swaps the upstream (the sandbox in tests and demos).
+
+    ``auth``, ``token_verifier`` and ``request_state_security`` are team mode's (server/team/app.py):
+    a resource server behind our own tokens, with confirmation state sealed by keys every replica shares.
+    """
     if operations is None:
         operations = select_operations(settings)
 
@@ -72,6 +82,9 @@ def build_server(
         version=VERSION,
         lifespan=lifespan,
         log_level=settings.log_level,
+        auth=auth,
+        token_verifier=token_verifier,
+        request_state_security=request_state_security,
         tools=[build_tool(op) for op in operations],
     )
     register_prompts(server)

@@ -45,6 +45,10 @@ def build_parser(*, login_commands: bool = True) -> argparse.ArgumentParser:
     serve.add_argument("--timezone", help="your IANA timezone for times without offset (env FEISHU_TIMEZONE)")
     serve.add_argument("--toolsets", help="comma-separated toolsets or 'all' (env FEISHU_TOOLSETS)")
     serve.add_argument("--read-only", action="store_true", default=None, help="only tools that change nothing")
+    team = serve.add_argument_group("team mode (one server for many users: docs/team-mode.md)")
+    team.add_argument("--public-url", help="the https:// origin users' assistants connect to (env FEISHU_PUBLIC_URL)")
+    team.add_argument("--redis-url", help="shared state of all replicas (env FEISHU_REDIS_URL)")
+    team.add_argument("--host", help="address to bind in team mode (default 127.0.0.1; 0.0.0.0 in a container)")
 
     sandbox = commands.add_parser("sandbox", help="serve the Feishu emulator on 127.0.0.1")
     sandbox.add_argument("--port", type=int, default=DEFAULT_SANDBOX_PORT)
@@ -99,6 +103,10 @@ def _serve(args: argparse.Namespace) -> int:
         toolsets = "all"  # the sandbox is for trying things: every tool, unless asked otherwise
     settings = _settings(args, sandbox=args.sandbox or None, toolsets=toolsets, read_only=args.read_only)
     _configure_logging(settings.log_level)
+    if args.public_url or os.environ.get("FEISHU_PUBLIC_URL"):
+        from server.team.app import serve_team  # only team mode loads Redis, joserfc, the AS
+
+        return serve_team(args, settings, os.environ)
     from server.static_token import env_token  # light: no OAuth stack behind it
 
     if settings.sandbox:

@@ -190,8 +190,9 @@ def _violations(error: Any) -> tuple[list[str], list[str]]:
 
 
 def log_id_of(error: Any) -> str:
-    """The log id Feishu put in the body (used when the x-tt-logid header is missing)."""
-    return str(error.get("logid") or "") if isinstance(error, dict) else ""
+    """The log id in the body's ``error.log_id`` (lark-oapi's ``Error.log_id``), for when the
+    ``X-Tt-Logid`` header (what the SDK's ``get_log_id`` reads) did not survive the way back."""
+    return str(error.get("log_id") or "") if isinstance(error, dict) else ""
 
 
 def _fallback(status: int) -> tuple[type[FeishuError], str]:
@@ -256,21 +257,13 @@ def from_response(
     return cls(operation, code, msg, log_id, status, advice, details)
 
 
-# What a model should look at before retrying a write whose outcome is unknown (Replay.NEVER).
-OUTCOME_CHECKS: dict[str, str] = {
-    "create_meeting_chat": "get_event shows whether the event now has a meeting chat; create one only if not",
-    "create_meeting_minutes": "get_event (or the event in Feishu) shows whether the minutes document exists",
-    "generate_caldav_config": (
-        "a CalDAV device may have been created; check Feishu calendar settings > CalDAV, remove the unused "
-        "device, then generate again"
-    ),
-    "create_exchange_binding": "ask for the binding with get_exchange_binding (or in the admin console) first",
-}
-
-
 def outcome_unknown(operation: str, what: str, log_id: str = "") -> OutcomeUnknown:
-    """The error for a write that may or may not have happened and may not be replayed blindly."""
-    check = OUTCOME_CHECKS.get(operation, "check the current state with a read tool")
+    """The error for a write that may or may not have happened and may not be replayed blindly.
+
+    The advice here is generic; the operation's own ``outcome_check`` (tools/) replaces it with
+    the tool call that settles it (server/writes.py).
+    """
+    check = "check the current state with a read tool"
     return OutcomeUnknown(
         operation,
         -1,

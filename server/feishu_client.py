@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import anyio
@@ -52,6 +52,18 @@ class TokenSource(Protocol):
 
 
 @dataclass
+class Outcome:
+    """What a caller may want to know about how a call went, besides its answer.
+
+    ``unanswered``: when (client clock) each request that may have executed went unanswered
+    (timeout, dropped connection, 5xx). Such a request can still land at Feishu later, after
+    newer writes: server/writes.py uses this to verify and to warn.
+    """
+
+    unanswered: list[float] = field(default_factory=list)
+
+
+@dataclass
 class _Call:
     """One tool call's request as it goes through its attempts."""
 
@@ -70,6 +82,7 @@ class _Call:
     maybe_applied: bool = False  # an earlier attempt may have executed without us learning it
     in_flight: bool = False  # a request is out and unanswered (matters if the deadline cuts it off)
     log_id: str = ""
+    outcome: Outcome = field(default_factory=Outcome)
 
     @property
     def fingerprint(self) -> tuple[str, ...]:
@@ -155,12 +168,14 @@ class FeishuClient:
         done_after_replay: frozenset[int] = frozenset(),
         writes: bool | None = None,
         scopes: Sequence[str] = (),
+        outcome: Outcome | None = None,
     ) -> dict[str, Any]:
         """Send with retries; ``path`` must already be validated and percent-encoded.
 
         ``writes`` (default: any method but GET) says whether the request changes anything,
         which decides what a failure tells the model. The whole call, retries and waits
         included, ends by ``policy.deadline``; cancelling it cancels the request in flight.
+        ``outcome``, if given, is filled in whether the call succeeds or fails.
         """
         started = _TOOL_CALL_STARTED.get()
         call = _Call(
@@ -175,6 +190,7 @@ class FeishuClient:
             scopes=scopes,
             started=self.clock.now() if started is None else started,
             identity=self.tokens.identity,
+            outcome=outcome or Outcome(),
         )
         with anyio.move_on_after(self.policy.deadline - (self.clock.now() - call.started)):
             try:
@@ -182,7 +198,9 @@ class FeishuClient:
             except errors.FeishuError as err:
                 self._settle_later(call, err)
                 raise
-        call.maybe_applied |= call.in_flight
+        if call.in_flight:
+            call.maybe_applied = True
+            call.outcome.unanswered.append(self.clock.now())
         late = self._gave_up(call, -1, f"no answer within the {self.policy.deadline:g} s deadline for one call")
         raise self._settle_later(call, late)
 
@@ -306,6 +324,8 @@ class FeishuClient:
         self, call: _Call, what: str, *, executed: bool, error: errors.FeishuError | None = None
     ) -> None:
         """After a failure that may (``executed``) or did not reach Feishu: back off, or raise."""
+        if executed:
+            call.outcome.unanswered.append(self.clock.now())
         if executed and call.writes and not call.replayable:
             self.stats.gave_up += 1
             raise errors.outcome_unknown(call.operation, what, call.log_id)

@@ -30,10 +30,9 @@ from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetad
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ValidationError
 
-from server import confirm
+from server import confirm, writes
 from server.errors import FeishuError
 from server.overlaps import add_overlap_warnings
-from server.paths import fill_route
 from server.schema import published_schema
 from server.state import AppState
 from server.upstream import ServerUpstream
@@ -126,18 +125,10 @@ async def _execute(op: Operation[Any, Any], inp: BaseModel, state: AppState) -> 
     params = dict(wire.path_params)
     if params.get("calendar_id") == "primary":
         params["calendar_id"] = await state.client.primary_calendar_id()
-    data = await state.client.call(
-        op.name,
-        op.method,
-        fill_route(op.route, params),
-        query=wire.query,
-        body=wire.body,
-        replay=op.replay,
-        done_after_replay=op.done_after_replay,
-        writes=not op.read_only,
-        scopes=op.scopes,
-    )
+    data, notes = await writes.send(op, inp, params, wire, state)
     result: BaseModel = op.respond(inp, data)
+    if notes:  # what a late or unanswered request may have done: the model must see it
+        result = writes.with_notes(result, notes)
     moved = wire.body is not None and "start_time" in wire.body
     if op.check_overlaps and moved and isinstance(result, EventResult):
         result = await add_overlap_warnings(result, params["calendar_id"], state)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from server.feishu_client import FeishuClient
 from server.settings import Settings
+from server.writes import WriteGuard
 
 
 @dataclass
@@ -13,3 +14,4 @@ class AppState:
     settings: Settings
     client: FeishuClient
     timezone: str  # the user's IANA zone: naive times and "today" are read in it
+    writes: WriteGuard = field(default_factory=WriteGuard)  # per-event write order and late writes

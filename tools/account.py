@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated
 
 from pydantic import Field
@@ -61,6 +62,14 @@ class CaldavInput(Input):
     device_name: Annotated[str | None, Field(max_length=100, description="Label shown in settings.")] = None
 
 
+def _caldav_check(inp: CaldavInput) -> str:
+    return (
+        "call generate_caldav_config again: it returns a working user name and password. A configuration the "
+        "lost call may have made was never shown to anyone, so it cannot be used; if Feishu's calendar settings "
+        "(CalDAV) list an extra device, the user can remove it there"
+    )
+
+
 generate_caldav_config = Operation(
     name="generate_caldav_config",
     title="Generate CalDAV config",
@@ -80,6 +89,7 @@ generate_caldav_config = Operation(
     replay=Replay.NEVER,  # each call mints a password: never send it twice unseen
     scopes=("calendar:calendar", "calendar:settings.caldav:create"),
     respond=feishu_data,
+    outcome_check=_caldav_check,
 )
 
 EXCHANGE = "/open-apis/calendar/v4/exchange_bindings"
@@ -92,6 +102,28 @@ class CreateExchangeInput(Input):
     ] = None
     user_id: Annotated[PathId | None, Field(description="Feishu user to bind it to.")] = None
     user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
+
+
+def binding_ids(admin_account: str, exchange_account: str) -> list[str]:
+    """The id Feishu gives the binding of these accounts: the base64 of "<admin> <exchange>" (the
+    docs' example id decodes so). Whether it uses the URL-safe alphabet is not documented: both
+    spellings are given when they differ."""
+    raw = f"{admin_account} {exchange_account}".encode()
+    return list(dict.fromkeys([base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()]))
+
+
+def _exchange_check(inp: CreateExchangeInput) -> str:
+    if inp.admin_account is None or inp.exchange_account is None:
+        return (
+            "without both admin_account and exchange_account the binding's id cannot be worked out; call "
+            "create_exchange_binding again: if the lost call made it, Feishu refuses the mailbox as already bound"
+        )
+    ids = " or ".join(f'exchange_binding_id="{i}"' for i in binding_ids(inp.admin_account, inp.exchange_account))
+    return (
+        f"call get_exchange_binding with {ids} (a binding's id is the base64 of its admin and Exchange accounts): "
+        "if it answers, the lost call made the binding; if it fails with 195103 (no such binding), call "
+        "create_exchange_binding again"
+    )
 
 
 create_exchange_binding = Operation(
@@ -113,6 +145,7 @@ create_exchange_binding = Operation(
     replay=Replay.NEVER,
     scopes=("calendar:calendar", "calendar:calendar:readonly", "calendar:exchange.bindings:create"),
     respond=feishu_data,
+    outcome_check=_exchange_check,
 )
 
 

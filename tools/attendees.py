@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tools.events import EVENT, EventRef
 from tools.fields import NOT_BOOLEAN, AttendeeType, PageToken, PathId, UserIdTypeField
 from tools.outputs import Done, ItemPage, done, item_page
-from tools.spec import IN_QUERY, Operation, Replay, WireRequest
+from tools.spec import IN_QUERY, Operation, ReadBack, Replay, WireRequest
 
 ATTENDEES = EVENT + "/attendees"
 WRITE_SCOPES = ("calendar:calendar", "calendar:calendar.event:update")
@@ -65,6 +65,40 @@ def _add_wire(inp: AddAttendeesInput) -> WireRequest:
     return WireRequest(path_params={"calendar_id": inp.calendar_id, "event_id": inp.event_id}, query=query, body=body)
 
 
+def _listed(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [a for a in data.get("items") or [] if isinstance(a, dict)]
+
+
+def _identity(attendee: dict[str, Any]) -> tuple[str, str]:
+    """(type, the id that names it for that type); emails compared without case."""
+    kind = str(attendee.get("type"))
+    ref = str(attendee.get(ID_FIELD.get(kind, "")) or "")
+    return kind, ref.lower() if kind == "third_party" else ref
+
+
+def _added_missing(body: dict[str, Any] | None, data: dict[str, Any]) -> list[str]:
+    """Attendees this add sent that the attendee list does not show (only a complete list can tell)."""
+    if data.get("has_more"):
+        return []
+    listed = {_identity(a) for a in _listed(data)}
+    missing = []
+    for sent in (body or {}).get("attendees") or []:
+        kind, ref = _identity(sent)
+        if (kind, ref) not in listed:
+            missing.append(f"{kind} {ref} is not an attendee")
+    return missing
+
+
+def _removed_present(body: dict[str, Any] | None, data: dict[str, Any]) -> list[str]:
+    """Attendees this removal sent that the attendee list still shows."""
+    gone = set((body or {}).get("attendee_ids") or [])
+    return [f"{a.get('attendee_id')} is an attendee again" for a in _listed(data) if a.get("attendee_id") in gone]
+
+
+# Read back whole lists (100 a page is Feishu's maximum).
+ATTENDEE_READ_BACK = (("page_size", "100"),)
+
+
 def _attendee_list(_: AddAttendeesInput, data: dict[str, Any]) -> ItemPage:
     return ItemPage(items=list(data.get("attendees") or []))
 
@@ -89,6 +123,7 @@ add_attendees = Operation(
     scopes=WRITE_SCOPES,
     to_wire=_add_wire,
     respond=_attendee_list,
+    read_back=ReadBack(route=ATTENDEES, differs=_added_missing, query=ATTENDEE_READ_BACK),
 )
 
 
@@ -122,6 +157,7 @@ remove_attendees = Operation(
     respond=done("attendees removed"),
     confirm="Remove {attendee_ids} from event {event_id}?",
     done_after_replay=frozenset({194000}),
+    read_back=ReadBack(route=ATTENDEES, differs=_removed_present, query=ATTENDEE_READ_BACK),
 )
 
 

@@ -19,7 +19,7 @@ from tools.fields import (
     UserIdTypeField,
 )
 from tools.outputs import Done, EventPage, EventResult, done, event_page, event_result
-from tools.spec import IN_QUERY, Input, Operation, Replay, WireRequest
+from tools.spec import IN_QUERY, Input, Operation, ReadBack, Replay, WireRequest
 
 EVENTS = "/open-apis/calendar/v4/calendars/{calendar_id}/events"
 EVENT = EVENTS + "/{event_id}"
@@ -118,6 +118,36 @@ class UpdateEventInput(EventBody):
     user_id_type: UserIdTypeField = None
 
 
+# Sent but never echoed by get_event (or echoed in another shape): not compared on read-back.
+UNECHOED = frozenset({"need_notification", "attachments"})
+
+
+def shows(sent: Any, seen: Any) -> bool:
+    """Whether a value read back shows what was sent: every sent key of an object, lists item by
+    item, scalars as text (Feishu writes some numbers as strings, e.g. timestamps)."""
+    if isinstance(sent, dict):
+        return isinstance(seen, dict) and all(k not in seen or shows(v, seen[k]) for k, v in sent.items())
+    if isinstance(sent, list):
+        return isinstance(seen, list) and len(sent) == len(seen) and all(map(shows, sent, seen))
+    return str(sent) == str(seen)
+
+
+def _brief(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def event_differs(body: dict[str, Any] | None, data: dict[str, Any]) -> list[str]:
+    """The sent event fields the event read back does not show (fields it does not return are skipped)."""
+    found = data.get("event")
+    event: dict[str, Any] = found if isinstance(found, dict) else {}
+    return [
+        f"{name} is {_brief(event[name])}, not {_brief(value)}"
+        for name, value in (body or {}).items()
+        if name not in UNECHOED and name in event and not shows(value, event[name])
+    ]
+
+
 update_event = Operation(
     name="update_event",
     title="Update event",
@@ -140,6 +170,7 @@ update_event = Operation(
     respond=event_result,
     to_wire=_event_wire,
     check_overlaps=True,
+    read_back=ReadBack(route=EVENT, differs=event_differs),
 )
 
 

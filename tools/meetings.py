@@ -14,6 +14,25 @@ from tools.spec import IN_QUERY, Input, Operation, Replay, WireRequest
 
 CHAT_SCOPES = ("calendar:calendar", "calendar:calendar.event:update")
 
+
+def _chat_check(inp: EventRef) -> str:
+    # Feishu's event object has no meeting-chat field (docs, lark-oapi CalendarEvent), so no read
+    # shows the chat; asking again settles whether it exists (one chat per event).
+    return (
+        f"call create_meeting_chat again for event_id={inp.event_id}: an event has one meeting chat, so it either "
+        "creates the chat now and returns its meeting_chat_id (the lost call made none), or fails with 195109 "
+        "because the lost call made it; then the chat exists (named after the event, in the user's Feishu chat "
+        "list) but its id cannot be read back through the calendar API"
+    )
+
+
+def _minutes_check(inp: EventRef) -> str:
+    return (
+        f"call create_meeting_minutes again for event_id={inp.event_id}: an event has one minutes document, and "
+        "asking again returns its doc_url whether or not the lost call made it"
+    )
+
+
 create_meeting_chat = Operation(
     name="create_meeting_chat",
     title="Create meeting chat",
@@ -34,6 +53,7 @@ create_meeting_chat = Operation(
     replay=Replay.NEVER,
     scopes=CHAT_SCOPES,
     respond=feishu_data,
+    outcome_check=_chat_check,
 )
 
 
@@ -82,6 +102,7 @@ create_meeting_minutes = Operation(
     replay=Replay.NEVER,
     scopes=CHAT_SCOPES,
     respond=feishu_data,
+    outcome_check=_minutes_check,
 )
 
 

@@ -53,6 +53,7 @@ class ItemPage(BaseModel):
     items: list[JsonObject]
     has_more: bool = False
     page_token: str = ""
+    warnings: list[str] = []  # e.g. an attendee change a late request undid (server/writes.py)
 
 
 class Done(BaseModel):

@@ -76,6 +76,21 @@ class WireRequest:
     body: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class ReadBack:
+    """How to confirm a write by reading its resource back (the client sends the GET).
+
+    ``route`` is a GET route filled with the write's own path parameters; ``differs`` gets the
+    write's wire body and the GET's ``data`` and names each way the resource disagrees with what
+    was sent (empty: it shows the write). Used after a write whose request went unanswered, and
+    after a write to a resource that an earlier unanswered request may still change.
+    """
+
+    route: str
+    differs: Callable[[dict[str, Any] | None, dict[str, Any]], list[str]]
+    query: tuple[tuple[str, str], ...] = ()
+
+
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -149,6 +164,10 @@ class Operation(Generic[InT, OutT]):
     confirm: str = ""
     # Creating or moving an event: warn about busy events it overlaps (never refuse).
     check_overlaps: bool = False
+    # Writes whose effect a GET can show: verified by reading back when the outcome was in doubt.
+    read_back: ReadBack | None = None
+    # Replay.NEVER: the tool call that settles an unknown outcome, for the model (from the input).
+    outcome_check: Callable[[InT], str] | None = None
     # A tool that needs several Feishu requests (tools/composite.py): ``gather(input, upstream)``
     # sends them and returns what ``respond`` shapes, instead of the one request above.
     gather: Callable[[InT, Any], Awaitable[dict[str, Any]]] | None = None

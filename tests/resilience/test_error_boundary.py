@@ -11,6 +11,7 @@ import pytest
 from mcp import Client
 
 import server.registry
+import server.writes
 from server.app import build_server
 from server.retry import VirtualClock
 from server.tokens import StaticToken
@@ -87,7 +88,7 @@ async def test_an_internal_error_is_logged_with_a_traceback_and_shown_with_a_ref
     def broken(*_: Any) -> Any:
         raise KeyError("a bug of ours")
 
-    monkeypatch.setattr(server.registry, "fill_route", broken)
+    monkeypatch.setattr(server.writes, "fill_route", broken)
     with caplog.at_level(logging.ERROR, logger="feishu_calendar_mcp.tools"):
         async with Client(server_for(Upstream(), VirtualClock())) as client:
             result = await client.call_tool("get_event", IDS)

@@ -138,8 +138,23 @@ def test_unknown_codes_keep_code_and_message() -> None:
 
 
 def test_the_log_id_falls_back_to_the_body() -> None:
-    err = errors.from_response("op", 400, 190002, "bad", "", {"logid": "BODYLOG"}, None)
+    # Feishu's body spells it error.log_id (lark-oapi's core.model.Error has log_id, no logid).
+    err = errors.from_response("op", 400, 190002, "bad", "", {"log_id": "BODYLOG"}, None)
     assert "BODYLOG" in str(err)
+    assert errors.log_id_of({"logid": "NOT_FEISHUS"}) == ""
+
+
+def test_the_header_log_id_wins_over_the_body() -> None:
+    err = errors.from_response("op", 400, 190002, "bad", "HEADERLOG", {"log_id": "BODYLOG"}, None)
+    assert err.log_id == "HEADERLOG"
+
+
+async def test_the_log_id_reaches_the_model_from_the_body_when_the_header_is_gone() -> None:
+    # A proxy on the way back may drop X-Tt-Logid; the body still carries error.log_id.
+    upstream = Upstream(reply(193002, status=403, msg="no permission", error={"log_id": "2026BODYONLY"}))
+    async with Client(server_for(upstream, VirtualClock())) as client:
+        result = await client.call_tool("update_event", {**EVENT, "summary": "x"})
+    assert "(Feishu log id: 2026BODYONLY)" in text(result)
 
 
 @pytest.mark.parametrize(

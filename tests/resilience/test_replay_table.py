@@ -9,12 +9,13 @@ import pytest
 from mcp import Client
 
 from server.app import build_server
-from server.errors import OUTCOME_CHECKS
 from server.retry import VirtualClock
 from tests.helpers import all_tools_settings
 from tests.resilience.upstream import Upstream, reply, server_for, text
 from tools import OPERATIONS
 from tools.spec import Replay
+
+OPERATIONS_BY_NAME = {op.name: op for op in OPERATIONS}
 
 pytestmark = pytest.mark.anyio
 CAL = {"calendar_id": "cal_1"}
@@ -89,10 +90,15 @@ async def test_the_models_own_key_is_kept_across_replays() -> None:
 @pytest.mark.parametrize(
     ("tool", "arguments", "check"),
     [
-        ("create_meeting_chat", EVENT, "get_event"),
-        ("create_meeting_minutes", EVENT, "get_event"),
-        ("generate_caldav_config", {}, "CalDAV"),
-        ("create_exchange_binding", {"exchange_account": "a@b.c"}, "get_exchange_binding"),
+        ("create_meeting_chat", EVENT, "call create_meeting_chat again for event_id=e1_0"),
+        ("create_meeting_minutes", EVENT, "call create_meeting_minutes again for event_id=e1_0"),
+        ("generate_caldav_config", {}, "call generate_caldav_config again"),
+        ("create_exchange_binding", {"exchange_account": "a@b.c"}, "call create_exchange_binding again"),
+        (
+            "create_exchange_binding",
+            {"admin_account": "x@b.c", "exchange_account": "a@b.c"},
+            'call get_exchange_binding with exchange_binding_id="eEBiLmMgYUBiLmM="',
+        ),
     ],
 )
 async def test_unsafe_writes_are_not_replayed_and_say_how_to_check(
@@ -129,7 +135,16 @@ async def test_already_gone_after_a_replay_is_success(tool: str, arguments: dict
     upstream = Upstream(lost(), reply(gone, status=404, msg="already deleted"))
     result = await call(upstream, tool, arguments)
     assert not result.is_error, text(result)
-    assert len(upstream.requests) == 2
+    assert len(sent_writes(tool, upstream)) == 2
+
+
+def sent_writes(tool: str, upstream: Upstream) -> list[httpx2.Request]:
+    """The tool's own requests; a write verified by reading back must have ended with that GET."""
+    if OPERATIONS_BY_NAME[tool].read_back is None:
+        return upstream.requests
+    *writes, read_back = upstream.requests
+    assert read_back.method == "GET", f"{tool} was not read back after its unanswered request"
+    return writes
 
 
 async def test_a_delete_that_gave_up_is_settled_by_the_advised_repeat() -> None:
@@ -174,11 +189,16 @@ async def test_already_gone_on_the_first_try_is_still_reported() -> None:
     ],
 )
 async def test_idempotent_operations_are_replayed(tool: str, arguments: dict[str, Any]) -> None:
-    upstream = Upstream(lost(), httpx2.Response(503, text="busy"), reply(0, {"event": {"event_id": "e1_0"}}))
+    # What a read-back finds: the event renamed, ou_1 invited (the writes above did land).
+    landed = reply(
+        0, {"event": {"event_id": "e1_0", "summary": "Renamed"}, "items": [{"type": "user", "user_id": "ou_1"}]}
+    )
+    upstream = Upstream(lost(), httpx2.Response(503, text="busy"), landed, default=landed)
     result = await call(upstream, tool, arguments)
     assert not result.is_error, text(result)
-    assert len(upstream.requests) == 3
-    assert len({(r.method, r.url.path, r.content) for r in upstream.requests}) == 1  # the same request
+    writes = sent_writes(tool, upstream)
+    assert len(writes) == 3
+    assert len({(r.method, r.url.path, r.content) for r in writes}) == 1  # the same request
 
 
 async def test_a_refused_token_is_refreshed_once_not_counted_as_an_attempt() -> None:
@@ -225,6 +245,6 @@ def test_every_operation_has_a_coherent_replay_rule() -> None:
         if op.replay is Replay.DELETE:
             assert op.done_after_replay, f"{op.name}: what does 'already gone' look like?"
         if op.replay is Replay.NEVER:
-            assert op.name in OUTCOME_CHECKS, f"{op.name}: how does the model check an unknown outcome?"
+            assert op.outcome_check is not None, f"{op.name}: how does the model settle an unknown outcome?"
         else:
-            assert op.name not in OUTCOME_CHECKS, op.name
+            assert op.outcome_check is None, op.name

@@ -11,10 +11,15 @@ DOC = Path(__file__).parents[2] / "docs" / "resilience.md"
 
 
 def replay_table() -> str:
-    rows = ['| tool | method | replay | "already done" codes after a replay |', "| --- | --- | --- | --- |"]
+    rows = [
+        '| tool | method | replay | "already done" codes after a replay | read back with |',
+        "| --- | --- | --- | --- | --- |",
+    ]
+    reads = {op.route: op.name for op in OPERATIONS if op.method == "GET"}
     for op in OPERATIONS:
         gone = ", ".join(str(code) for code in sorted(op.done_after_replay)) or "-"
-        rows.append(f"| `{op.name}` | {op.method} | {op.replay.value} | {gone} |")
+        back = f"`{reads[op.read_back.route]}`" if op.read_back else "-"
+        rows.append(f"| `{op.name}` | {op.method} | {op.replay.value} | {gone} | {back} |")
     return "\n".join(rows)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import anyio
 import httpx2
 import pytest
 
@@ -167,3 +168,68 @@ async def test_trailing_slash_is_an_unknown_path_not_a_redirect() -> None:
     async with sb.client(headers={"Authorization": f"Bearer {sb.demo_token}"}) as http:
         answer = await http.post("/open-apis/calendar/v4/calendars/primary/")
     assert answer.status_code == 404 and answer.json()["code"] == 99991201
+
+
+async def _new_event(api: httpx2.AsyncClient, summary: str) -> str:
+    created = await api.post(events_path(), json=timed(WEEK_START, WEEK_START + 600, summary=summary))
+    return str(ok(created)["event"]["event_id"])
+
+
+async def _summary(api: httpx2.AsyncClient, event_id: str) -> str:
+    return str(ok(await api.get(f"{events_path()}/{event_id}"))["event"]["summary"])
+
+
+async def test_a_late_request_runs_after_the_client_gave_up_and_undoes_a_newer_write(
+    sb: Sandbox, api: httpx2.AsyncClient
+) -> None:
+    event_id = await _new_event(api, "v0")
+    sb.faults.inject("late", times=1, method="PATCH", delay=0, late_by=2)
+    with pytest.raises(httpx2.RemoteProtocolError):  # no answer: the client cannot know
+        await api.patch(f"{events_path()}/{event_id}", json={"summary": "v1"})
+    assert await _summary(api, event_id) == "v0"  # held back: not run yet (1st request after it)
+    ok(await api.patch(f"{events_path()}/{event_id}", json={"summary": "v2"}))  # 2nd: the stale one runs first
+    assert await _summary(api, event_id) == "v2"
+    assert [(r.method, r.status, r.code) for r in sb.faults.late_runs] == [("PATCH", 200, 0)]
+    assert sb.log.matching("PATCH")[0].fault == "late"
+
+
+async def test_a_late_request_can_land_after_the_newer_write(sb: Sandbox, api: httpx2.AsyncClient) -> None:
+    event_id = await _new_event(api, "v0")
+    sb.faults.inject("late", times=1, method="PATCH", delay=0, late_by=3)
+    with pytest.raises(httpx2.RemoteProtocolError):
+        await api.patch(f"{events_path()}/{event_id}", json={"summary": "v1"})
+    ok(await api.patch(f"{events_path()}/{event_id}", json={"summary": "v2"}))
+    assert await _summary(api, event_id) == "v2"
+    assert await _summary(api, event_id) == "v1"  # the stale write ran before this 3rd request
+    assert len(sb.faults.late_runs) == 1
+
+
+async def test_run_late_runs_what_is_held_and_clear_forgets_it(sb: Sandbox, api: httpx2.AsyncClient) -> None:
+    event_id = await _new_event(api, "v0")
+    sb.faults.inject("late", method="PATCH", delay=0, late_by=100)
+    for summary in ("v1", "v2"):
+        with pytest.raises(httpx2.RemoteProtocolError):
+            await api.patch(f"{events_path()}/{event_id}", json={"summary": summary})
+    assert await sb.run_late() == 2
+    assert await _summary(api, event_id) == "v2"
+    sb.faults.inject("late", times=1, method="PATCH", delay=0)
+    with pytest.raises(httpx2.RemoteProtocolError):
+        await api.patch(f"{events_path()}/{event_id}", json={"summary": "v3"})
+    sb.faults.clear()
+    assert await _summary(api, event_id) == "v2"  # a cleared fault's held request never runs
+    assert sb.faults.late_runs == []
+
+
+async def test_a_late_request_outlives_a_client_timeout(sb: Sandbox, api: httpx2.AsyncClient) -> None:
+    event_id = await _new_event(api, "v0")
+    sb.faults.inject("late", times=1, method="PATCH", delay=30)
+    with pytest.raises(TimeoutError):
+        with anyio.fail_after(0.05):  # the client gives up long before the stall ends
+            await api.patch(f"{events_path()}/{event_id}", json={"summary": "v1"})
+    assert await _summary(api, event_id) == "v1"  # ran just before the next request
+
+
+def test_late_by_must_be_positive(sb: Sandbox) -> None:
+    for bad in (0, -1, True, 1.5):
+        with pytest.raises(ValueError, match="late_by"):
+            sb.faults.inject("late", late_by=bad)  # type: ignore[arg-type]

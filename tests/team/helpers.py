@@ -5,7 +5,9 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlsplit
 
 from authlib.common.security import generate_token
+from redis.asyncio import Redis
 
+from auth.grants_redis import text
 from auth.oauth import AppCredentials, Endpoints, oauth_client
 from auth.record import TokenRecord
 from sandbox import Sandbox
@@ -27,3 +29,32 @@ async def sandbox_grant(sb: Sandbox, user: str | None = None, *, now: float) -> 
         token = await client.fetch_token(ENDPOINTS.token_url, code=code, code_verifier=verifier)
     open_id = user or sb.demo_user.open_id
     return TokenRecord.from_token_response(DEMO_APP_ID, open_id, dict(token), now=now)
+
+
+async def every_value(redis: Redis) -> list[bytes]:
+    """Every key and every value Redis holds, whatever its type."""
+    found: list[bytes] = []
+    async for key in redis.scan_iter(count=1000):
+        found.append(raw(key))
+        kind = text(await redis.type(key))
+        if kind == "string":
+            found.append(raw(await redis.get(key) or b""))
+        elif kind == "hash":
+            for field, value in (await redis.hgetall(key)).items():
+                found += [raw(field), raw(value)]
+        else:
+            raise AssertionError(f"unexpected {kind} at {key!r}")
+    return found
+
+
+def raw(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()
+
+
+def assert_no_secret(values: list[bytes], secrets: list[str]) -> None:
+    for secret in secrets:
+        # Any 12-character slice would be a leak, not just the whole token.
+        pieces = {secret[i : i + 12] for i in range(0, max(1, len(secret) - 11), 6)}
+        for value in values:
+            for piece in pieces:
+                assert piece.encode() not in value, "a token fragment is stored in clear"

@@ -16,11 +16,10 @@ from auth.grants_redis import (
     RedisGrantStore,
     SharedGrants,
     reseal_all,
-    text,
 )
 from bench.redis_server import RedisServer
 from sandbox import Sandbox
-from tests.team.helpers import CREDENTIALS, ENDPOINTS, sandbox_grant
+from tests.team.helpers import CREDENTIALS, ENDPOINTS, assert_no_secret, every_value, sandbox_grant
 
 pytestmark = pytest.mark.anyio
 
@@ -35,35 +34,6 @@ def sandbox() -> Sandbox:
 
 def shared(store: RedisGrantStore, sb: Sandbox, *, at: float) -> SharedGrants:
     return SharedGrants(store, CREDENTIALS, ENDPOINTS, transport=sb.transport(), clock=lambda: at)
-
-
-async def every_value(redis: Redis) -> list[bytes]:
-    """Every key and every value Redis holds, whatever its type."""
-    found: list[bytes] = []
-    async for key in redis.scan_iter(count=1000):
-        found.append(raw(key))
-        kind = text(await redis.type(key))
-        if kind == "string":
-            found.append(raw(await redis.get(key) or b""))
-        elif kind == "hash":
-            for field, value in (await redis.hgetall(key)).items():
-                found += [raw(field), raw(value)]
-        else:
-            raise AssertionError(f"unexpected {kind} at {key!r}")
-    return found
-
-
-def raw(value: bytes | str) -> bytes:
-    return value if isinstance(value, bytes) else value.encode()
-
-
-def assert_no_secret(values: list[bytes], secrets: list[str]) -> None:
-    for secret in secrets:
-        # Any 12-character slice would be a leak, not just the whole token.
-        pieces = {secret[i : i + 12] for i in range(0, max(1, len(secret) - 11), 6)}
-        for value in values:
-            for piece in pieces:
-                assert piece.encode() not in value, "a token fragment is stored in clear"
 
 
 def test_seal_binds_the_subject_and_refuses_tampering() -> None:

@@ -1,0 +1,107 @@
+"""Team mode's settings, and every key derived from ``FEISHU_TOKEN_KEY``.
+
+One secret ring serves every purpose through HKDF sub-keys (grant sealing, access-token signing,
+confirmation-state sealing, the consent cookie), so replicas agree on all of them by sharing one
+setting, and rotating it rotates them all (newest key first; older keys still open and verify).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from hashlib import sha256
+from urllib.parse import urlsplit
+
+from auth.grant_cipher import GrantCipher, derive_key, key_id, parse_keys
+
+ENV = {
+    "public_url": "FEISHU_PUBLIC_URL",
+    "redis_url": "FEISHU_REDIS_URL",
+    "token_key": "FEISHU_TOKEN_KEY",
+}
+ACCESS_TOKEN_TTL = 3600  # our access tokens; refresh tokens rotate on every use
+REFRESH_TOKEN_TTL = 30 * 24 * 3600
+MCP_PATH = "/mcp"
+CALLBACK_PATH = "/oauth/feishu/callback"
+CONSENT_PATH = "/consent"
+SCOPE = "calendar"  # the one scope our tokens carry; Feishu's scopes are asked for behind it
+
+
+class TeamConfigError(ValueError):
+    """A team-mode setting that cannot work, named."""
+
+
+@dataclass(frozen=True)
+class TeamKeys:
+    """The key ring, newest first, and what each purpose derives from it."""
+
+    masters: tuple[bytes, ...] = field(repr=False)
+
+    @classmethod
+    def from_setting(cls, value: str) -> TeamKeys:
+        return cls(tuple(parse_keys(value)))
+
+    def cipher(self) -> GrantCipher:
+        return GrantCipher(list(self.masters))
+
+    def signing_keys(self) -> list[tuple[str, bytes]]:
+        """(kid, HS256 key) per master; the first signs."""
+        return [(key_id(m), derive_key(m, b"feishu-calendar-mcp access token v1")) for m in self.masters]
+
+    def request_state_keys(self) -> list[bytes]:
+        return [derive_key(m, b"feishu-calendar-mcp request state v1") for m in self.masters]
+
+    def cookie_tag(self, value: str) -> str:
+        """Binds a sign-in transaction to the browser that consented (newest key)."""
+        key = derive_key(self.masters[0], b"feishu-calendar-mcp consent cookie v1")
+        return hmac.new(key, value.encode(), sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class TeamConfig:
+    public_url: str  # e.g. https://cal.example.com (the issuer; /mcp is the resource)
+    redis_url: str
+    keys: TeamKeys
+    access_token_ttl: int = ACCESS_TOKEN_TTL
+    refresh_token_ttl: int = REFRESH_TOKEN_TTL
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str], **overrides: str | None) -> TeamConfig:
+        values = {name: overrides.get(name) or environ.get(env, "") for name, env in ENV.items()}
+        public = values["public_url"].rstrip("/")
+        parts = urlsplit(public)
+        if parts.scheme not in ("https", "http") or not parts.netloc or parts.query or parts.fragment:
+            raise TeamConfigError(
+                "--public-url (FEISHU_PUBLIC_URL) must be an https:// origin like https://cal.example.com"
+            )
+        if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise TeamConfigError("--public-url (FEISHU_PUBLIC_URL) must be https:// (plain http only on loopback)")
+        if not values["redis_url"]:
+            raise TeamConfigError("team mode needs --redis-url (FEISHU_REDIS_URL), e.g. redis://redis:6379/0")
+        if not values["token_key"]:
+            raise TeamConfigError(
+                "team mode needs FEISHU_TOKEN_KEY (32 random bytes, URL-safe base64) to seal Feishu grants: "
+                "see docs/team-mode.md"
+            )
+        return cls(public, values["redis_url"], TeamKeys.from_setting(values["token_key"]))
+
+    @property
+    def issuer(self) -> str:
+        return self.public_url
+
+    @property
+    def resource(self) -> str:
+        return self.public_url + MCP_PATH
+
+    @property
+    def callback_url(self) -> str:
+        return self.public_url + CALLBACK_PATH
+
+    @property
+    def secure(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.public_url).netloc

@@ -34,6 +34,7 @@ from server.state import AppState
 from server.tokens import StaticToken
 from tools import OPERATIONS
 from tools.agenda import view_instances
+from tools.composite import Endpoint
 from tools.context import get_current_context
 from tools.spec import Operation
 
@@ -197,11 +198,14 @@ class Upstream:
             "attendees": [],
             "open_id": "ou_fuzz",
             "name": "Fuzz",
+            # Look-ups by name (the scheduling tools) find exactly one of each.
+            "users": [{"open_id": "ou_fuzz", "name": "Fuzz"}],
+            "rooms": [{"room_id": "omm_fuzz", "name": "Fuzz", "capacity": 10}],
         }
         return httpx2.Response(200, json={"code": 0, "msg": "success", "data": data})
 
 
-def route_pattern(op: Operation[Any, Any]) -> re.Pattern[str]:
+def route_pattern(op: Operation[Any, Any] | Endpoint) -> re.Pattern[str]:
     return re.compile("^" + re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(op.route)) + "$")
 
 
@@ -211,6 +215,8 @@ PRIMARY_LOOKUP = ("POST", re.compile("^" + re.escape(PRIMARY_ROUTE) + "$"))
 
 def allowed_routes(op: Operation[Any, Any]) -> list[tuple[str, re.Pattern[str]]]:
     allowed = [(op.method, route_pattern(op)), PRIMARY_LOOKUP]
+    # A tool of several requests (tools/composite.py) may send each it declares.
+    allowed += [(e.method, route_pattern(e)) for e in op.endpoints]
     if op.check_overlaps:
         allowed.append(OVERLAP)
     return allowed

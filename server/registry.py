@@ -145,7 +145,8 @@ async def error_boundary(operation: str, work: Awaitable[BaseModel]) -> BaseMode
         log.info("%s: Feishu code %s (log id %s)", operation, exc.code, exc.log_id)
         raise ToolError(str(exc)) from exc
     except NotResolved as exc:
-        raise ToolError(f"{operation}: {exc}. Nothing was changed; ask the user which one, then pass its id.") from exc
+        step = "ask the user which one, then pass its id" if exc.candidates else "check the name with the user"
+        raise ToolError(f"{operation}: {exc}. Nothing was changed; {step}.") from exc
     except Exception as exc:
         reference = uuid.uuid4().hex[:12]
         log.exception("internal error in %s (reference %s)", operation, reference)

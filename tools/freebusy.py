@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from tools import times
 from tools.composite import Endpoint, JsonObject, Request, Upstream
-from tools.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, resolve_people, resolve_room
+from tools.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText, resolve_people, resolve_room
 from tools.spec import Operation, Replay
 from tools.window import TimeWindow
 
@@ -86,8 +86,8 @@ def merged(spans: Sequence[Span]) -> list[Span]:
 
 
 class FreeBusyInput(TimeWindow):
-    people: Annotated[list[str], Field(max_length=MAX_ASKED, description="Names or open_ids ([]: rooms only).")]
-    rooms: Annotated[list[str], Field(max_length=MAX_ASKED, description="Room names or room_ids.")] = Field(
+    people: Annotated[list[NameText], Field(max_length=MAX_ASKED, description="Names or open_ids ([]: rooms only).")]
+    rooms: Annotated[list[NameText], Field(max_length=MAX_ASKED, description="Room names or room_ids.")] = Field(
         default_factory=list
     )
 

@@ -21,7 +21,7 @@ from tools import times, working_hours
 from tools.composite import Endpoint, JsonObject, Request, Upstream
 from tools.fields import NOT_BOOLEAN
 from tools.freebusy import FREEBUSY_BATCH, Span, people_busy
-from tools.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, Person, resolve_people, search_rooms
+from tools.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText, Person, resolve_people, search_rooms
 from tools.rooms_find import ROOM_FREEBUSY
 from tools.spec import Operation, Replay
 from tools.window import TimeWindow
@@ -39,7 +39,7 @@ class MeetingTimesInput(TimeWindow):
     max_days: ClassVar[float] = 31
 
     attendees: Annotated[
-        list[str], Field(min_length=1, max_length=50, description="Names, open_ids or group chat ids (oc_).")
+        list[NameText], Field(min_length=1, max_length=50, description="Names, open_ids or group chat ids (oc_).")
     ]
     duration_minutes: Annotated[int, Field(ge=5, le=480, description="Length of the meeting."), NOT_BOOLEAN]
     room_capacity: Annotated[

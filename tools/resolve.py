@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Annotated
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 
 from tools.composite import Endpoint, JsonObject, Request, Upstream
 
@@ -23,6 +24,16 @@ PROFILES = Endpoint(
 )
 ROOM_SEARCH = Endpoint("search_rooms", "POST", "/open-apis/vc/v1/rooms/search", ("vc:room:readonly", "vc:room"))
 PROFILE_BATCH = 50
+
+
+def _name_text(value: str) -> str:
+    # Checked here rather than published as minLength/maxLength (context in every tools/list).
+    if not 1 <= len(value.strip()) <= 64:
+        raise ValueError("a name or id is 1-64 characters")
+    return value.strip()
+
+
+NameText = Annotated[str, AfterValidator(_name_text)]  # a person's, chat's or room's name, or its id
 
 
 class NotResolved(LookupError):

@@ -48,6 +48,11 @@ ARGS: dict[str, dict[str, Any]] = {
     "create_exchange_binding": {},
     "delete_exchange_binding": {"exchange_binding_id": "ZXhj"},
     "get_exchange_binding": {"exchange_binding_id": "ZXhj"},
+    "find_people": {"query": "Li"},
+    "get_free_busy": {"people": ["ou_1"], "rooms": ["omm_1"], "start": "2026-11-23", "end": "2026-11-24"},
+    "find_meeting_times": {"attendees": ["ou_1"], "duration_minutes": 30, "start": "2036-11-24", "end": "2036-11-25"},
+    "find_rooms": {"min_capacity": 2, "start": "2026-11-23T10:00", "end": "2026-11-23T11:00"},
+    "list_calendars": {},
 }
 # Replies a buggy or changed Feishu could send: right envelope, wrong shapes inside.
 ODD_DATA: list[Any] = [

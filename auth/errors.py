@@ -4,7 +4,9 @@ AuthError
 ├── LoginRequired      nobody is signed in for this profile (or the tokens were removed)
 ├── ReloginRequired    the stored login is dead (refresh token expired, revoked, already used)
 ├── LoginFailed        a login attempt did not produce tokens (denied, timed out, state mismatch, ...)
-└── TokenEndpointError Feishu's token endpoint answered with an error we have no better name for
+├── TokenEndpointError Feishu's token endpoint answered with an error we have no better name for
+└── StoreError         the token store cannot be used (disk full, no permission, keyring locked, ...)
+    └── StoreDamaged   the store, or one profile in it, cannot be read: `login` replaces it, `logout` removes it
 
 Every message is safe to show: none ever contains a token, a code, a verifier or the app secret.
 """
@@ -48,6 +50,35 @@ class TokenEndpointError(AuthError):
         super().__init__(message, code=code)
         self.error = error
         self.status = status
+
+
+class StoreError(AuthError):
+    """The token store cannot be used; ``advice`` says what fixes it (one line with the reason)."""
+
+    def __init__(self, reason: str, advice: str) -> None:
+        super().__init__(reason)
+        self.advice = advice
+        self.args = (f"{reason}; {advice}",)
+
+
+LOGIN = "feishu-calendar-mcp login"
+LOGOUT = "feishu-calendar-mcp logout"
+
+
+class StoreDamaged(StoreError):
+    """The store (or one profile's entry) is unreadable: empty, truncated, the wrong shape, ...
+
+    Both commands repair it: ``login`` writes a good entry over it, ``logout`` removes it.
+    """
+
+    def __init__(self, reason: str, *, login: str = LOGIN, logout: str = LOGOUT) -> None:
+        super().__init__(reason, f"run `{login}` to sign in again (it replaces it) or `{logout}` to remove it")
+        self.login_command = login
+        self.logout_command = logout
+
+    def with_commands(self, login: str, logout: str) -> StoreDamaged:
+        """The same failure, naming the exact commands of the caller's settings (profile, domain)."""
+        return StoreDamaged(self.reason, login=login, logout=logout)
 
 
 # Refresh-token failures that no retry can fix: the user has to sign in again (feishu-api.md §7.2).

@@ -212,7 +212,7 @@ class SharedGrants:
         try:
             acquired = await lock.acquire()
         except RedisError as exc:
-            raise GrantStoreUnavailable(_unreachable(exc)) from exc
+            raise GrantStoreUnavailable(unreachable(exc)) from exc
         if not acquired:
             raise GrantStoreUnavailable("another replica has been refreshing this user's sign-in for too long")
         try:
@@ -256,7 +256,7 @@ class SharedGrants:
         return record.access_token != stale and record.access_valid(self.leeway, self.clock())
 
 
-def _unreachable(exc: Exception) -> str:
+def unreachable(exc: Exception) -> str:
     return f"the server's grant store (Redis) is unreachable ({type(exc).__name__}); retry in a minute"
 
 
@@ -265,4 +265,4 @@ async def _guard(awaitable: Any) -> Any:
     try:
         return await awaitable
     except RedisError as exc:
-        raise GrantStoreUnavailable(_unreachable(exc)) from exc
+        raise GrantStoreUnavailable(unreachable(exc)) from exc

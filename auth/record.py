@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -69,6 +70,33 @@ class TokenRecord:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> TokenRecord:
+    def from_json(cls, data: object) -> TokenRecord:
+        """The record stored as ``data``; ValueError says which field is wrong (never its value)."""
+        if not isinstance(data, dict):
+            raise ValueError(f"it is {json_kind(data)}, not an object")
+        for name in _REQUIRED:
+            if name not in data or (name in _IDS and data[name] == ""):
+                raise ValueError(f"{name} is missing")
+        for name in _TEXT:
+            if name in data and not isinstance(data[name], str):
+                raise ValueError(f"{name} is {json_kind(data[name])}, not text")
+        for name in _TIMES:
+            value = data.get(name, 0.0)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise ValueError(f"{name} is {json_kind(value)}, not a time in seconds")
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+_IDS = ("app_id", "open_id")
+_REQUIRED = (*_IDS, "access_token", "expires_at")
+_TEXT = ("app_id", "open_id", "access_token", "refresh_token", "scope", "name")
+_TIMES = ("expires_at", "refresh_expires_at", "obtained_at")
+
+
+def json_kind(value: object) -> str:
+    """What a JSON value is, without showing it (it could be a token)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "not a finite number"
+    kinds = {bool: "true/false", str: "text", int: "a number", float: "a number", list: "a list", dict: "an object"}
+    return kinds.get(type(value), "null" if value is None else type(value).__name__)

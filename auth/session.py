@@ -19,15 +19,18 @@ import httpx2
 
 from auth.errors import (
     DEAD_REFRESH_CODES,
+    LOGOUT,
     TOKEN_ERROR_MEANINGS,
     AuthError,
     LoginRequired,
     ReloginRequired,
+    StoreDamaged,
+    StoreError,
     TokenEndpointError,
 )
 from auth.oauth import AppCredentials, Endpoints, refresh_grant
 from auth.record import TokenRecord
-from auth.store import StoreTransaction, TokenStore
+from auth.store import StoreData, StoreTransaction, TokenStore
 
 log = logging.getLogger("feishu_calendar_mcp.auth")
 DEFAULT_LEEWAY = 300.0  # refresh five minutes before Feishu would refuse the token
@@ -44,6 +47,7 @@ class UserTokens:
         profile: str | None,
         *,
         login_command: str,
+        logout_command: str = LOGOUT,
         leeway: float = DEFAULT_LEEWAY,
         transport: httpx2.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.time,
@@ -53,6 +57,7 @@ class UserTokens:
         self.endpoints = endpoints
         self.profile = profile
         self.login_command = login_command
+        self.logout_command = logout_command
         self.leeway = leeway
         self.transport = transport
         self.clock = clock
@@ -79,7 +84,7 @@ class UserTokens:
     async def record(self) -> TokenRecord:
         """The stored record for this profile, checked to belong to this app."""
         data = await anyio.to_thread.run_sync(self.store.read)
-        return self._usable(data.record(self.profile))
+        return self._usable(data)
 
     async def access_token(self) -> str:
         record = await self.record()
@@ -99,7 +104,7 @@ class UserTokens:
             tx: StoreTransaction = await anyio.to_thread.run_sync(self.store.begin)
             try:
                 data = await anyio.to_thread.run_sync(tx.read)
-                record = self._usable(data.record(self.profile))
+                record = self._usable(data)
                 if self._replaced(record, stale, force):
                     log.debug("another process refreshed %s already; using its token", self.identity)
                     return record.access_token
@@ -108,18 +113,30 @@ class UserTokens:
                 with anyio.CancelScope(shield=True):
                     fresh = await self._grant(record)
                     data.put(fresh, self.profile)
-                    await anyio.to_thread.run_sync(tx.write, data)
+                    await self._save(tx, data)
             finally:
                 # Synchronous on purpose: an await here could be cancelled and leave the lock held.
                 tx.close()
             log.info("refreshed the user access token of %s", self.identity)
             return fresh.access_token
 
+    async def _save(self, tx: StoreTransaction, data: StoreData) -> None:
+        try:
+            await anyio.to_thread.run_sync(tx.write, data)
+        except StoreError as exc:
+            # Feishu has already spent the old refresh token: only a new sign-in helps now.
+            raise StoreError(
+                f"the refreshed sign-in could not be saved ({exc.reason})",
+                f"fix that, then run `{self.login_command}`",
+            ) from exc
+
     def _replaced(self, record: TokenRecord, stale: str, force: bool) -> bool:
-        """True when the store already holds a usable token other than the one found stale."""
+        """True when the store now holds a usable token: any valid one, or (``force``: Feishu refused
+        ``stale``) a valid one other than ``stale``. A valid record is never refreshed again, even
+        when its token is the one a reader judged stale (it may have seen an older expiry)."""
         if force and record.access_token == stale:
             return False
-        return record.access_token != stale and record.access_valid(self.leeway, self.clock())
+        return record.access_valid(self.leeway, self.clock())
 
     async def _grant(self, record: TokenRecord) -> TokenRecord:
         return await refresh_record(
@@ -131,7 +148,11 @@ class UserTokens:
             now=self.clock(),
         )
 
-    def _usable(self, record: TokenRecord | None) -> TokenRecord:
+    def _usable(self, data: StoreData) -> TokenRecord:
+        try:
+            record = data.record(self.profile)
+        except StoreDamaged as exc:
+            raise exc.with_commands(self.login_command, self.logout_command) from None
         if record is None:
             raise LoginRequired("nobody is signed in to Feishu here", login_command=self.login_command)
         if record.app_id != self.credentials.app_id:

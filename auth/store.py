@@ -5,15 +5,22 @@ accounts, keyed by app id and the user's open_id, to their tokens. Every change 
 exclusive lock on a sibling lock file (fcntl), re-reads the file, and replaces it atomically
 (temp file + fsync + os.replace), so a process killed mid-write leaves the old or the new file,
 never a torn one. The app secret is never written here.
+
+A store that cannot be read (empty, cut off, binary, the wrong shape or types, a folder, no
+permission) is not an exception when read: :class:`StoreData` carries the damage, and asking it
+for a damaged profile raises :class:`auth.errors.StoreDamaged` naming the two commands that
+repair it (``login`` writes a good entry over it, ``logout`` removes it). Whenever the store is
+opened, its folder is made 0700 and its files 0600 (logged at WARNING when they were not).
 """
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import json
+import logging
 import os
 import secrets
+import stat
 import sys
 import threading
 from collections.abc import Mapping
@@ -21,8 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from auth.errors import AuthError
-from auth.record import TokenRecord
+from auth.errors import StoreDamaged, StoreError
+from auth.private import private_dir, problem, tighten_dir, tighten_file, write_private
+from auth.record import TokenRecord, json_kind
+
+log = logging.getLogger("feishu_calendar_mcp.auth")
 
 APP_DIR_NAME = "feishu-calendar-mcp"
 DEFAULT_PROFILE = "default"
@@ -47,45 +57,78 @@ def account_key(app_id: str, open_id: str) -> str:
     return f"{app_id}/{open_id}"
 
 
+@dataclass(frozen=True)
+class Damage:
+    """Why the store, or one account in it, cannot be read. Never shows a value (it could be a token)."""
+
+    reason: str
+    raw: Any = None  # the account's entry as stored, written back untouched until login/logout replaces it
+    whole_store: bool = False  # the store itself could not be read (the reason then reads "is empty", ...)
+
+
 @dataclass
 class StoreData:
-    """The decoded store: profiles -> account key, account key -> token record."""
+    """The decoded store: profiles -> account key, account key -> token record (or its damage)."""
 
     default: str = ""
     profiles: dict[str, str] = field(default_factory=dict)
     accounts: dict[str, TokenRecord] = field(default_factory=dict)
+    damaged: dict[str, Damage] = field(default_factory=dict)  # account key -> why it cannot be read
+    unreadable: str = ""  # why the whole store could not be read ("" when it could); nothing else is known
+    source: str = field(default="the token store", compare=False)  # names the store in messages
 
     def profile_name(self, profile: str | None) -> str:
         return profile or self.default or DEFAULT_PROFILE
 
     def record(self, profile: str | None) -> TokenRecord | None:
-        key = self.profiles.get(self.profile_name(profile))
-        return self.accounts.get(key) if key else None
+        """The profile's record; None when nobody is signed in; StoreDamaged when it cannot be read."""
+        if self.unreadable:
+            raise StoreDamaged(f"{self.source} {self.unreadable}")
+        name = self.profile_name(profile)
+        key = self.profiles.get(name)
+        if key is None:
+            return None
+        damage = self.damaged.get(key)
+        if damage is not None:
+            raise StoreDamaged(f"the sign-in of profile {name} in {self.source} is damaged: {damage.reason}")
+        return self.accounts.get(key)
 
     def put(self, record: TokenRecord, profile: str | None) -> str:
+        if self.unreadable:
+            log.warning("%s %s; replacing it with this sign-in", self.source, self.unreadable)
+            self.unreadable = ""
         name = self.profile_name(profile)
         key = account_key(record.app_id, record.open_id)
         previous = self.profiles.get(name)
         self.profiles[name] = key
         self.accounts[key] = record
+        self.damaged.pop(key, None)
         if previous and previous != key and previous not in self.profiles.values():
             # The profile now signs in as someone else: the old account's tokens have no name left.
-            del self.accounts[previous]
+            self.accounts.pop(previous, None)
+            self.damaged.pop(previous, None)
         if not self.default or self.default not in self.profiles:
             self.default = name
         return name
 
-    def remove(self, profile: str | None) -> TokenRecord | None:
+    def remove(self, profile: str | None) -> TokenRecord | Damage | None:
+        """Forget the profile: its record, or the damage that stood in its place; None if it had neither."""
+        if self.unreadable:
+            # Nothing in it could be read, so nothing else can be kept: the store starts empty.
+            whole, self.unreadable = Damage(self.unreadable, whole_store=True), ""
+            return whole
         name = self.profile_name(profile)
         key = self.profiles.pop(name, None)
         if key is None:
             return None
         record = self.accounts.get(key)
+        damage = self.damaged.get(key)
         if key not in self.profiles.values():
             self.accounts.pop(key, None)
+            self.damaged.pop(key, None)
         if self.default == name:
             self.default = min(self.profiles, default="")
-        return record
+        return record or damage or Damage("it named an account with no entry")
 
 
 class StoreTransaction(Protocol):
@@ -125,8 +168,9 @@ def save_record(store: TokenStore, record: TokenRecord, profile: str | None) -> 
         tx.close()
 
 
-def delete_profile(store: TokenStore, profile: str | None) -> TokenRecord | None:
-    """Forget the profile's tokens; returns what was removed (None if nothing was stored)."""
+def delete_profile(store: TokenStore, profile: str | None) -> TokenRecord | Damage | None:
+    """Forget the profile's tokens; returns what was removed (a Damage when it was unreadable, None if
+    nothing was stored). A store that could not be read at all is replaced by an empty one."""
     tx = store.begin()
     try:
         data = tx.read()
@@ -139,22 +183,46 @@ def delete_profile(store: TokenStore, profile: str | None) -> TokenRecord | None
 
 
 def encode(data: StoreData) -> dict[str, Any]:
+    accounts = {key: damage.raw for key, damage in data.damaged.items()}
+    accounts.update((key, rec.to_json()) for key, rec in data.accounts.items())
     return {
         "version": FORMAT_VERSION,
         "default": data.default,
         "profiles": dict(sorted(data.profiles.items())),
-        "accounts": {key: rec.to_json() for key, rec in sorted(data.accounts.items())},
+        "accounts": dict(sorted(accounts.items())),
     }
 
 
-def decode(raw: dict[str, Any]) -> StoreData:
-    if raw.get("version") != FORMAT_VERSION:
-        raise AuthError(f"the token store has format version {raw.get('version')!r}; this program reads 1")
-    return StoreData(
-        default=str(raw.get("default") or ""),
-        profiles={str(k): str(v) for k, v in (raw.get("profiles") or {}).items()},
-        accounts={str(k): TokenRecord.from_json(v) for k, v in (raw.get("accounts") or {}).items()},
-    )
+def decode(raw: object, source: str = "the token store") -> StoreData:
+    """The store in ``raw`` (parsed JSON). Never raises: what cannot be read is recorded as damage."""
+
+    def unreadable(reason: str) -> StoreData:
+        return StoreData(unreadable=reason, source=source)
+
+    if not isinstance(raw, dict):
+        return unreadable(f"holds {json_kind(raw)}, not a token store")
+    version = raw.get("version")
+    if version != FORMAT_VERSION:
+        if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+            return unreadable(
+                f"was written by a newer feishu-calendar-mcp (format {version}; this one reads "
+                f"{FORMAT_VERSION}; upgrading also fixes it)"
+            )
+        return unreadable("has no valid format version")
+    default, profiles, accounts = raw.get("default", ""), raw.get("profiles", {}), raw.get("accounts", {})
+    if not isinstance(default, str):
+        return unreadable(f"names its default profile with {json_kind(default)}, not text")
+    if not isinstance(profiles, dict) or not all(isinstance(v, str) for v in profiles.values()):
+        return unreadable("has a profiles table of the wrong shape")
+    if not isinstance(accounts, dict):
+        return unreadable(f"has {json_kind(accounts)} for its accounts, not an object")
+    data = StoreData(default=default, profiles=dict(profiles), source=source)
+    for key, entry in accounts.items():
+        try:
+            data.accounts[key] = TokenRecord.from_json(entry)
+        except ValueError as exc:
+            data.damaged[key] = Damage(str(exc), entry)
+    return data
 
 
 class MemoryTokenStore:
@@ -167,7 +235,7 @@ class MemoryTokenStore:
         self._lock = threading.Lock()
 
     def read(self) -> StoreData:
-        return decode(json.loads(json.dumps(encode(self._data))))
+        return decode(json.loads(json.dumps(encode(self._data))), "the memory token store")
 
     def begin(self) -> StoreTransaction:
         self._lock.acquire()
@@ -183,7 +251,7 @@ class _MemoryTransaction:
         return self._store.read()
 
     def write(self, data: StoreData) -> None:
-        self._store._data = decode(encode(data))
+        self._store._data = decode(json.loads(json.dumps(encode(data))))
 
     def close(self) -> None:
         if self._open:
@@ -192,7 +260,7 @@ class _MemoryTransaction:
 
 
 class FileTokenStore:
-    """tokens.json in ``directory`` (created 0700), the file 0600, changes under an fcntl lock."""
+    """tokens.json in ``directory`` (0700), the file 0600, changes under an fcntl lock."""
 
     FILE_NAME = "tokens.json"
     LOCK_NAME = "tokens.lock"
@@ -206,55 +274,104 @@ class FileTokenStore:
     def description(self) -> str:
         return f"file {self.path}"
 
+    @property
+    def source(self) -> str:
+        return f"the token store {self.path}"
+
     def read(self) -> StoreData:
         """A consistent snapshot without the lock: writers only ever swap in complete files."""
+        self._check_folder()
+        tighten_dir(self.directory)
+        blob = self._read_bytes()
+        if isinstance(blob, StoreData):
+            return blob
+        if not blob.strip():
+            return StoreData(unreadable="is empty", source=self.source)
         try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return StoreData()
-        try:
-            raw = json.loads(text)
-        except ValueError as exc:
-            raise AuthError(
-                f"the token store {self.path} is not valid JSON; delete it and run `feishu-calendar-mcp login`"
-            ) from exc
+            raw = json.loads(blob.decode("utf-8"))
+        except UnicodeDecodeError:
+            return StoreData(unreadable="is not text (binary data?)", source=self.source)
+        except ValueError:
+            return StoreData(unreadable="is not valid JSON (cut off or overwritten?)", source=self.source)
         return self.decode_file(raw)
 
-    def decode_file(self, raw: dict[str, Any]) -> StoreData:
-        return decode(raw)
+    def _check_folder(self) -> None:
+        if self.directory.exists() and not self.directory.is_dir():
+            raise StoreError(
+                f"the token store's folder {self.directory} is a file",
+                "move that file away, or set FEISHU_CONFIG_DIR to a folder",
+            )
+
+    def _read_bytes(self) -> bytes | StoreData:
+        """The file's bytes (made 0600 first), or the StoreData saying why there are none."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return StoreData(source=self.source)
+        except OSError as exc:
+            return StoreData(unreadable=f"cannot be read: {problem(exc)}", source=self.source)
+        try:
+            if stat.S_ISDIR(os.fstat(fd).st_mode):
+                return StoreData(unreadable="is a folder, not a file", source=self.source)
+            tighten_file(self.path, fd)
+            with os.fdopen(os.dup(fd), "rb") as stream:
+                return stream.read()
+        except OSError as exc:
+            return StoreData(unreadable=f"cannot be read: {problem(exc)}", source=self.source)
+        finally:
+            os.close(fd)
+
+    def decode_file(self, raw: object) -> StoreData:
+        return decode(raw, self.source)
 
     def encode_file(self, data: StoreData) -> dict[str, Any]:
         return encode(data)
 
     def begin(self) -> StoreTransaction:
         """Block until this process holds the store's lock (call from a worker thread in async code)."""
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._check_folder()
         try:
+            private_dir(self.directory)
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot open the token store's lock file {self.lock_path}: {problem(exc)}",
+                f"make {self.directory} a folder you can write to, then try again",
+            ) from exc
+        try:
+            tighten_file(self.lock_path, fd)
             fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as exc:
+            os.close(fd)
+            raise StoreError(
+                f"cannot lock the token store's lock file {self.lock_path}: {problem(exc)}",
+                f"keep {self.directory} on a local disk that supports locks, then try again",
+            ) from exc
         except BaseException:
             os.close(fd)
             raise
         return _FileTransaction(self, fd)
 
     def write_locked(self, data: StoreData) -> None:
-        """Replace the file atomically; the caller holds the lock."""
+        """Replace the file atomically; the caller holds the lock. StoreError when it cannot."""
         payload = json.dumps(self.encode_file(data), indent=1, sort_keys=True).encode()
-        for leftover in self.directory.glob(f".{self.FILE_NAME}.*.tmp"):
-            # Only lock holders write temp files, so any found now was left by a killed writer.
-            leftover.unlink(missing_ok=True)
-        temp = self.directory / f".{self.FILE_NAME}.{secrets.token_hex(6)}.tmp"
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(payload)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temp, self.path)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-        _fsync_dir(self.directory)
+            for leftover in self.directory.glob(f".{self.FILE_NAME}.*.tmp"):
+                # Only lock holders write temp files, so any found now was left by a killed writer.
+                leftover.unlink(missing_ok=True)
+            if self.path.is_dir() and not self.path.is_symlink():
+                self._set_folder_aside()
+            write_private(self.path, payload)
+        except OSError as exc:
+            raise StoreError(
+                f"could not save {self.source}: {problem(exc)}", "fix that, then try again; nothing was changed"
+            ) from exc
+
+    def _set_folder_aside(self) -> None:
+        # A folder where the file belongs cannot be replaced atomically; it is moved, never deleted.
+        aside = self.path.with_name(f"{self.FILE_NAME}.damaged-{secrets.token_hex(4)}")
+        self.path.rename(aside)
+        log.warning("moved the folder %s, which stood where the token store belongs, to %s", self.path, aside)
 
 
 class _FileTransaction:
@@ -274,14 +391,4 @@ class _FileTransaction:
         if self._fd is not None:
             fd, self._fd = self._fd, None
             fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename itself durable; some filesystems refuse to fsync a directory.
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
             os.close(fd)

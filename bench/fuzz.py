@@ -44,17 +44,76 @@ BARE = re.compile(r"^Error executing tool \w+:?\s*$")
 REFUSED = "nothing was sent to Feishu"
 PRIMARY = "cal_primary_fuzz"
 
+# Classes of input that once ended in "internal error" (issue 10), tried wherever they fit:
+# strings far past any sensible length (a zone name the OS cannot open, a token that no longer
+# fits in a URL), dates at the ends of the calendar, and digits of other scripts (which Python's
+# \d and int() read).
+HUGE = st.sampled_from([65, 257, 2049, 66_000]).map(lambda n: "x" * n)
+ODD_DIGITS = st.text(alphabet=st.characters(categories=["Nd"], exclude_characters="0123456789"), min_size=1)
+EXTREME_TIMES = st.sampled_from(
+    ["9999-12-31", "0001-01-01", "1970-01-01", "2500-01-01", "9999-12-31T23:59-23:59", "0001-01-01T00:00+00:01"]
+)
 TIMES = st.one_of(
     st.sampled_from(["2026-11-23", "2026-11-24", "2026-02-30", "2026-11-23T15:00", "2026-11-23 09:30"]),
     st.sampled_from(["2026-11-23T15:00:00+08:00", "2026-11-23T16:00:00Z", "1795417200", "0", "99999999999"]),
     st.datetimes().map(lambda d: d.isoformat()),
+    st.dates().map(lambda d: d.isoformat()),
+    EXTREME_TIMES,
+    ODD_DIGITS,
     st.text(max_size=12),
 )
 TIME_FIELDS = ("start", "end", "anchor_time")
 HINTS: dict[str, st.SearchStrategy[Json]] = dict.fromkeys(TIME_FIELDS, TIMES) | {
-    "timezone": st.sampled_from(["Asia/Shanghai", "UTC", "Europe/London", "America/New_York", "Mars/Base", ""]),
+    "timezone": st.sampled_from(["Asia/Shanghai", "UTC", "Europe/London", "America/New_York", "Mars/Base", ""])
+    | HUGE
+    | st.text(min_size=1, max_size=300),
     "recurrence": st.sampled_from(["FREQ=DAILY;COUNT=3", "FREQ=WEEKLY;BYDAY=MO", "FREQ=DAILY;COUNT=2;UNTIL=20261231"])
+    | st.sampled_from(["FREQ=DAILY;BYHOUR=99999999999999999999", "FREQ=DAILY;COUNT=١٢", "FREQ=YEARLY;UNTIL=99991231"])
     | st.text(max_size=20),
+}
+# The sweep's values: one of each class above, for every text field of every tool.
+HOSTILE = (
+    *("x" * n for n in (65, 257, 2049, 66_000)),
+    "9999-12-31",
+    "0001-01-01",
+    "9999-12-31T23:59-23:59",
+    "١٧٩٥٤١٧٢٠٠",  # Arabic-Indic digits
+    "\uff12\uff10\uff12\uff16-\uff11\uff11-\uff12\uff13",  # fullwidth digits
+    "FREQ=DAILY;BYHOUR=99999999999999999999",
+)
+EVENT = {"event_id": "e_0"}
+DAY = {"start": "2026-11-23", "end": "2026-11-24"}
+# The fewest arguments each tool accepts: exactly its schema's `required` (tests/e2e/test_arguments_e2e.py).
+MINIMAL_ARGUMENTS: dict[str, dict[str, Json]] = {
+    "get_current_context": {},
+    "create_event": {"start": "2026-11-23T15:00:00+08:00", "end": "2026-11-23T16:00:00+08:00"},
+    "delete_event": EVENT,
+    "update_event": EVENT,
+    "get_event": EVENT,
+    "list_events": {},
+    "search_events": {"query": "sync"},
+    "reply_event": {**EVENT, "rsvp_status": "accept"},
+    "list_recurring_instances": {**EVENT, **DAY},
+    "view_instances": DAY,
+    "create_meeting_chat": EVENT,
+    "unbind_meeting_chat": {**EVENT, "meeting_chat_id": "oc_1"},
+    "create_meeting_minutes": EVENT,
+    "get_room_freebusy": {"room_ids": ["omm_1"], **DAY},
+    "add_attendees": {**EVENT, "attendees": [{"type": "user", "user_id": "ou_1"}]},
+    "remove_attendees": {**EVENT, "attendee_ids": ["user_1"]},
+    "list_attendees": EVENT,
+    "list_chat_members": {**EVENT, "attendee_id": "chat_1"},
+    "subscribe_events": {},
+    "unsubscribe_events": {},
+    "generate_caldav_config": {},
+    "create_exchange_binding": {},
+    "delete_exchange_binding": {"exchange_binding_id": "ZXhj"},
+    "get_exchange_binding": {"exchange_binding_id": "ZXhj"},
+    "find_people": {"query": "Li Lei"},
+    "get_free_busy": {**DAY, "people": ["Li Lei"]},
+    "find_meeting_times": {**DAY, "attendees": ["Li Lei"], "duration_minutes": 30},
+    "find_rooms": {},
+    "list_calendars": {},
 }
 # Values of the wrong JSON type that no lenient reading turns into the right one.
 WRONG: dict[str, list[Json]] = {
@@ -98,7 +157,9 @@ def _string(schema: dict[str, Json], name: str) -> st.SearchStrategy[str]:
     elif name in HINTS:
         base = HINTS[name]
     else:
-        base = st.text(max_size=40)
+        base = st.text(max_size=40) | ODD_DIGITS
+    if high is None and "pattern" not in schema:
+        base = base | HUGE  # no published limit: the server's own must answer, never a crash
 
     def fitting(s: Any) -> bool:
         return isinstance(s, str) and low <= len(s) and (high is None or len(s) <= high)
@@ -258,12 +319,35 @@ class Harness:
 
     async def check(self, tool: str, arguments: dict[str, Json], broken: bool) -> None:
         """Call ``tool`` and assert the three properties (raises AssertionError with the story)."""
+        async with Client(self.server) as client:
+            await self._check(client, tool, arguments, broken)
+
+    async def sweep(self, tool: str) -> int:
+        """Every hostile value in every text field of ``tool``, on its minimal arguments; the calls made.
+
+        Deterministic, so each class of input that once crashed the server is tried in every field
+        on every run, where random examples reach a given field and class only now and then.
+        """
+        schema = self.schemas[tool]
+        calls = 0
+        async with Client(self.server) as client:
+            for name, prop in sorted(schema.get("properties", {}).items()):
+                shape = prop.get("items", {}) if prop.get("type") == "array" else prop
+                if shape.get("type") != "string" or "enum" in shape:
+                    continue
+                for value in HOSTILE:
+                    arguments = {**MINIMAL_ARGUMENTS[tool], name: [value] if shape is not prop else value}
+                    valid = jsonschema.Draft202012Validator(schema).is_valid(arguments)
+                    await self._check(client, tool, arguments, not valid)
+                    calls += 1
+        return calls
+
+    async def _check(self, client: Client, tool: str, arguments: dict[str, Json], broken: bool) -> None:
         op = next(o for o in ALL_OPERATIONS if o.name == tool)
         schema_ok = jsonschema.Draft202012Validator(self.schemas[tool]).is_valid(arguments)
         assert schema_ok != broken, f"fuzzer bug: {tool} {arguments!r} schema-valid={schema_ok}"
         self.upstream.requests.clear()
-        async with Client(self.server) as client:
-            result = await client.call_tool(tool, arguments)
+        result = await client.call_tool(tool, arguments)
         message = "" if not result.is_error else str(getattr(result.content[0], "text", ""))
         story = f"{tool}({arguments!r}) -> {message or 'ok'}"
         assert not BARE.match(message), story

@@ -13,6 +13,7 @@ from mcp.server.auth.provider import TokenVerifier
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.request_state import RequestStateSecurity
 
+from server import __version__
 from server.feishu_client import FeishuClient, TokenSource
 from server.prompts import register_prompts
 from server.registry import build_tool
@@ -22,8 +23,6 @@ from server.state import AppState
 from tools import OPERATIONS
 from tools.context import get_current_context
 from tools.spec import Operation
-
-VERSION = "0.1.0"
 
 INSTRUCTIONS = """\
 Manage the signed-in user's Feishu/Lark calendar as that user.
@@ -79,7 +78,7 @@ def build_server(
         "feishu-calendar",
         title="Feishu Calendar",
         instructions=INSTRUCTIONS,
-        version=VERSION,
+        version=__version__,
         lifespan=lifespan,
         log_level=settings.log_level,
         auth=auth,

@@ -34,7 +34,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser(*, login_commands: bool = True) -> argparse.ArgumentParser:
+    from server import __version__
+
     parser = argparse.ArgumentParser(prog="feishu-calendar-mcp", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the MCP server (stdio by default)")
@@ -168,11 +171,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {"serve": _serve, "sandbox": _sandbox, "demo": _demo}
     # serve runs once per assistant session: parse it without the login commands' imports.
     args = build_parser(login_commands=not arguments or arguments[0] not in handlers).parse_args(arguments)
-    if args.command in handlers:
-        return handlers[args.command](args)
-    from server.login_cli import run_login_command
+    from server.settings import SettingsError
 
-    return run_login_command(args, _settings, _configure_logging)
+    try:
+        if args.command in handlers:
+            return handlers[args.command](args)
+        from server.login_cli import run_login_command
+
+        return run_login_command(args, _settings, _configure_logging)
+    except SettingsError as exc:
+        # Like argparse's own usage errors: one line on stderr, exit status 2.
+        print(f"feishu-calendar-mcp: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -15,13 +15,21 @@ from typing import Any, TextIO
 
 import anyio
 
-from auth.errors import AuthError
+from auth.errors import AuthError, StoreDamaged
 from auth.login import DEFAULT_TIMEOUT, OFFLINE_ACCESS, LoginResult, login_with_browser, login_with_paste
 from auth.oauth import fetch_user_info
 from auth.record import TokenRecord
-from auth.store import delete_profile
+from auth.store import Damage, delete_profile
 from server.settings import Settings
-from server.tokens import credentials, endpoints, login_request, login_scopes, token_store, user_tokens
+from server.tokens import (
+    credentials,
+    endpoints,
+    login_command,
+    login_request,
+    login_scopes,
+    token_store,
+    user_tokens,
+)
 
 
 def add_login_commands(commands: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -71,6 +79,9 @@ def run_login_command(
         if args.command == "logout":
             return _logout(settings, out)
         return anyio.run(_status, settings, out)
+    except StoreDamaged as exc:
+        print(f"error: {exc.with_commands(login_command(settings), login_command(settings, 'logout'))}", file=out)
+        return 1
     except AuthError as exc:
         print(f"error: {exc}", file=out)
         return 1
@@ -123,6 +134,12 @@ def _logout(settings: Settings, out: TextIO) -> int:
     if removed is None:
         print(f"Nobody was signed in under {name} ({store.description}).", file=out)
         return 0
+    if isinstance(removed, Damage) and removed.whole_store:
+        print(f"Removed the token store, which {removed.reason}; {store.description} now holds no sign-in.", file=out)
+        return 0
+    if isinstance(removed, Damage):
+        print(f"Removed the damaged sign-in of {name} ({removed.reason}) from {store.description}.", file=out)
+        return 0
     print(
         f"Signed out {removed.name or removed.open_id} from {name}; tokens removed from {store.description}.", file=out
     )
@@ -146,13 +163,13 @@ async def _status(settings: Settings, out: TextIO) -> int:
         print("Using FEISHU_USER_ACCESS_TOKEN (takes precedence over any stored login; never refreshed).", file=out)
     store = token_store(settings)
     data = await anyio.to_thread.run_sync(store.read)
+    record: TokenRecord | None = data.record(settings.profile)  # a damaged store: one line, from the caller
     print(f"Store: {store.description}", file=out)
     if data.profiles:
         print(
             "Profiles: " + ", ".join(f"{p}{' (default)' if p == data.default else ''}" for p in sorted(data.profiles)),
             file=out,
         )
-    record: TokenRecord | None = data.record(settings.profile)
     profile = data.profile_name(settings.profile)
     if record is None:
         print(f"Profile {profile}: not signed in. Run `feishu-calendar-mcp login`.", file=out)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from tools.spec import Toolset
 
@@ -143,6 +143,31 @@ class Settings(BaseModel):
         for name, env in ENV_NAMES.items():
             if environ.get(env):
                 values[name] = environ[env]
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        given = {k: v for k, v in overrides.items() if v is not None}
+        values.update(given)
         values.setdefault("timezone", cls.detect_timezone(environ))
-        return cls.model_validate(values)
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            raise SettingsError.from_validation(exc, values, flags=set(given)) from None
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used, said in one line naming where it came from (variable or flag)."""
+
+    @classmethod
+    def from_validation(cls, exc: ValidationError, values: Mapping[str, Any], flags: set[str]) -> SettingsError:
+        problems = []
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else ""
+            flag = _FLAG_NAMES.get(name, f"--{name.replace('_', '-')}")
+            source = flag if name in flags else ENV_NAMES.get(name, name)
+            # pydantic prefixes our own validators' messages; the field is named by the source already.
+            message = str(error["msg"]).removeprefix("Value error, ").removeprefix(f"{name}: ")
+            shown = "" if name in _SECRET_SETTINGS else f"={values.get(name)!r}"
+            problems.append(f"{source}{shown}: {message[:1].lower()}{message[1:]}")
+        return cls("; ".join(problems))
+
+
+_SECRET_SETTINGS = frozenset({"app_secret", "user_access_token"})
+_FLAG_NAMES = {"login_port": "--port"}  # `login --port`; every other flag is the setting's name

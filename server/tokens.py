@@ -17,7 +17,15 @@ from collections.abc import Mapping
 
 import httpx2
 
-from auth.errors import AuthError, LoginFailed, LoginRequired, ReloginRequired, TokenEndpointError
+from auth.errors import (
+    AuthError,
+    LoginFailed,
+    LoginRequired,
+    ReloginRequired,
+    StoreDamaged,
+    StoreError,
+    TokenEndpointError,
+)
 from auth.keyring_store import KeyringTokenStore, system_keyring
 from auth.login import LoginRequest
 from auth.loopback import redirect_uri_for
@@ -35,10 +43,10 @@ __all__ = ["AssistantSignIn", "StaticToken", "StoredLogin", "token_source"]
 log = logging.getLogger("feishu_calendar_mcp.auth")
 
 
-def login_command(settings: Settings) -> str:
-    """The exact command that signs this server's profile in again."""
-    words = ["feishu-calendar-mcp", "login"]
-    if settings.domain != "feishu":
+def login_command(settings: Settings, command: str = "login") -> str:
+    """The exact command that signs this server's profile in again (or, ``logout``, out)."""
+    words = ["feishu-calendar-mcp", command]
+    if settings.domain != "feishu" and command == "login":
         words += ["--domain", settings.domain]
     if settings.profile:
         words += ["--profile", settings.profile]
@@ -83,6 +91,10 @@ def auth_required(exc: AuthError, command: str) -> FeishuError:
         return UpstreamUnavailable(
             "refresh-user-token", exc.code or -1, exc.reason.rstrip("."), advice="retry in a minute"
         )
+    if isinstance(exc, StoreError):
+        # No Feishu code (-1): the store on this machine is the problem, and its advice settles it.
+        kind = AuthRequired if isinstance(exc, StoreDamaged) else FeishuError
+        return kind("token-store", -1, exc.reason.rstrip("."), advice=f"{exc.advice}, then retry")
     code = exc.code or (99991677 if isinstance(exc, ReloginRequired) else 99991661)
     return AuthRequired(
         "sign-in", code, exc.reason.rstrip("."), advice=f"run `{exc.login_command or command}`, then retry"
@@ -141,6 +153,7 @@ def user_tokens(
         endpoints(settings),
         settings.profile,
         login_command=login_command(settings),
+        logout_command=login_command(settings, "logout"),
         transport=transport,
     )
 

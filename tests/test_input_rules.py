@@ -97,6 +97,54 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ("generate_caldav_config", {"device_name": "d" * 101}, ["device_name", "100"]),
     ("create_exchange_binding", {"admin_account": "a" * 501}, ["admin_account", "500"]),
     ("unbind_meeting_chat", {**EV, "meeting_chat_id": "not-a-chat"}, ["meeting_chat_id", "pattern"]),
+    ("create_event", {**TIMED, "recurrence": "FREQ=DAILY;BYHOUR=99999999999999999999"}, ["recurrence", "RRULE"]),
+    ("create_event", {**TIMED, "recurrence": "FREQ=DAILY;COUNT=١٢"}, ["recurrence", "ASCII"]),
+]
+
+# Inputs that once reached "internal error of this server" (issue 10, point 4).
+DAY, FAR_END = {"start": "2026-11-23", "end": "2026-11-24"}, {"start": "2026-11-23", "end": "9999-12-31"}
+ZONE_TOOLS: dict[str, dict[str, Any]] = {
+    "get_current_context": {},
+    "create_event": {"start": "2026-11-23T15:00", "end": "2026-11-23T16:00"},
+    "update_event": EV,
+    "list_events": {},
+    "search_events": {"query": "q"},
+    "list_recurring_instances": {**EV, **DAY},
+    "view_instances": DAY,
+    "get_room_freebusy": {"room_ids": ["omm_1"], **DAY},
+}
+PAGED_TOOLS: dict[str, dict[str, Any]] = {
+    "list_events": {},
+    "search_events": {"query": "q"},
+    "list_recurring_instances": {**EV, **DAY},
+    "list_attendees": EV,
+    "list_chat_members": {**EV, "attendee_id": "chat_1"},
+}
+HUGE_TOKEN = "t" * 66_000
+FULLWIDTH_DATE = "2026-11-23".translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+CASES += [
+    (tool, {**args, "timezone": "Z" * 256}, ["timezone", "at most 64 characters"]) for tool, args in ZONE_TOOLS.items()
+]
+CASES += [
+    (tool, {**args, "page_token": HUGE_TOKEN}, ["page_token", "at most 2048"]) for tool, args in PAGED_TOOLS.items()
+]
+CASES += [
+    ("list_events", {"sync_token": HUGE_TOKEN}, ["sync_token", "at most 2048"]),
+    ("view_instances", {**DAY, "timezone": "Z" * 65}, ["timezone", "at most 64 characters"]),
+    ("view_instances", {"start": "2026-11-23T10:00", "end": "2026-11-23T11:00", "timezone": "Z" * 64}, ["IANA"]),
+    ("list_events", FAR_END, ["end", "range", "2499-12-30"]),
+    ("view_instances", FAR_END, ["end", "range", "2499-12-30"]),
+    ("view_instances", {"start": "9999-12-31", "end": "9999-12-31"}, ["start", "range"]),
+    ("get_room_freebusy", {"room_ids": ["omm_1"], **FAR_END}, ["end", "range", "2499-12-30"]),
+    ("list_recurring_instances", {**EV, **FAR_END}, ["end", "range"]),
+    ("search_events", {"query": "q", "end": "9999-12-31"}, ["end", "range"]),
+    ("list_events", {"anchor_time": "9999-12-31"}, ["anchor_time", "range"]),
+    ("create_event", {"start": "9999-12-31", "end": "9999-12-31"}, ["start", "range"]),
+    ("view_instances", {"start": "0001-01-01", "end": "0001-01-02"}, ["start", "range"]),
+    ("view_instances", {"start": "9999-12-31T23:00-23:59", "end": "9999-12-31T23:30-23:59"}, ["start", "range"]),
+    ("view_instances", {"start": "١٧٩٥٤١٧٢٠٠", "end": "2026-11-24"}, ["start", "ASCII digits"]),
+    ("view_instances", {"start": FULLWIDTH_DATE, "end": "2026-11-24"}, ["start", "ASCII digits"]),
+    ("view_instances", {"start": "2026-11-23T\uff11\uff10:00+08:00", "end": "2026-11-24"}, ["start", "ASCII digits"]),
 ]
 
 

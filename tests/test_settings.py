@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
 
-from server.settings import DEFAULT_TOOLSETS, ENV_NAMES, Settings
+from server.settings import DEFAULT_TOOLSETS, ENV_NAMES, Settings, SettingsError
 
 
 def test_every_setting_has_its_environment_variable() -> None:
@@ -76,9 +75,23 @@ def test_flags_beat_the_environment_and_none_means_not_given() -> None:
     ],
 )
 def test_bad_values_are_refused_naming_the_setting(environ: dict[str, str], field: str) -> None:
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(SettingsError) as refused:
         Settings.load({"FEISHU_TIMEZONE": "UTC", **environ})
-    assert field in str(refused.value)
+    message = str(refused.value)
+    assert message.startswith(f"{ENV_NAMES[field]}=") and "\n" not in message
+
+
+def test_a_bad_flag_is_named_as_the_flag() -> None:
+    with pytest.raises(SettingsError, match=r"^--timezone='Mars/Olympus': unknown IANA zone"):
+        Settings.load({"FEISHU_TIMEZONE": "UTC"}, timezone="Mars/Olympus")
+    with pytest.raises(SettingsError, match=r"^--port=80: input should be greater than or equal to 1024"):
+        Settings.load({}, login_port=80)
+
+
+def test_a_bad_secret_is_never_shown() -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.load({"FEISHU_TIMEZONE": "UTC"}, app_secret=["s3cret-value"])
+    assert str(refused.value) == "--app-secret: input should be a valid string"  # no value shown
 
 
 def test_secrets_do_not_show_in_the_settings_repr() -> None:

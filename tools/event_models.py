@@ -65,6 +65,8 @@ Int32 = Annotated[int, AfterValidator(_int32), NOT_BOOLEAN]
 
 def _check_recurrence(rule: str) -> None:
     body = rule.removeprefix("RRULE:")
+    if not body.isascii():
+        raise ValueError("recurrence: ASCII only (RFC 5545), e.g. FREQ=WEEKLY;BYDAY=MO")
     parts = {p.split("=", 1)[0].upper() for p in body.split(";") if p}
     if "COUNT" in parts and "UNTIL" in parts:
         raise ValueError("recurrence: COUNT and UNTIL cannot both be present (Feishu rule)")
@@ -72,7 +74,7 @@ def _check_recurrence(rule: str) -> None:
 
     try:
         rrulestr("RRULE:" + body, ignoretz=True)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:  # OverflowError: a number past a C long
         raise ValueError(f"recurrence: not a valid RFC 5545 RRULE ({exc})") from exc
 
 

@@ -14,6 +14,7 @@ from tools.fields import (
     CalendarId,
     EventId,
     PageToken,
+    SyncToken,
     TimeValue,
     Timezone,
     UserIdTypeField,
@@ -211,7 +212,7 @@ class ListEventsInput(Input):
     page_size: Annotated[int | None, Field(ge=50, le=1000, description="50-1000 (default 500)."), NOT_BOOLEAN] = None
     page_token: PageToken = None
     # UNVERIFIED for events (documented for the calendar list only): a sync token lasts 90 days.
-    sync_token: Annotated[str | None, Field(description="From a previous list: only changes since.")] = None
+    sync_token: SyncToken = None
     user_id_type: UserIdTypeField = None
 
     _window: tuple[str, str] | None = PrivateAttr(default=None)

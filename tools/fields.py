@@ -83,12 +83,32 @@ def _short_text(value: str) -> str:
 
 TimeValue = Annotated[str, BeforeValidator(_number_as_text), AfterValidator(_short_text)]
 
+# IANA names are at most ~32 characters; a longer one is not a zone (and made the zone lookup
+# itself fail, as a file name too long for the OS).
+TIMEZONE_MAX = 64
+# Feishu's tokens are short (it documents no limit); a longer one can only be made up, and one of
+# ~66,000 characters no longer fits in a URL.
+TOKEN_MAX = 2048
+
+
+def _at_most(limit: int, what: str) -> AfterValidator:
+    # Checked here rather than published as maxLength: every schema byte costs context.
+    def check(value: str) -> str:
+        if len(value) > limit:
+            raise ValueError(f"at most {limit} characters ({what})")
+        return value
+
+    return AfterValidator(check)
+
+
 Timezone = Annotated[
-    str | None,
+    Annotated[str, _at_most(TIMEZONE_MAX, "an IANA zone name such as Asia/Shanghai")] | None,
     Field(description="IANA zone for times without offset."),
 ]
 
-PageToken = Annotated[str | None, Field(description="From the previous page.")]
+_Token = Annotated[str, _at_most(TOKEN_MAX, "pass back the token exactly as a previous answer gave it")]
+PageToken = Annotated[_Token | None, Field(description="From the previous page.")]
+SyncToken = Annotated[_Token | None, Field(description="From a previous list: only changes since.")]
 
 RsvpStatus = Literal["accept", "decline", "tentative"]
 Visibility = Literal["default", "public", "private"]

@@ -22,8 +22,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Feishu's documented timestamp range for time_info (calendar-event/introduction.md).
 MAX_TIMESTAMP = 16725225600
-_UNIX_RE = re.compile(r"^\d{1,11}$")
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Dates whose whole day, in any zone (UTC-12..UTC+14), lies inside that range: a window's end
+# date means the next midnight, and date arithmetic past 9999-12-31 is an OverflowError.
+FIRST_DAY, LAST_DAY = date(1970, 1, 2), date(2499, 12, 30)
+# ASCII digits only: Python's \d and int() also read other scripts' digits (Arabic-Indic, Devanagari, fullwidth), which
+# no Feishu form carries.
+_UNIX_RE = re.compile(r"^[0-9]{1,11}$")
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 TIME_FORMS = (
     "RFC 3339 with offset (2026-11-23T15:00:00+08:00), local time plus `timezone` "
@@ -39,7 +44,7 @@ def zone(name: str) -> ZoneInfo:
     """The IANA zone called ``name``; a ValueError names the rule when it does not exist."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a name the OS cannot open
         raise TimeInputError(f"timezone: unknown IANA zone {name!r} (e.g. Asia/Shanghai, Europe/London)") from exc
 
 
@@ -86,9 +91,14 @@ def _parse_time(value: Any, timezone: str | None) -> ParsedTime:
         return ParsedTime(instant=_from_unix(int(text)))
     if _DATE_RE.match(text):
         try:
-            return ParsedTime(day=date.fromisoformat(text))
+            day = date.fromisoformat(text)
         except ValueError as exc:
             raise TimeInputError(f"{text!r} is not a real date") from exc
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise TimeInputError(f"date out of Feishu's range ({FIRST_DAY}..{LAST_DAY})")
+        return ParsedTime(day=day)
+    if not text.isascii():
+        raise TimeInputError(f"cannot read {text!r} as a time (ASCII digits only); use {TIME_FORMS}")
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError as exc:
@@ -97,7 +107,11 @@ def _parse_time(value: Any, timezone: str | None) -> ParsedTime:
         if not timezone:
             raise TimeInputError(f"{text!r} has no UTC offset: add one (+08:00) or pass `timezone` (IANA name)")
         parsed = parsed.replace(tzinfo=zone(timezone))
-    _check_range(int(parsed.timestamp()))
+    try:
+        seconds = int(parsed.timestamp())
+    except (OverflowError, ValueError):  # past year 9999 once converted to UTC
+        seconds = MAX_TIMESTAMP + 1
+    _check_range(seconds)
     return ParsedTime(instant=parsed)
 
 

@@ -23,8 +23,9 @@ from mcp.server.auth.provider import AccessToken, TokenVerifier
 from redis.exceptions import RedisError
 
 from auth.grants_redis import ACTIVE as GRANT_ACTIVE
-from auth.grants_redis import RedisGrantStore
+from auth.grants_redis import RedisGrantStore, subject_hash
 from server.team.config import TeamConfig
+from server.team.logs import USER
 from server.team.records import Records
 
 log = logging.getLogger("feishu_calendar_mcp.team.access")
@@ -101,6 +102,7 @@ class TeamTokenVerifier(TokenVerifier):
             # nothing more than a clear "retry in a minute" from the tool; a 401 here would send
             # every client into a sign-in that cannot work until Redis is back.
             log.warning("Redis unreachable: accepting a well-signed token unchecked (its calls will fail)")
+        USER.set(subject_hash(str(claims["sub"])))  # for the logs: who, as a hash
         return as_access_token(token, claims)
 
 

@@ -28,6 +28,7 @@ from pydantic import AnyHttpUrl
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -38,7 +39,9 @@ from server.settings import Settings
 from server.team.access import AccessTokens, TeamTokenVerifier
 from server.team.config import SCOPE, TeamConfig, TeamConfigError
 from server.team.identity import TeamTokens
+from server.team.logs import RequestIds, use_json_logs
 from server.team.provider import TeamProvider
+from server.team.quota import Quota, parse_limits
 from server.team.records import Records
 from server.team.signin import FeishuApp, SignIn
 from server.tokens import credentials, endpoints, login_scopes
@@ -78,6 +81,11 @@ def build_replica(
     shared = SharedGrants(grant_store, credentials(settings), endpoints(settings), transport=feishu_transport)
     feishu = FeishuApp(credentials(settings), endpoints(settings), login_scopes(settings), feishu_transport)
     signin = SignIn(config, records, grant_store, feishu)
+    quota = Quota(
+        redis,
+        parse_limits(config.user_limits, "FEISHU_USER_RATE_LIMIT"),
+        parse_limits(config.tenant_limits, "FEISHU_TENANT_RATE_LIMIT"),
+    )
     # Validated by AuthSettings (which keeps a path-less issuer without a trailing "/": RFC 8414
     # compares issuers as strings, and the iss we send must match the metadata's exactly).
     auth = AuthSettings.model_validate(
@@ -91,7 +99,7 @@ def build_replica(
 
     server = build_server(
         settings,
-        TeamTokens(shared),
+        TeamTokens(shared, quota),
         transport=feishu_transport,
         auth=auth,
         token_verifier=TeamTokenVerifier(access, records, grant_store),
@@ -134,7 +142,8 @@ def build_replica(
             finally:
                 await redis.aclose()
 
-    return Replica(Starlette(routes=routes, lifespan=lifespan), redis, shared, provider, access)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIds)])
+    return Replica(app, redis, shared, provider, access)
 
 
 def _authorization_server_routes(provider: TeamProvider, issuer: AnyHttpUrl) -> list[Route]:
@@ -159,6 +168,7 @@ def serve_team(args: argparse.Namespace, settings: Settings, environ: Mapping[st
     if args.transport != "http":
         print("error: team mode (--public-url) serves HTTP only: add --transport http", file=sys.stderr)
         return 2
+    use_json_logs(settings.log_level)
     try:
         config = TeamConfig.load(environ, public_url=args.public_url, redis_url=args.redis_url)
         replica = build_replica(settings, config)
@@ -173,7 +183,7 @@ def serve_team(args: argparse.Namespace, settings: Settings, environ: Mapping[st
         replica.app,
         host=host,
         port=args.port,
-        log_level="warning",
+        log_config=None,  # uvicorn's loggers go to the root's JSON handler
         proxy_headers=True,
         forwarded_allow_ips=forwarded,
     )

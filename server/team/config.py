@@ -14,11 +14,14 @@ from hashlib import sha256
 from urllib.parse import urlsplit
 
 from auth.grant_cipher import GrantCipher, derive_key, key_id, parse_keys
+from server.team.quota import DEFAULT_TENANT_LIMITS, DEFAULT_USER_LIMITS, parse_limits
 
 ENV = {
     "public_url": "FEISHU_PUBLIC_URL",
     "redis_url": "FEISHU_REDIS_URL",
     "token_key": "FEISHU_TOKEN_KEY",
+    "user_limits": "FEISHU_USER_RATE_LIMIT",
+    "tenant_limits": "FEISHU_TENANT_RATE_LIMIT",
 }
 ACCESS_TOKEN_TTL = 3600  # our access tokens; refresh tokens rotate on every use
 REFRESH_TOKEN_TTL = 30 * 24 * 3600
@@ -28,7 +31,7 @@ CONSENT_PATH = "/consent"
 SCOPE = "calendar"  # the one scope our tokens carry; Feishu's scopes are asked for behind it
 
 
-class TeamConfigError(ValueError):
+class TeamConfigError(ValueError):  # (quota.QuotaError is one too: both are ValueErrors)
     """A team-mode setting that cannot work, named."""
 
 
@@ -63,6 +66,8 @@ class TeamConfig:
     public_url: str  # e.g. https://cal.example.com (the issuer; /mcp is the resource)
     redis_url: str
     keys: TeamKeys
+    user_limits: str = DEFAULT_USER_LIMITS
+    tenant_limits: str = DEFAULT_TENANT_LIMITS
     access_token_ttl: int = ACCESS_TOKEN_TTL
     refresh_token_ttl: int = REFRESH_TOKEN_TTL
 
@@ -84,7 +89,11 @@ class TeamConfig:
                 "team mode needs FEISHU_TOKEN_KEY (32 random bytes, URL-safe base64) to seal Feishu grants: "
                 "see docs/team-mode.md"
             )
-        return cls(public, values["redis_url"], TeamKeys.from_setting(values["token_key"]))
+        user = values["user_limits"] or DEFAULT_USER_LIMITS
+        tenant = values["tenant_limits"] or DEFAULT_TENANT_LIMITS
+        parse_limits(user, ENV["user_limits"])
+        parse_limits(tenant, ENV["tenant_limits"])
+        return cls(public, values["redis_url"], TeamKeys.from_setting(values["token_key"]), user, tenant)
 
     @property
     def issuer(self) -> str:

@@ -10,10 +10,12 @@ boundary already turns into tool errors.
 from __future__ import annotations
 
 from mcp.server.auth.middleware.auth_context import get_access_token
+from redis.exceptions import RedisError
 
 from auth.errors import AuthError, LoginRequired, ReloginRequired
-from auth.grants_redis import SIGN_IN_AGAIN, GrantStoreUnavailable, SharedGrants, subject_hash
+from auth.grants_redis import SIGN_IN_AGAIN, GrantStoreUnavailable, SharedGrants, subject_hash, unreachable
 from server.errors import AuthRequired, FeishuError, UpstreamUnavailable
+from server.team.quota import Quota
 
 
 def current_subject() -> str:
@@ -35,8 +37,9 @@ def _as_feishu_error(exc: AuthError) -> FeishuError:
 class TeamTokens:
     """The :class:`~server.feishu_client.TokenSource` of a team-mode replica."""
 
-    def __init__(self, grants: SharedGrants) -> None:
+    def __init__(self, grants: SharedGrants, quota: Quota | None = None) -> None:
         self.grants = grants
+        self.quota = quota
 
     def __repr__(self) -> str:
         return f"TeamTokens({self.grants!r})"
@@ -47,8 +50,15 @@ class TeamTokens:
         return "team:" + subject_hash(current_subject())
 
     async def access_token(self) -> str:
+        """Once per request to Feishu: the fair-use check, then the caller's token."""
+        subject = current_subject()
+        if self.quota is not None:
+            try:
+                await self.quota.check(subject)
+            except RedisError as exc:
+                raise _as_feishu_error(GrantStoreUnavailable(unreachable(exc))) from exc
         try:
-            return await self.grants.access_token(current_subject())
+            return await self.grants.access_token(subject)
         except AuthError as exc:
             raise _as_feishu_error(exc) from exc
 

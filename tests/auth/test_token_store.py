@@ -12,10 +12,10 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from auth.keyring_store import KeyringTokenStore
 from auth.record import TokenRecord
 from auth.store import (
     FileTokenStore,
@@ -28,6 +28,7 @@ from auth.store import (
     load_record,
     save_record,
 )
+from tests.auth.fake_keyring import FakeKeyring
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = time.time()
@@ -121,6 +122,7 @@ def test_config_dir_rules(tmp_path: Path) -> None:
 
 WRITER = """
 import sys, time
+from auth.keyring_store import KeyringTokenStore
 from auth.record import TokenRecord
 from auth.store import FileTokenStore, save_record
 store = FileTokenStore(__import__("pathlib").Path(sys.argv[1]))
@@ -155,31 +157,7 @@ def test_writer_killed_mid_write_leaves_a_readable_store(tmp_path: Path) -> None
     assert not list(tmp_path.glob(".tokens.json.*.tmp"))
 
 
-def test_corrupt_store_names_the_fix(tmp_path: Path) -> None:
-    store = FileTokenStore(tmp_path)
-    tmp_path.mkdir(exist_ok=True)
-    store.path.write_text("{not json")
-    with pytest.raises(Exception, match="login"):
-        store.read()
-
-
-class FakeKeyring:
-    def __init__(self) -> None:
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service_name: str, username: str) -> str | None:
-        return self.entries.get((service_name, username))
-
-    def set_password(self, service_name: str, username: str, password: str) -> None:
-        self.entries[(service_name, username)] = password
-
-    def delete_password(self, service_name: str, username: str) -> None:
-        del self.entries[(service_name, username)]
-
-
 def test_keyring_store_keeps_tokens_out_of_the_file(tmp_path: Path) -> None:
-    from auth.keyring_store import KeyringTokenStore
-
     ring = FakeKeyring()
     store = KeyringTokenStore(tmp_path, ring)
     save_record(store, record(access="u-KEYRING-A", refresh="r-KEYRING-R"), None)

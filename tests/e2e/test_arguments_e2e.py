@@ -11,47 +11,15 @@ from typing import Any
 import pytest
 from mcp.types import Tool
 
+from bench.fuzz import MINIMAL_ARGUMENTS
 from tests.e2e.harness import Harness
 from tools import OPERATIONS
 from tools.context import get_current_context
 
 pytestmark = pytest.mark.anyio
 
-WINDOW = {"start": "2026-11-23", "end": "2026-11-24"}
 EVENT = {"event_id": "e_0"}
-
-# The fewest arguments each tool accepts: exactly its schema's `required` (checked below).
-MINIMAL: dict[str, dict[str, Any]] = {
-    "get_current_context": {},
-    "create_event": {"start": "2026-11-23T15:00:00+08:00", "end": "2026-11-23T16:00:00+08:00"},
-    "delete_event": EVENT,
-    "update_event": EVENT,
-    "get_event": EVENT,
-    "list_events": {},
-    "search_events": {"query": "sync"},
-    "reply_event": {**EVENT, "rsvp_status": "accept"},
-    "list_recurring_instances": {**EVENT, **WINDOW},
-    "view_instances": WINDOW,
-    "create_meeting_chat": EVENT,
-    "unbind_meeting_chat": {**EVENT, "meeting_chat_id": "oc_1"},
-    "create_meeting_minutes": EVENT,
-    "get_room_freebusy": {"room_ids": ["omm_1"], **WINDOW},
-    "add_attendees": {**EVENT, "attendees": [{"type": "user", "user_id": "ou_1"}]},
-    "remove_attendees": {**EVENT, "attendee_ids": ["user_1"]},
-    "list_attendees": EVENT,
-    "list_chat_members": {**EVENT, "attendee_id": "chat_1"},
-    "subscribe_events": {},
-    "unsubscribe_events": {},
-    "generate_caldav_config": {},
-    "create_exchange_binding": {},
-    "delete_exchange_binding": {"exchange_binding_id": "ZXhj"},
-    "get_exchange_binding": {"exchange_binding_id": "ZXhj"},
-    "find_people": {"query": "Li Lei"},
-    "get_free_busy": {**WINDOW, "people": ["Li Lei"]},
-    "find_meeting_times": {**WINDOW, "attendees": ["Li Lei"], "duration_minutes": 30},
-    "find_rooms": {},
-    "list_calendars": {},
-}
+MINIMAL = MINIMAL_ARGUMENTS
 TOOLS = [op.name for op in (get_current_context, *OPERATIONS)]
 # Names a model brings from elsewhere, and the name it meant.
 WRONG_NAMES = {"start_time": "start", "time_max": "end", "calendar": "calendar_id", "event_ids": "event_id"}

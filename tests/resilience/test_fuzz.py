@@ -1,4 +1,5 @@
-"""CI's slice of the schema fuzz (bench/fuzz.py): a dozen and a half examples for each tool."""
+"""CI's slice of the schema fuzz (bench/fuzz.py): a dozen and a half examples for each tool, and the sweep
+of hostile values (huge strings, extreme dates, other scripts' digits) through every text field."""
 
 from __future__ import annotations
 
@@ -23,3 +24,8 @@ def test_the_fuzz_sees_every_tool() -> None:
 def test_tool_survives_schema_generated_arguments(tool: str, data: st.DataObject) -> None:
     case = data.draw(HARNESS.cases_for(tool))
     anyio.run(HARNESS.check, *case)
+
+
+@pytest.mark.parametrize("tool", sorted(op.name for op in ALL_OPERATIONS))
+def test_tool_survives_hostile_values_in_every_text_field(tool: str) -> None:
+    assert anyio.run(HARNESS.sweep, tool) > 0 or not HARNESS.schemas[tool].get("properties")

@@ -81,13 +81,21 @@ class Cluster:
 
 
 @contextmanager
-def cluster(redis_url: str, directory: Path, replicas: int = 3) -> Iterator[Cluster]:
+def cluster(
+    redis_url: str,
+    directory: Path,
+    replicas: int = 3,
+    *,
+    user_limit: str = "100/second",  # the tests' bursts (30 calls at once) are not what limits are for
+    tenant_limit: str = "1000/second",
+) -> Iterator[Cluster]:
     public = f"http://127.0.0.1:{free_port()}"  # nothing listens there: RoundRobin picks the replica
     sb = team_sandbox(public)
     with running(sb) as sandbox_url:
         ports = [free_port() for _ in range(replicas)]
         environ = python_env()
         environ.update(team_environ(sandbox_url), FEISHU_TOKEN_KEY=GrantCipher.new_key(), FEISHU_LOG_LEVEL="DEBUG")
+        environ.update(FEISHU_USER_RATE_LIMIT=user_limit, FEISHU_TENANT_RATE_LIMIT=tenant_limit)
         logs = [directory / f"replica-{n}.log" for n in range(replicas)]
         group = Cluster(sb, public, ports, logs)
         try:

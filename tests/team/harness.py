@@ -65,10 +65,13 @@ class Team:
 
 @asynccontextmanager
 async def in_process_team(
-    redis_url: str, *, key: str | None = None, cimd: httpx2.AsyncBaseTransport | None = None
+    redis_url: str, *, key: str | None = None, cimd: httpx2.AsyncBaseTransport | None = None, **limits: str
 ) -> AsyncIterator[Team]:
     sb = team_sandbox()
-    config = TeamConfig.load({}, public_url=PUBLIC, redis_url=redis_url, token_key=key or GrantCipher.new_key())
+    token_key = key or GrantCipher.new_key()
+    limits.setdefault("user_limits", "100/second")  # test bursts are not what limits are for
+    limits.setdefault("tenant_limits", "1000/second")
+    config = TeamConfig.load({}, public_url=PUBLIC, redis_url=redis_url, token_key=token_key, **limits)
     settings = Settings.load(team_environ())
     replica = build_replica(settings, config, feishu_transport=sb.transport(), cimd_transport=cimd)
     async with replica.app.router.lifespan_context(replica.app):

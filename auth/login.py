@@ -126,7 +126,8 @@ class PendingLogin:
             raise LoginFailed(f"signing in failed: {exc}. Nothing was stored.", code=exc.code) from exc
         except httpx2.TransportError as exc:
             raise LoginFailed(
-                f"could not reach the token endpoint ({type(exc).__name__}). Nothing was stored."
+                f"could not reach the token endpoint {request.endpoints.token_url} ({type(exc).__name__}). "
+                "Nothing was stored."
             ) from exc
         return dict(token)
 

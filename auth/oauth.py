@@ -149,7 +149,9 @@ async def refresh_grant(
         try:
             token = await client.refresh_token(endpoints.token_url, refresh_token=refresh_token)
         except httpx2.TransportError as exc:
-            raise TokenEndpointError(f"could not reach the token endpoint ({type(exc).__name__})") from exc
+            raise TokenEndpointError(
+                f"could not reach the token endpoint {endpoints.token_url} ({type(exc).__name__})"
+            ) from exc
     return dict(token)
 
 

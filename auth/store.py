@@ -336,7 +336,7 @@ class FileTokenStore:
         except OSError as exc:
             raise StoreError(
                 f"cannot open the token store's lock file {self.lock_path}: {problem(exc)}",
-                f"make {self.directory} a folder you can write to, then try again",
+                f"make {self.directory} a folder you can write to",
             ) from exc
         try:
             tighten_file(self.lock_path, fd)
@@ -345,7 +345,7 @@ class FileTokenStore:
             os.close(fd)
             raise StoreError(
                 f"cannot lock the token store's lock file {self.lock_path}: {problem(exc)}",
-                f"keep {self.directory} on a local disk that supports locks, then try again",
+                f"keep {self.directory} on a local disk that supports locks",
             ) from exc
         except BaseException:
             os.close(fd)
@@ -363,9 +363,7 @@ class FileTokenStore:
                 self._set_folder_aside()
             write_private(self.path, payload)
         except OSError as exc:
-            raise StoreError(
-                f"could not save {self.source}: {problem(exc)}", "fix that, then try again; nothing was changed"
-            ) from exc
+            raise StoreError(f"could not save {self.source}: {problem(exc)}", "fix that (nothing was changed)") from exc
 
     def _set_folder_aside(self) -> None:
         # A folder where the file belongs cannot be replaced atomically; it is moved, never deleted.

@@ -48,8 +48,9 @@ def list_events(call: Call) -> dict[str, Any]:
     world = call.sb.world
     if (lo is None) != (hi is None):
         raise invalid("end_time" if hi is None else "start_time", None, "start_time and end_time go together")
-    if sync_token and (lo is not None or anchor is not None):
-        raise FeishuFault(190009, "sync_token cannot be combined with start_time, end_time or anchor_time")
+    if sync_token and lo is not None:
+        # list.md: a window cannot be combined with sync_token; anchor_time can (sync after the anchor).
+        raise FeishuFault(190009, "sync_token cannot be combined with start_time and end_time")
     if lo is not None and hi is not None:
         if anchor is not None or page_token:
             raise invalid("start_time", lo, "a time window cannot be combined with anchor_time or page_token")
@@ -63,14 +64,17 @@ def list_events(call: Call) -> dict[str, Any]:
         since = _Position.decode("evsync", sync_token, world.sync_epoch).since
         position = replace(position, since=since)
     if position.since is not None:
-        items = _changes(call, calendar, position.since)
+        items = _changes(call, calendar, position.since, position.anchor)
     else:
         items = _listing(call, calendar, position.anchor)
     chunk = items[position.offset : position.offset + size]
     has_more = position.offset + size < len(items)
     result: dict[str, Any] = {"has_more": has_more, "items": chunk}
     if has_more:
-        result["page_token"] = replace(position, offset=position.offset + size).encode("evpage")
+        # list.md: a page_token comes back only when anchor_time was passed. Without one, what does not fit
+        # in one page cannot be reached (has_more stays true, and no sync token comes either).
+        if position.anchor is not None:
+            result["page_token"] = replace(position, offset=position.offset + size).encode("evpage")
     else:
         # The next sync starts where this listing's snapshot was taken.
         next_sync = _Position(position.epoch, 0, position.snapshot, position.snapshot, None)
@@ -119,11 +123,11 @@ def _after_anchor(event: Event, anchor: int) -> bool:
     return end >= anchor or (event.is_exception and event.original_time >= anchor)
 
 
-def _changes(call: Call, calendar: Calendar, since: int) -> list[dict[str, Any]]:
+def _changes(call: Call, calendar: Calendar, since: int, anchor: int | None) -> list[dict[str, Any]]:
     world = call.sb.world
     changed = []
     for event in world.events.values():
-        if event.change_seq <= since:
+        if event.change_seq <= since or (anchor is not None and not _after_anchor(event, anchor)):
             continue
         showing = calendar.calendar_id in eventstore.calendars_of(world, event)
         if showing or calendar.calendar_id in event.seen_on:
@@ -132,10 +136,7 @@ def _changes(call: Call, calendar: Calendar, since: int) -> list[dict[str, Any]]
 
 
 def _in_window(event: Event, lo: int, hi: int) -> bool:
-    if event.recurrence:
-        return bool(recurrence.occurrences(event, lo, hi))
-    start, end = recurrence.span(event)
-    return start < hi and end > lo
+    return recurrence.overlaps(event, lo, hi)
 
 
 def search_events(call: Call) -> dict[str, Any]:
@@ -145,8 +146,12 @@ def search_events(call: Call) -> dict[str, Any]:
     if len(text) > 200:
         raise invalid("query", text[:50], "at most 200 characters")
     criteria = call.field("filter", dict) or {}
-    lo = _filter_time(criteria, "start_time", default=call.sb.clock.now_int() - MONTH)
-    hi = _filter_time(criteria, "end_time", default=lo + 2 * 365 * recurrence.DAY)
+    lo, hi = _filter_time(criteria, "start_time"), _filter_time(criteria, "end_time")
+    if lo is None and hi is None:
+        # search.md: without start_time and end_time Feishu searches "近一个月" (the recent month).
+        now = call.sb.clock.now_int()
+        lo, hi = now - MONTH, now
+    lo, hi = (0 if lo is None else lo), (recurrence.MAX_TIMESTAMP if hi is None else hi)
     world = call.sb.world
     found = [
         event_json(call, e)
@@ -161,11 +166,11 @@ def search_events(call: Call) -> dict[str, Any]:
     return result
 
 
-def _filter_time(criteria: dict[str, Any], name: str, default: int) -> int:
-    """A filter bound; without both bounds Feishu searches from about a month ago."""
+def _filter_time(criteria: dict[str, Any], name: str) -> int | None:
+    """A filter bound, if given (one bound alone leaves the other side open: an assumption)."""
     raw = criteria.get(name)
     if not raw:
-        return default
+        return None
     return recurrence.instant(recurrence.parse_time_info(f"filter.{name}", raw), is_end=name == "end_time")
 
 

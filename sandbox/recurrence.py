@@ -114,6 +114,23 @@ def occurrences(master: Event, lo: int, hi: int) -> list[Occurrence]:
     return found
 
 
+def overlaps(master: Event, lo: int, hi: int) -> bool:
+    """Whether any occurrence overlaps [lo, hi): lazily, so an open-ended window stays cheap."""
+    first_start, first_end = span(master)
+    duration = first_end - first_start
+    if not master.recurrence:
+        return first_start < hi and first_end > lo
+    zone = ZoneInfo("UTC" if master.start.date is not None else master.start.timezone)
+    rule = _rule(master.recurrence, dt.datetime.fromtimestamp(first_start, zone))
+    for moment in rule.xafter(dt.datetime.fromtimestamp(max(lo - duration, first_start), zone), inc=True):
+        start = int(moment.timestamp())
+        if start >= hi:
+            return False
+        if start + duration > lo:
+            return True
+    return False
+
+
 def books_rooms_too_long(event: Event) -> bool:
     """A series booking a meeting room may span at most 2 years (feishu-api.md §2.2, recurrence)."""
     if not event.recurrence or not any(

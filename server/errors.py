@@ -231,16 +231,20 @@ def from_response(
     error: Any,
     retry_after: float | None,
     scopes: Sequence[str] = (),
+    *,
+    not_feishu: bool = False,
 ) -> FeishuError:
     """The typed error for a Feishu failure response.
 
     ``scopes`` are the operation's own scopes: named when Feishu reports a missing scope
-    without saying which (permission_violations is optional).
+    without saying which (permission_violations is optional). ``not_feishu``: the body had no
+    Feishu envelope at all.
     """
     cls, advice = ERROR_TABLE.get(code) or _fallback(status)
-    if code == -1 and status < 400:
-        # A success status without Feishu's envelope: most likely not Feishu at all.
-        advice = "the answer was not Feishu's; check that FEISHU_DOMAIN points at the Feishu or Lark API"
+    if not_feishu and status < 500:
+        # A page without Feishu's envelope (a 200 from a captive portal, a 404 from another web
+        # server): most likely not Feishu at all. A 5xx page is a proxy in trouble: retried instead.
+        advice = f"the answer was not Feishu's; check the address, which {DOMAIN_SETTING} chooses"
     fields, missing = _violations(error)
     details = list(fields)
     log_id = log_id or log_id_of(error)
@@ -255,6 +259,14 @@ def from_response(
             operation, code, msg, log_id, status, f"{advice}; retry after {wait:g} s", details, retry_after=wait
         )
     return cls(operation, code, msg, log_id, status, advice, details)
+
+
+DOMAIN_SETTING = "FEISHU_DOMAIN (or serve --domain): feishu, lark, or the base URL of a Feishu API"
+
+
+def unreachable(api_base: str, failure: str) -> str:
+    """What a connection failure detail says: the address tried, why, and the setting that chose it."""
+    return f"could not connect to {api_base.rstrip('/')} ({failure}); that address comes from {DOMAIN_SETTING}"
 
 
 def outcome_unknown(operation: str, what: str, log_id: str = "") -> OutcomeUnknown:

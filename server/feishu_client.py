@@ -83,6 +83,7 @@ class _Call:
     in_flight: bool = False  # a request is out and unanswered (matters if the deadline cuts it off)
     log_id: str = ""
     outcome: Outcome = field(default_factory=Outcome)
+    unreachable: str = ""  # the last connection failure: no attempt reached the server
 
     @property
     def fingerprint(self) -> tuple[str, ...]:
@@ -251,6 +252,7 @@ class FeishuClient:
             except (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout) as exc:
                 call.in_flight = False
                 # Nothing reached Feishu: safe to try again whatever the operation.
+                call.unreachable = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 await self._trouble(call, type(exc).__name__, executed=False)
                 continue
             except (httpx2.TimeoutException, httpx2.TransportError) as exc:
@@ -283,8 +285,10 @@ class FeishuClient:
                 call.attempts -= not refreshed
                 refreshed = True
                 continue
+            not_feishu = envelope is None
             if envelope is None:
-                envelope = {"msg": f"HTTP {response.status_code}, not a Feishu reply"}
+                where = response.request.url.copy_with(query=None)
+                envelope = {"msg": f"HTTP {response.status_code} from {where}, not a Feishu reply"}
                 code = response.status_code if response.status_code >= 400 else -1
             wait = rate_limit_wait(response.headers, THROTTLE_FALLBACK)
             err = errors.from_response(
@@ -296,6 +300,7 @@ class FeishuClient:
                 envelope.get("error"),
                 wait,
                 call.scopes,
+                not_feishu=not_feishu,
             )
             call.log_id = err.log_id
             if isinstance(err, errors.RateLimited):
@@ -348,7 +353,11 @@ class FeishuClient:
         log.warning("%s: giving up after %d attempts (%s)", call.operation, call.attempts, msg)
         if call.maybe_applied and call.writes and not call.replayable:
             return errors.outcome_unknown(call.operation, msg, call.log_id)
-        return errors.UpstreamUnavailable(call.operation, code, msg, call.log_id, advice=_retry_advice(call))
+        err = errors.UpstreamUnavailable(call.operation, code, msg, call.log_id, advice=_retry_advice(call))
+        if call.unreachable:
+            err.details.append(errors.unreachable(str(self.http.base_url), call.unreachable))
+            err.advice += "; if it keeps failing, check that address and this machine's network"
+        return err
 
 
 def _retry_advice(call: _Call) -> str:

@@ -89,7 +89,11 @@ def auth_required(exc: AuthError, command: str) -> FeishuError:
     """
     if isinstance(exc, TokenEndpointError):
         return UpstreamUnavailable(
-            "refresh-user-token", exc.code or -1, exc.reason.rstrip("."), advice="retry in a minute"
+            "refresh-user-token",
+            exc.code or -1,
+            exc.reason.rstrip("."),
+            advice="retry in a minute; if it keeps failing, check the token endpoint's address, which "
+            "FEISHU_OAUTH_TOKEN_URL sets (by default it follows FEISHU_DOMAIN)",
         )
     if isinstance(exc, StoreError):
         # No Feishu code (-1): the store on this machine is the problem, and its advice settles it.

@@ -107,7 +107,9 @@ async def send(
     key = event_key(op, params, state.client.tokens.identity)
     if op.read_only or key is None:
         data = await _call(op, inp, params, wire, state, Outcome())
-        return data, [] if key is None else _check_expected(state, key, op.route, data)
+        # A later page is part of a list: what it lacks may be on another page, so it is not judged.
+        whole = not any(name == "page_token" for name, _ in wire.query)
+        return data, _check_expected(state, key, op.route, data) if key is not None and whole else []
     async with state.writes._event(key).lock:
         return await _guarded_write(op, inp, params, wire, state, key)
 
@@ -121,8 +123,7 @@ async def _guarded_write(
     try:
         data = await _call(op, inp, params, wire, state, outcome)
     finally:
-        tracked = guard._event(key)
-        tracked.unanswered += [_Unanswered(op.name, wire.body, t + LATE_HORIZON) for t in outcome.unanswered]
+        tracked = _remember(state, key, op, wire, outcome)
     notes: list[str] = []
     rb = op.read_back
     if rb is not None and wire.body is not None:
@@ -150,7 +151,11 @@ async def _verify(
         return []
     if op.replay is Replay.NEVER:
         return [_not_shown(op.name, differences)]
-    await _call(op, inp, params, wire, state, Outcome())
+    again = Outcome()
+    try:
+        await _call(op, inp, params, wire, state, again)
+    finally:
+        _remember(state, key, op, wire, again)
     still = rb.differs(wire.body, await _read(rb, params, wire, state))
     if still:
         return [_not_shown(op.name, still)]
@@ -158,6 +163,13 @@ async def _verify(
         f"reading the event back after {op.name} showed {'; '.join(differences)}: an earlier request that had "
         "got no answer reached Feishu late and undid part of this change, so it was sent again and now shows"
     ]
+
+
+def _remember(state: AppState, key: Key, op: Operation[Any, Any], wire: WireRequest, outcome: Outcome) -> _Event:
+    """Note the write's unanswered requests: each may still land until LATE_HORIZON after it."""
+    tracked = state.writes._event(key)
+    tracked.unanswered += [_Unanswered(op.name, wire.body, t + LATE_HORIZON) for t in outcome.unanswered]
+    return tracked
 
 
 async def _read(rb: ReadBack, params: dict[str, str], wire: WireRequest, state: AppState) -> dict[str, Any]:
@@ -220,7 +232,7 @@ async def _call(
 
 def with_notes(result: BaseModel, notes: list[str]) -> BaseModel:
     """``result`` carrying ``notes``: in its ``warnings`` list, else its ``detail`` text, else
-    (an object of Feishu's own fields) under ``data.warnings``, the one key Feishu never sends."""
+    (an object of Feishu's own fields) under ``data.warnings``, beside Feishu's fields."""
     if "warnings" in type(result).model_fields:
         return result.model_copy(update={"warnings": [*getattr(result, "warnings", []), *notes]})
     if "detail" in type(result).model_fields:

@@ -75,8 +75,9 @@ search_events = Operation(
     name="search_events",
     title="Search events",
     description=(
-        "Find events by title words, optionally within a time range or with given users/rooms/chats "
-        "(default range: about the last month). Example: query='weekly sync', start='2026-11-23'."
+        "Find events by title words, optionally within a time range or with given users/rooms/chats. "
+        "Without start/end Feishu searches only about the last month: give them to find upcoming events. "
+        "Example: query='weekly sync', start='2026-11-23', end='2026-12-31'."
     ),
     interface_function="SearchCalendarEventPageListAsync",
     method="POST",

@@ -262,8 +262,10 @@ list_events = Operation(
     name="list_events",
     title="List events",
     description=(
-        "Events of a calendar: start+end for a window (a series appears once; view_instances expands it), "
-        "anchor_time/page_token to page, or sync_token for changes only (deleted: status=cancelled)."
+        "List events of a calendar: start+end for one window (no paging; series appear once, "
+        "view_instances expands them), or anchor_time to page with page_token, or sync_token (with or "
+        "without anchor_time) for changes only (deleted: status=cancelled). Only anchor_time listings "
+        "page: has_more=true without page_token means list again with anchor_time."
     ),
     interface_function="GetCalendarEventPageListAsync",
     method="GET",

@@ -7,18 +7,15 @@ every call, as a D-Bus round trip does, so readers and writers interleave in eve
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 
 import anyio
-import pytest
 
-from auth.errors import StoreDamaged
-from auth.keyring_store import SERVICE, KeyringTokenStore
+from auth.keyring_store import KeyringTokenStore
 from auth.record import TokenRecord
 from auth.session import UserTokens
-from auth.store import FileTokenStore, load_record, save_record
+from auth.store import load_record, save_record
 from tests.auth.fake_accounts import APP_ID, OPEN_ID, FakeAccounts
 from tests.auth.fake_keyring import FakeKeyring
 from tests.auth.test_refresh_unit import tokens_for
@@ -54,16 +51,6 @@ def test_a_reader_never_sees_a_token_beside_another_tokens_expiry(tmp_path: Path
     assert len(seen) > 10, "the reader ran while the writer wrote"
 
 
-def test_the_index_file_holds_no_token_and_the_keyring_the_whole_record(tmp_path: Path) -> None:
-    ring = FakeKeyring()
-    store = KeyringTokenStore(tmp_path, ring)
-    record = TokenRecord(APP_ID, OPEN_ID, "u-KEYRING", 123.0, "r-KEYRING", name="Ada")
-    save_record(store, record, None)
-    assert "KEYRING" not in store.path.read_text()
-    assert TokenRecord.from_json(json.loads(ring.entries[(SERVICE, f"{APP_ID}/{OPEN_ID}")])) == record
-    assert store.lock_path == FileTokenStore(tmp_path).lock_path, "the same cross-process lock as the file store"
-
-
 def test_eight_threads_thirty_expiries_one_refresh_each(tmp_path: Path) -> None:
     fake = FakeAccounts()
     ring = FakeKeyring(pause=0.0002)
@@ -96,21 +83,3 @@ def test_eight_threads_thirty_expiries_one_refresh_each(tmp_path: Path) -> None:
         assert fake.token_grants.get("refresh_token") == round_, f"round {round_}: a second refresh"
         assert len(got) == THREADS * CALLS and len(set(got)) == 1, f"round {round_}: everyone gets the one new token"
         assert fake.access_tokens[got[0]] > fake.now
-
-
-@pytest.mark.parametrize("broken", [None, "not json", "[1]"])
-def test_a_missing_or_broken_keyring_entry_is_damage_login_repairs(tmp_path: Path, broken: str | None) -> None:
-    ring = FakeKeyring()
-    store = KeyringTokenStore(tmp_path, ring)
-    save_record(store, TokenRecord(APP_ID, OPEN_ID, "u-1", 1.0, "r-1"), None)
-    key = (SERVICE, f"{APP_ID}/{OPEN_ID}")
-    if broken is None:
-        del ring.entries[key]
-    else:
-        ring.entries[key] = broken
-    with pytest.raises(StoreDamaged, match=r"(missing from the OS keyring|keyring entry is not a token record)"):
-        load_record(store, None)
-    assert "u-1" not in store.path.read_text()
-    save_record(store, TokenRecord(APP_ID, OPEN_ID, "u-2", 2.0, "r-2"), None)
-    repaired = load_record(store, None)
-    assert repaired is not None and repaired.access_token == "u-2"

@@ -237,3 +237,18 @@ async def test_a_tool_call_gets_an_actionable_error(tmp_path: Path, kind: str) -
     assert "token-store failed: " in text and "internal error" not in text
     assert KINDS[kind][1] in text and "GOOD" not in text
     assert f"What to do: run `{LOGIN}` to sign in again (it replaces it) or `feishu-calendar-mcp logout`" in text
+
+
+@pytest.mark.anyio
+async def test_a_tool_call_that_must_refresh_but_cannot_lock_the_store(tmp_path: Path) -> None:
+    store = FileTokenStore(tmp_path)
+    save_record(store, TokenRecord(APP_ID, OPEN_ID, "u-EXPIRED", NOW - 60, "r-GOOD-REFRESH"), None)
+    store.lock_path.unlink()
+    store.lock_path.mkdir()
+    settings = settings_for(tmp_path)
+    async with Client(build_server(settings, token_source(settings))) as client:
+        result = await client.call_tool("get_event", {"event_id": "evt_1_0"})
+    text = " ".join(getattr(part, "text", "") for part in result.content)
+    assert result.is_error and "internal error" not in text and "EXPIRED" not in text
+    assert f"token-store failed: cannot open the token store's lock file {store.lock_path}: it is a folder" in text
+    assert f"What to do: make {tmp_path} a folder you can write to, then retry" in text

@@ -107,7 +107,7 @@ def test_a_lock_file_that_cannot_be_created(tmp_path: Path) -> None:
         save_record(store, good(), None)
     assert str(caught.value) == (
         f"cannot open the token store's lock file {store.lock_path}: it is a folder, not a file; "
-        f"make {tmp_path} a folder you can write to, then try again"
+        f"make {tmp_path} a folder you can write to"
     )
 
 
@@ -135,8 +135,7 @@ def test_a_full_disk_leaves_the_store_as_it_was(tmp_path: Path, monkeypatch: pyt
     with pytest.raises(StoreError) as caught:
         save_record(store, good("u-new"), None)
     assert str(caught.value) == (
-        f"could not save the token store {store.path}: no space left on the disk; fix that, then try again; "
-        "nothing was changed"
+        f"could not save the token store {store.path}: no space left on the disk; fix that (nothing was changed)"
     )
     stored = load_record(store, None)
     assert stored is not None and stored.access_token == "u-old"

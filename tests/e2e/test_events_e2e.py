@@ -109,7 +109,8 @@ async def test_list_events_window_in_unix_seconds_and_sync(mcp: Harness) -> None
 
 async def test_search_events(mcp: Harness) -> None:
     await create(mcp, summary="Quarterly budget planning")
-    result = await mcp.call("search_events", query="budget")
+    # Without start/end Feishu searches only the recent month, and the event is later this week.
+    result = await mcp.call("search_events", query="budget", start="2026-11-23", end="2026-11-29")
     sent = mcp.sent()
     assert (sent.method, sent.path) == ("POST", f"{EVENTS}/search")
     assert sent.body["query"] == "budget"
@@ -120,10 +121,11 @@ async def test_search_events(mcp: Harness) -> None:
 async def test_search_pages_on_page_token(mcp: Harness) -> None:
     for hour in range(8, 19):  # 11 matches; Feishu pages search results 10 at a time at the least
         await create(mcp, summary="Budget sync", start=f"2026-11-24T{hour:02d}:00", end=f"2026-11-24T{hour:02d}:30")
-    first = await mcp.call("search_events", query="Budget sync", page_size=10)
+    week = {"start": "2026-11-23", "end": "2026-11-29"}
+    first = await mcp.call("search_events", query="Budget sync", page_size=10, **week)
     # Feishu's search answer has no has_more; the tool derives it from the page token.
     assert len(first["items"]) == 10 and first["page_token"] and first["has_more"] is True
-    rest = await mcp.call("search_events", query="Budget sync", page_size=10, page_token=first["page_token"])
+    rest = await mcp.call("search_events", query="Budget sync", page_size=10, page_token=first["page_token"], **week)
     assert len(rest["items"]) == 1 and rest["has_more"] is False
     assert rest["items"][0]["event_id"] not in {e["event_id"] for e in first["items"]}
 

@@ -8,8 +8,12 @@ import httpx2
 import pytest
 from mcp import Client
 
+from bench.procs import free_port
 from server import errors
+from server.app import build_server
 from server.retry import VirtualClock
+from server.static_token import StaticToken
+from tests.helpers import all_tools_settings
 from tests.resilience.upstream import Upstream, reply, server_for, text
 
 pytestmark = pytest.mark.anyio
@@ -197,7 +201,8 @@ async def test_a_non_feishu_error_page_is_a_clear_upstream_failure() -> None:
         result = await client.call_tool("get_event", EVENT)
     assert result.is_error
     message = text(result)
-    assert "HTTP 502, not a Feishu reply" in message
+    assert "HTTP 502 from https://open.feishu.cn/open-apis/calendar/v4/calendars/cal_1/events/e1_0" in message
+    assert "not a Feishu reply" in message
     assert "retry this call in a minute" in message
 
 
@@ -207,6 +212,44 @@ async def test_a_success_status_without_feishus_envelope_points_at_the_domain() 
         result = await client.call_tool("get_event", EVENT)
     assert result.is_error
     message = text(result)
-    assert "HTTP 200, not a Feishu reply" in message
-    assert "FEISHU_DOMAIN" in message
+    assert "HTTP 200 from https://open.feishu.cn/open-apis/" in message and "not a Feishu reply" in message
+    assert "FEISHU_DOMAIN (or serve --domain)" in message
     assert "code -1" not in message
+
+
+async def test_a_web_server_that_is_not_feishu_is_named_with_the_setting() -> None:
+    upstream = Upstream(httpx2.Response(404, text="<html>Not Found</html>"))
+    async with Client(server_for(upstream, VirtualClock())) as client:
+        result = await client.call_tool("get_event", EVENT)
+    message = text(result)
+    assert "HTTP 404 from https://open.feishu.cn/open-apis/calendar/v4/calendars/cal_1/events/e1_0" in message
+    assert "check the address, which FEISHU_DOMAIN (or serve --domain)" in message
+    assert "check the ids" not in message  # not a missing event: not Feishu at all
+
+
+@pytest.mark.parametrize(("tool", "arguments"), [("get_event", EVENT), ("delete_event", EVENT)])
+async def test_an_unreachable_domain_names_the_url_and_the_setting(tool: str, arguments: dict[str, Any]) -> None:
+    port = free_port()  # nothing listens there: every attempt is refused
+    settings = all_tools_settings(domain=f"http://127.0.0.1:{port}", max_attempts=2)
+    server = build_server(settings, StaticToken("u-test"), clock=VirtualClock())
+    async with Client(server) as client:
+        result = await client.call_tool(tool, arguments)
+    assert result.is_error
+    message = text(result)
+    assert f"could not connect to http://127.0.0.1:{port} (ConnectError: " in message
+    assert "that address comes from FEISHU_DOMAIN (or serve --domain)" in message
+    assert "nothing was changed" in message if tool == "delete_event" else "retry this call" in message
+
+
+async def test_an_unreachable_token_endpoint_names_the_url_and_the_setting() -> None:
+    from auth.errors import TokenEndpointError
+    from auth.oauth import AppCredentials, Endpoints, refresh_grant
+    from server.tokens import auth_required
+
+    endpoints = Endpoints.for_domain(f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(TokenEndpointError) as caught:
+        await refresh_grant(AppCredentials("cli_x", "secret"), endpoints, "rt-s3cret-123")
+    message = str(auth_required(caught.value, "feishu-calendar-mcp login"))
+    assert f"could not reach the token endpoint {endpoints.token_url} (ConnectError)" in message
+    assert "FEISHU_OAUTH_TOKEN_URL" in message and "FEISHU_DOMAIN" in message
+    assert "rt-s3cret" not in message and "secret" not in message

@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 
@@ -147,3 +148,17 @@ async def test_a_removed_guest_brought_back_by_a_stale_invitation_is_caught_by_t
     assert LI_LEI_OPEN_ID not in await attendee_ids(client, event_id)  # removed again after the read-back
     assert f"{attendee_id} is an attendee again" in removed["detail"]
     assert "sent again and now shows" in removed["detail"]
+
+
+async def test_writes_to_one_event_wait_for_each_other(world: tuple[Sandbox, Client]) -> None:
+    sb, client = world
+    event_id = await new_event(client)
+    sb.faults.inject("slow", times=1, method="PATCH", delay=0.3)  # v1 is still on its way when v2 starts
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(ok, client, "update_event", {"event_id": event_id, "summary": "v1"})
+        with anyio.fail_after(10):  # a hang guard, not a timing assertion
+            while not sb.log.matching("PATCH"):
+                await anyio.sleep(0.01)
+        tg.start_soon(ok, client, "update_event", {"event_id": event_id, "summary": "v2"})
+    assert summary_in_sandbox(sb, event_id) == "v2"  # sent second, so applied second
+    assert [e.body["summary"] for e in sb.log.matching("PATCH")] == ["v1", "v2"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import lark_oapi as lark
+from lark_oapi.api.calendar.v4 import CalendarEvent, TimeInfo
 
 from sandbox import DEMO_APP_ID, DEMO_APP_SECRET
 
@@ -29,3 +30,16 @@ def parsed(response: Any) -> Any:
     """The SDK's parsed ``data`` of a successful reply (fails the test with Feishu's code otherwise)."""
     assert response.success(), (response.code, response.msg)
     return getattr(response, "data", None)  # replies with an empty data have no attribute
+
+
+def when(seconds: int) -> Any:
+    """A timed ``time_info`` in Asia/Shanghai."""
+    return TimeInfo.builder().timestamp(str(seconds)).timezone("Asia/Shanghai").build()
+
+
+def new_event(summary: str, start: int, end: int, **extra: Any) -> Any:
+    """An event body; ``extra`` names more builder methods (``location=...``)."""
+    builder = CalendarEvent.builder().summary(summary).start_time(when(start)).end_time(when(end))
+    for name, value in extra.items():
+        builder = getattr(builder, name)(value)
+    return builder.build()

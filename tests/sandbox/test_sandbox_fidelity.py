@@ -8,9 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from lark_oapi.api.calendar.v4 import ListCalendarEventRequest
+from lark_oapi.api.calendar.v4 import (
+    CreateCalendarEventRequest,
+    EventSearchFilter,
+    ListCalendarEventRequest,
+    SearchCalendarEventRequest,
+    SearchCalendarEventRequestBody,
+)
 
 from sandbox import DEMO_PRIMARY_CALENDAR_ID
+from tests.sandbox.helpers_sandbox import DAY, FIXED_NOW, HOUR
+from tests.sandbox.lark_sdk import new_event, parsed, when
 
 
 def list_request(**query: Any) -> Any:
@@ -24,3 +32,61 @@ def test_a_unicode_digit_is_not_a_timestamp(client: Any, as_demo: Any) -> None:
     # "¹".isdigit() is True in Python but int("¹") fails: this once answered 500.
     refused = client.calendar.v4.calendar_event.list(list_request(start_time="¹", end_time="1795399200"), as_demo)
     assert refused.code == 190002 and refused.error["field_violations"][0]["field"] == "start_time"
+
+
+def probe(client: Any, option: Any, summary: str, start: int, **extra: Any) -> Any:
+    event = new_event(summary, start, start + HOUR, **extra)
+    request = CreateCalendarEventRequest.builder().calendar_id(DEMO_PRIMARY_CALENDAR_ID).request_body(event)
+    return parsed(client.calendar.v4.calendar_event.create(request.build(), option)).event
+
+
+def search(client: Any, option: Any, text: str, search_filter: Any = None) -> list[str]:
+    body = SearchCalendarEventRequestBody.builder().query(text)
+    if search_filter is not None:
+        body = body.filter(search_filter)
+    request = SearchCalendarEventRequest.builder().calendar_id(DEMO_PRIMARY_CALENDAR_ID).request_body(body.build())
+    return [e.summary for e in parsed(client.calendar.v4.calendar_event.search(request.build(), option)).items or []]
+
+
+def test_search_without_a_time_filter_covers_the_recent_month(client: Any, as_demo: Any) -> None:
+    # search.md: without start_time and end_time the search covers "近一个月" (the recent month).
+    now = int(FIXED_NOW)
+    for name, start in (("probe -40d", now - 40 * DAY), ("probe -10d", now - 10 * DAY), ("probe +1d", now + DAY)):
+        probe(client, as_demo, name, start)
+    assert search(client, as_demo, "probe") == ["probe -10d"]
+    everything = EventSearchFilter.builder().start_time(when(now - 60 * DAY)).end_time(when(now + 60 * DAY)).build()
+    assert search(client, as_demo, "probe", everything) == ["probe -40d", "probe -10d", "probe +1d"]
+    from_now_on = EventSearchFilter.builder().start_time(when(now)).build()  # one bound: the other side is open
+    assert search(client, as_demo, "probe", from_now_on) == ["probe +1d"]
+
+
+def listed(client: Any, option: Any, **query: Any) -> Any:
+    return parsed(client.calendar.v4.calendar_event.list(list_request(**query), option))
+
+
+def test_only_a_listing_with_anchor_time_pages(client: Any, as_demo: Any) -> None:
+    # list.md: a page_token comes back only when anchor_time was passed.
+    for hour in range(60):
+        probe(client, as_demo, f"slot {hour}", int(FIXED_NOW) + 30 * DAY + hour * HOUR)
+    plain = listed(client, as_demo, page_size=50)
+    assert len(plain.items) == 50 and plain.has_more is True
+    assert plain.page_token is None and plain.sync_token is None
+    anchored = listed(client, as_demo, page_size=50, anchor_time="0")
+    assert anchored.has_more is True and anchored.page_token and anchored.sync_token is None
+    rest = listed(client, as_demo, page_size=50, anchor_time="0", page_token=anchored.page_token)
+    assert rest.has_more is False and rest.page_token is None and rest.sync_token
+
+
+def test_anchor_time_with_sync_token_syncs_what_changed_after_the_anchor(client: Any, as_demo: Any) -> None:
+    # list.md: "可使用 page_token 或 sync_token 进行分页或增量拉取 anchor_time 之后的所有日程数据".
+    anchor = str(int(FIXED_NOW))
+    first = listed(client, as_demo, anchor_time=anchor)
+    assert first.has_more is False and first.sync_token
+    probe(client, as_demo, "before the anchor", int(FIXED_NOW) - 2 * DAY)
+    later = probe(client, as_demo, "after the anchor", int(FIXED_NOW) + 2 * DAY)
+    changes = listed(client, as_demo, anchor_time=anchor, sync_token=first.sync_token)
+    assert [e.event_id for e in changes.items] == [later.event_id] and changes.sync_token
+    everything = listed(client, as_demo, sync_token=first.sync_token)
+    assert {e.summary for e in everything.items} == {"before the anchor", "after the anchor"}
+    window = list_request(start_time=anchor, end_time=str(int(FIXED_NOW) + DAY), sync_token=first.sync_token)
+    assert client.calendar.v4.calendar_event.list(window, as_demo).code == 190009  # a window cannot sync

@@ -39,8 +39,9 @@ async def test_paging_then_sync_reports_creates_updates_and_deletions(sb: Sandbo
     for hour in range(60):
         await create(api, **timed(WEEK_START + 30 * DAY + hour * HOUR, WEEK_START + 30 * DAY + hour * HOUR + 1800))
     seen: list[str] = []
-    params: dict[str, str | int] = {"page_size": 50}
-    while True:
+    # list.md: only a listing with anchor_time pages (an anchor at 0 keeps every event).
+    params: dict[str, str | int] = {"page_size": 50, "anchor_time": 0}
+    for _ in range(10):  # bounded: a listing that never ends fails instead of hanging
         data = ok(await api.get(events_path(), params=params))
         seen += [e["event_id"] for e in data["items"]]
         if not data["has_more"]:
@@ -50,6 +51,9 @@ async def test_paging_then_sync_reports_creates_updates_and_deletions(sb: Sandbo
         assert "sync_token" not in data
         params = {"page_size": 50, "page_token": data["page_token"]}
     assert len(seen) == len(set(seen)) >= 66
+    plain = ok(await api.get(events_path(), params={"page_size": 50}))
+    # Without anchor_time the rest cannot be reached: has_more, but neither token.
+    assert len(plain["items"]) == 50 and plain["has_more"] is True and set(plain) == {"has_more", "items"}
 
     assert ok(await api.get(events_path(), params={"sync_token": sync_token}))["items"] == []
     added = await create(api, summary="New one", **timed(WEEK_START, WEEK_START + HOUR))
@@ -87,9 +91,11 @@ async def test_anchor_time_keeps_all_series_and_later_events(api: httpx2.AsyncCl
 
 async def test_search_by_title_time_and_room(api: httpx2.AsyncClient) -> None:
     path = events_path() + "/search"
-    titles = [e["summary"] for e in ok(await api.post(path, json={"query": "SYNC"}))["items"]]
+    week = {"start_time": {"timestamp": str(WEEK_START)}, "end_time": {"timestamp": str(WEEK_START + 7 * DAY)}}
+    titles = [e["summary"] for e in ok(await api.post(path, json={"query": "SYNC", "filter": week}))["items"]]
     assert "Weekly product sync" in titles
-    by_room = ok(await api.post(path, json={"query": "", "filter": {"room_ids": [ROOM_IDS[2]]}}))["items"]
+    in_room = {**week, "room_ids": [ROOM_IDS[2]]}
+    by_room = ok(await api.post(path, json={"query": "", "filter": in_room}))["items"]
     assert [e["summary"] for e in by_room] == ["Design review: calendar assistant"]
     friday_start, friday_end = str(WEEK_START + 4 * DAY), str(WEEK_START + 5 * DAY)
     window = {"start_time": {"timestamp": friday_start}, "end_time": {"timestamp": friday_end}}
@@ -107,10 +113,11 @@ async def test_search_pages_by_page_token_without_has_more(api: httpx2.AsyncClie
     for day in range(12):
         await create(api, **timed(WEEK_START + day * DAY, WEEK_START + day * DAY + HOUR, summary=f"Standup {day}"))
     path = events_path() + "/search"
-    first = ok(await api.post(path, params={"page_size": 3}, json={"query": "standup"}))
+    query = {"query": "standup", "filter": {"start_time": {"timestamp": str(WEEK_START)}}}
+    first = ok(await api.post(path, params={"page_size": 3}, json=query))
     assert len(first["items"]) == 10 and "has_more" not in first and first["page_token"]  # 3 is raised to 10
     more = {"page_size": 10, "page_token": first["page_token"]}
-    rest = ok(await api.post(path, params=more, json={"query": "standup"}))
+    rest = ok(await api.post(path, params=more, json=query))
     assert len(rest["items"]) == 2 and "page_token" not in rest
 
 

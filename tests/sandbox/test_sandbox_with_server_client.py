@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from sandbox import Sandbox
+from server import errors
 from server.feishu_client import FeishuClient
 from server.tokens import StaticToken
 from tests.sandbox.helpers_sandbox import HOUR, WEEK_START, events_path, timed
@@ -63,3 +64,14 @@ async def test_rate_limits_are_waited_out_as_feishu_asks(sb: Sandbox, client: tu
     assert data["items"]
     assert clock.waited == [2.0, 2.0]
     assert [e.status for e in sb.log] == [429, 429, 200]
+
+
+async def test_a_feishu_error_names_the_log_id_feishu_gave_it(
+    sb: Sandbox, client: tuple[FeishuClient, FakeClock]
+) -> None:
+    feishu, _ = client
+    with pytest.raises(errors.NotFound) as raised:
+        await feishu.call("get_event", "GET", events_path() + "/nosuchevent_0")
+    logid = sb.log[-1].logid
+    assert raised.value.log_id == logid  # X-Tt-Logid, which the body's error.log_id repeats
+    assert f"(Feishu log id: {logid})" in str(raised.value)

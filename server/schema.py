@@ -9,6 +9,7 @@ every byte of ``tools/list`` is paid for in the model's context. So the generato
 - keeps ``additionalProperties: false`` (every input model refuses unknown names, naming the
   accepted ones): a client or model that trusts the schema never sends one;
 - leaves out length and item bounds of 200 and more (validation still applies them);
+- leaves out ``required`` from result schemas (every field is always sent);
 - leaves out ``additionalProperties: true`` (the ``dict[str, Any]`` objects of results):
   JSON Schema allows any further property anyway, so it says nothing.
 
@@ -78,10 +79,22 @@ def model_schema(model: type[BaseModel], *, mode: str = "validation") -> dict[st
         mode="serialization" if mode == "serialization" else "validation",
     )
     schema: dict[str, Any] = _inline(raw, raw.get("$defs", {}))
+    if mode == "serialization":
+        schema = _without_required(schema)
     schema.pop("title", None)
     schema.pop("description", None)  # the model docstring is for developers; the tool has its own
     schema.setdefault("type", "object")
     return schema
+
+
+def _without_required(node: Any) -> Any:
+    """A result schema without ``required`` lists: the server always sends the model's every field
+    (defaults included), so the lists tell a reader nothing and cost context in every tools/list."""
+    if isinstance(node, dict):
+        return {k: _without_required(v) for k, v in node.items() if k != "required"}
+    if isinstance(node, list):
+        return [_without_required(item) for item in node]
+    return node
 
 
 PREGENERATED = Path(__file__).with_name("tool_schemas.json")

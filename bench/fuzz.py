@@ -34,6 +34,7 @@ from server.state import AppState
 from server.tokens import StaticToken
 from tools import OPERATIONS
 from tools.agenda import view_instances
+from tools.calendars import CALENDAR_LIST
 from tools.composite import Endpoint
 from tools.context import get_current_context
 from tools.spec import Operation
@@ -42,6 +43,8 @@ Json = Any
 ALL_OPERATIONS: tuple[Operation[Any, Any], ...] = (*OPERATIONS, get_current_context)
 BARE = re.compile(r"^Error executing tool \w+:?\s*$")
 REFUSED = "nothing was sent to Feishu"
+# What a call says when a name it looked up means nothing (after look-ups only).
+NOT_FOUND = "Nothing was changed"
 PRIMARY = "cal_primary_fuzz"
 
 # Classes of input that once ended in "internal error" (issue 10), tried wherever they fit:
@@ -278,6 +281,8 @@ def allowed_routes(op: Operation[Any, Any]) -> list[tuple[str, re.Pattern[str]]]
     allowed = [(op.method, route_pattern(op)), PRIMARY_LOOKUP]
     # A tool of several requests (tools/composite.py) may send each it declares.
     allowed += [(e.method, route_pattern(e)) for e in op.endpoints]
+    if "calendar_id" in op.input_model.model_fields:  # a calendar's name is looked up in the list
+        allowed.append(("GET", route_pattern(CALENDAR_LIST)))
     if op.check_overlaps:
         allowed.append(OVERLAP)
     return allowed
@@ -360,6 +365,10 @@ class Harness:
             assert result.is_error and REFUSED in message, story
             assert not self.upstream.requests, f"{story}\nbut {len(self.upstream.requests)} request(s) went out"
             self.outcomes["invalid refused"] += 1
+        elif result.is_error and NOT_FOUND in message:
+            # A name (calendar, person, room) that means nothing: only look-ups went out.
+            assert all(r.method == "GET" or r.url.path.endswith("/search") for r in self.upstream.requests), story
+            self.outcomes["valid, name not found"] += 1
         elif result.is_error:
             # Valid for the schema but not for a rule it cannot express (both times, a real date...).
             assert REFUSED in message and not self.upstream.requests, story

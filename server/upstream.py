@@ -26,6 +26,7 @@ from tools.spec import Replay
 # Feishu's gateway code for a path it does not serve (what a withdrawn endpoint answers).
 PATH_NOT_FOUND = 99991201
 PARALLEL_REQUESTS = 4
+DELETED = frozenset({193001, 193003})
 _ABSENT: weakref.WeakKeyDictionary[FeishuClient, set[tuple[str, str]]] = weakref.WeakKeyDictionary()
 
 
@@ -51,6 +52,12 @@ class ServerUpstream:
         return time.time() if isinstance(clock, RealClock) else clock.now()
 
     async def send(self, request: Request) -> JsonObject:
+        return await self._call(request, Replay.SAFE, writes=False)  # a look-up: safe to repeat
+
+    async def write(self, request: Request, replay: Replay) -> JsonObject:
+        return await self._call(request, replay, writes=True)
+
+    async def _call(self, request: Request, replay: Replay, *, writes: bool) -> JsonObject:
         endpoint = request.endpoint
         route = fill_route(endpoint.route, request.path) if request.path else endpoint.route
         return await self._state.client.call(
@@ -59,8 +66,10 @@ class ServerUpstream:
             route,
             query=request.query,
             body=request.body,
-            replay=Replay.SAFE,  # every request a composite tool sends only reads
-            writes=False,
+            replay=replay,
+            # A delete replayed after a lost answer finds the event gone: that is done.
+            done_after_replay=DELETED if replay is Replay.DELETE else frozenset(),
+            writes=writes,
             scopes=endpoint.scopes,
         )
 

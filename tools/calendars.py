@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from tools.composite import Endpoint, Refusal, Request, Upstream
 from tools.spec import Input, Operation, Replay, WireRequest
 
 CALENDARS_ROUTE = "/open-apis/calendar/v4/calendars"
@@ -26,6 +27,28 @@ class CalendarEntry(BaseModel):
 
 class Calendars(BaseModel):
     calendars: list[CalendarEntry]
+
+
+CALENDAR_LIST = Endpoint("find_calendar_by_name", "GET", CALENDARS_ROUTE, READ_SCOPES)
+
+
+async def calendar_id_named(up: Upstream, name: str) -> str:
+    """The id of the user's one calendar called ``name`` (its title or the user's alias for it)."""
+    data = await up.send(Request(CALENDAR_LIST))
+    calendars = [c for c in data.get("calendar_list") or [] if isinstance(c, dict) and not c.get("is_deleted")]
+    wanted = name.casefold()
+    named = [
+        c
+        for c in calendars
+        if wanted in (str(c.get("summary", "")).casefold(), str(c.get("summary_alias", "")).casefold())
+    ]
+    if len(named) == 1:
+        return str(named[0]["calendar_id"])
+    if not named:
+        titles = ", ".join(f'"{c.get("summary")}"' for c in calendars)
+        raise Refusal(f'you have no calendar named "{name}" (yours: {titles}); list_calendars shows them with ids')
+    ids = ", ".join(str(c["calendar_id"]) for c in named)
+    raise Refusal(f'{len(named)} of your calendars are named "{name}" ({ids}): pass the calendar_id')
 
 
 def _respond(inp: ListCalendarsInput, data: dict[str, Any]) -> Calendars:

@@ -55,9 +55,21 @@ def _path_id(value: str) -> str:
 
 PathId = Annotated[str, AfterValidator(_path_id)]
 
+
+def _calendar(value: str) -> str:
+    # An id (it has an '@') must be one safe path segment; a name may have spaces (the server
+    # looks it up in the calendar list), never a character that could change a route.
+    if "@" in value or value in ("primary", ".", ".."):
+        return _path_id(value)
+    if not 1 <= len(value) <= 256 or _CONTROL.search(value) or any(c in value for c in "/\\?#%"):
+        raise ValueError("a calendar name is 1-256 characters without / \\ ? # % (or pass its id)")
+    return value.strip()
+
+
 CalendarId = Annotated[
-    PathId,
-    Field(description="Default: your primary calendar."),
+    str,
+    AfterValidator(_calendar),
+    Field(description="Id or name; default: your primary."),
 ]
 EventId = Annotated[
     PathId,

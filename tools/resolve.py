@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel
 
-from tools.composite import Endpoint, JsonObject, Request, Upstream
+from tools.composite import Endpoint, JsonObject, Refusal, Request, Upstream
 
 SEARCH_USER = Endpoint("search_people", "GET", "/open-apis/search/v1/user", ("contact:user:search",))
 PROFILES = Endpoint(
@@ -36,12 +36,22 @@ def _name_text(value: str) -> str:
 NameText = Annotated[str, AfterValidator(_name_text)]  # a person's, chat's or room's name, or its id
 
 
-class NotResolved(LookupError):
-    """A name that matched nobody, or several people/rooms equally: the message lists the choices."""
+class NotResolved(Refusal):
+    """A name that matched nobody, or several people/rooms equally: the message lists the choices.
 
-    def __init__(self, message: str, candidates: Sequence[Candidate] = ()) -> None:
+    ``groups`` holds (name, its candidates) per name, so the user can be asked about each.
+    """
+
+    def __init__(self, message: str, candidates: Sequence[Candidate] = (), name: str = "") -> None:
         super().__init__(message)
         self.candidates = list(candidates)
+        self.groups: list[tuple[str, list[Candidate]]] = [(name, self.candidates)] if name else []
+
+    @classmethod
+    def combine(cls, problems: Sequence[NotResolved]) -> NotResolved:
+        combined = cls("\n".join(str(p) for p in problems), [c for p in problems for c in p.candidates])
+        combined.groups = [group for p in problems for group in p.groups]
+        return combined
 
 
 @dataclass(frozen=True)
@@ -136,10 +146,12 @@ async def lookup_person(up: Upstream, name: str) -> Person | NotResolved:
     matches = await with_profiles(up, [u for u in users if str(u["open_id"]) in {m.open_id for m in matches}])
     if not matches:
         return NotResolved(
-            f'nobody in your organisation is called "{name}" (resigned and external people are not found)'
+            f'nobody in your organisation is called "{name}" (resigned and external people are not found)', (), name
         )
     choices = [Candidate(p.open_id, p.name, p.detail) for p in matches]
-    return NotResolved(f'"{name}" matches {len(matches)} people: {"; ".join(c.label() for c in choices)}', choices)
+    return NotResolved(
+        f'"{name}" matches {len(matches)} people: {"; ".join(c.label() for c in choices)}', choices, name
+    )
 
 
 async def resolve_people(up: Upstream, names: Sequence[str]) -> list[Person]:
@@ -147,7 +159,7 @@ async def resolve_people(up: Upstream, names: Sequence[str]) -> list[Person]:
     found = [await lookup_person(up, name) for name in dict.fromkeys(names)]
     problems = [f for f in found if isinstance(f, NotResolved)]
     if problems:
-        raise NotResolved("\n".join(str(p) for p in problems), [c for p in problems for c in p.candidates])
+        raise NotResolved.combine(problems)
     return [f for f in found if isinstance(f, Person)]
 
 
@@ -166,8 +178,8 @@ async def search_rooms(up: Upstream, keyword: str = "", pages: int = 3) -> list[
     return rooms
 
 
-async def resolve_room(up: Upstream, name: str) -> JsonObject:
-    """The one room ``name`` (part of its name, or an ``omm_`` id) means."""
+async def lookup_room(up: Upstream, name: str) -> JsonObject | NotResolved:
+    """The one room ``name`` (part of its name, or an ``omm_`` id) means, or why not."""
     if name.startswith("omm_"):
         return {"room_id": name, "name": name}
     rooms = await search_rooms(up, name, pages=1)
@@ -176,6 +188,13 @@ async def resolve_room(up: Upstream, name: str) -> JsonObject:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise NotResolved(f'no meeting room you may book is called "{name}"')
+        return NotResolved(f'no meeting room you may book is called "{name}"', (), name)
     choices = [Candidate(str(r["room_id"]), str(r.get("name", "")), f"{r.get('capacity', '?')} seats") for r in matches]
-    raise NotResolved(f'"{name}" matches {len(matches)} rooms: {"; ".join(c.label() for c in choices)}', choices)
+    return NotResolved(f'"{name}" matches {len(matches)} rooms: {"; ".join(c.label() for c in choices)}', choices, name)
+
+
+async def resolve_room(up: Upstream, name: str) -> JsonObject:
+    found = await lookup_room(up, name)
+    if isinstance(found, NotResolved):
+        raise found
+    return found

@@ -170,9 +170,16 @@ class Operation(Generic[InT, OutT]):
     outcome_check: Callable[[InT], str] | None = None
     # A tool that needs several Feishu requests (tools/composite.py): ``gather(input, upstream)``
     # sends them and returns what ``respond`` shapes, instead of the one request above.
-    gather: Callable[[InT, Any], Awaitable[dict[str, Any]]] | None = None
+    # (It may answer None: then the one request is what this input takes.)
+    gather: Callable[[InT, Any], Awaitable[dict[str, Any] | None]] | None = None
     # Every request ``gather`` may send (their scopes are asked for at login).
     endpoints: tuple[Any, ...] = ()
+    # Names to ids before the request is built: ``prepare(input, upstream, picks)`` returns the input
+    # with ids (``picks``: the user's choice per ambiguous name, see server/choose.py).
+    prepare: Callable[[InT, Any, dict[str, str]], Awaitable[InT]] | None = None
+    # After the one request: ``after(input, data, upstream, calendar_id)`` may send more (e.g. the
+    # attendees of a new event) and returns the data ``respond`` shapes.
+    after: Callable[[InT, dict[str, Any], Any, str], Awaitable[dict[str, Any]]] | None = None
 
     @property
     def scope_sets(self) -> tuple[tuple[str, ...], ...]:

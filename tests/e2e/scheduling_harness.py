@@ -64,12 +64,12 @@ def pinned_sandbox(now: float = MONDAY_10) -> Sandbox:
 
 
 @asynccontextmanager
-async def session(sb: Sandbox, **settings: Any) -> AsyncIterator[Session]:
+async def session(sb: Sandbox, elicitation_callback: Any = None, **settings: Any) -> AsyncIterator[Session]:
     server = build_server(
         all_tools_settings(**settings),
         StaticToken(sb.demo_token, identity="scheduling"),
         transport=sb.transport(),
         clock=PinnedClock(sb.clock.now()),
     )
-    async with Client(server) as client:
+    async with Client(server, elicitation_callback=elicitation_callback) as client:
         yield Session(sb, client)

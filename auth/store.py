@@ -37,6 +37,7 @@ log = logging.getLogger("feishu_calendar_mcp.auth")
 APP_DIR_NAME = "feishu-calendar-mcp"
 DEFAULT_PROFILE = "default"
 FORMAT_VERSION = 1
+MAX_FILE_BYTES = 1 << 20  # a store of a few profiles is a few KB; anything near this is not one
 
 
 def config_dir(environ: Mapping[str, str], override: Path | None = None) -> Path:
@@ -296,7 +297,16 @@ class FileTokenStore:
         return self.decode_file(raw)
 
     def _check_folder(self) -> None:
-        if self.directory.exists() and not self.directory.is_dir():
+        try:
+            info = os.stat(self.directory)
+        except FileNotFoundError:
+            return  # nothing stored yet; a change creates it
+        except OSError as exc:
+            raise StoreError(
+                f"cannot reach the token store's folder {self.directory}: {problem(exc)}",
+                "make it a folder you can read and write, or set FEISHU_CONFIG_DIR to one",
+            ) from exc
+        if not stat.S_ISDIR(info.st_mode):
             raise StoreError(
                 f"the token store's folder {self.directory} is a file",
                 "move that file away, or set FEISHU_CONFIG_DIR to a folder",
@@ -305,17 +315,25 @@ class FileTokenStore:
     def _read_bytes(self) -> bytes | StoreData:
         """The file's bytes (made 0600 first), or the StoreData saying why there are none."""
         try:
-            fd = os.open(self.path, os.O_RDONLY)
+            # O_NONBLOCK: a pipe put in the file's place must not hang every tool call.
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
         except FileNotFoundError:
             return StoreData(source=self.source)
         except OSError as exc:
             return StoreData(unreadable=f"cannot be read: {problem(exc)}", source=self.source)
         try:
-            if stat.S_ISDIR(os.fstat(fd).st_mode):
+            info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
                 return StoreData(unreadable="is a folder, not a file", source=self.source)
+            if not stat.S_ISREG(info.st_mode):
+                return StoreData(unreadable="is not a regular file (a pipe or a device?)", source=self.source)
+            if info.st_size > MAX_FILE_BYTES:
+                return StoreData(
+                    unreadable=f"is too large to be a token store ({info.st_size} bytes)", source=self.source
+                )
             tighten_file(self.path, fd)
             with os.fdopen(os.dup(fd), "rb") as stream:
-                return stream.read()
+                return stream.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
             return StoreData(unreadable=f"cannot be read: {problem(exc)}", source=self.source)
         finally:

@@ -1,6 +1,6 @@
-"""The `feishu-calendar-mcp` command: serve, sandbox, demo, login, logout, status.
+"""The `feishu-calendar-mcp` command: serve, sandbox, demo, install, login, logout, status.
 
-login, logout and status live in server/login_cli.py.
+login, logout and status live in server/login_cli.py, install in server/install.py.
 
 Imports are lazy per subcommand so that `serve` starts without loading the sandbox,
 the OAuth stack or anything else a plain tool call does not touch.
@@ -58,6 +58,10 @@ def build_parser(*, login_commands: bool = True) -> argparse.ArgumentParser:
     sandbox.add_argument("--admin", action="store_true", help="enable the /_sandbox/ fault-injection routes")
 
     commands.add_parser("demo", help="a scripted tour of the tools against the sandbox")
+
+    from server.install import add_install_command
+
+    add_install_command(commands)
 
     if login_commands:
         # login/logout/status import the OAuth stack (authlib: ~60 ms of CPU).
@@ -166,9 +170,15 @@ def _demo(args: argparse.Namespace) -> int:
     return anyio.run(run_demo, sys.stdout)
 
 
+def _install(args: argparse.Namespace) -> int:
+    from server.install import run_install
+
+    return run_install(args, sys.stdout, sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    handlers = {"serve": _serve, "sandbox": _sandbox, "demo": _demo}
+    handlers = {"serve": _serve, "sandbox": _sandbox, "demo": _demo, "install": _install}
     # serve runs once per assistant session: parse it without the login commands' imports.
     args = build_parser(login_commands=not arguments or arguments[0] not in handlers).parse_args(arguments)
     from server.settings import SettingsError

@@ -160,8 +160,9 @@ async def _verify(
     if still:
         return [_not_shown(op.name, still)]
     return [
-        f"reading the event back after {op.name} showed {'; '.join(differences)}: an earlier request that had "
-        "got no answer reached Feishu late and undid part of this change, so it was sent again and now shows"
+        f"reading the event back after {op.name} showed {'; '.join(differences)}: another request (most likely "
+        "an earlier one of ours that had got no answer, reaching Feishu late) undid part of this change after "
+        "Feishu applied it, so it was sent again and now shows"
     ]
 
 
@@ -266,5 +267,6 @@ def _may_still_land(u: _Unanswered, now: float) -> str:
 def _not_shown(operation: str, differences: list[str]) -> str:
     return (
         f"Feishu accepted {operation}, but reading the event back shows {'; '.join(differences)}: another "
-        f"request changed it meanwhile. Check with get_event or list_attendees, then call {operation} again if needed"
+        "request changed it meanwhile (or Feishu stores that value in another form). Check with get_event or "
+        f"list_attendees, then call {operation} again if needed"
     )

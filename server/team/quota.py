@@ -2,8 +2,8 @@
 
 Feishu limits calls per app and tenant (level 4 APIs: 1000/min and 50/s), so one busy user could
 starve everyone. Each request to Feishu first takes one hit from the user's window and one from
-the tenant's (the ``limits`` library, sliding-window counters in Redis); set both below Feishu's
-limits. A refused hit becomes a tool error saying how long to wait.
+the tenant's (the ``limits`` library, moving windows in Redis: exact, no burst at a window
+edge); set both below Feishu's limits. A refused hit becomes a tool error saying how long to wait.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import RedisStorage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import Redis
 
 from auth.grants_redis import subject_hash
@@ -45,7 +45,7 @@ class Quota:
         # On the replica's own connection pool (closed with it); redis-py underneath, so its errors are RedisError.
         pool: Any = redis.connection_pool  # limits documents connection_pool but annotates options narrowly
         self.storage = RedisStorage("async+redis://", implementation="redispy", connection_pool=pool)
-        self.limiter = SlidingWindowCounterRateLimiter(self.storage)
+        self.limiter = MovingWindowRateLimiter(self.storage)
         self.user_limits = user_limits
         self.tenant_limits = tenant_limits
 

@@ -67,6 +67,8 @@ WHOLE: dict[str, tuple[Callable[[FileTokenStore], object], str]] = {
         "profiles table of the wrong shape",
     ),
     "folder": (lambda s: s.path.mkdir(), "is a folder, not a file"),
+    "pipe": (lambda s: os.mkfifo(s.path), "is not a regular file (a pipe or a device?)"),
+    "huge": (lambda s: s.path.write_bytes(b" " * (2 << 20)), "is too large to be a token store"),
 }
 PROFILE: dict[str, tuple[Callable[[FileTokenStore], object], str]] = {
     "expiry as text": (_account({**RECORD, "expires_at": "soon"}), "expires_at is text, not a time"),

@@ -81,17 +81,22 @@ def test_a_new_store_is_private_from_the_start(tmp_path: Path, caplog: pytest.Lo
     assert caplog.records == []
 
 
+def refuse(monkeypatch: pytest.MonkeyPatch, call: str, refused: Path) -> None:
+    """os.<call> answers EACCES for ``refused``, as it would for another user's path (not as root)."""
+    real = getattr(os, call)
+
+    def refusing(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if Path(path) == refused:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, call, refusing)
+
+
 def test_a_refused_read_names_the_cause_and_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = FileTokenStore(tmp_path)
     save_record(store, good(), None)
-    real_open = os.open
-
-    def refusing_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
-        if Path(path) == store.path:
-            raise PermissionError(errno.EACCES, "Permission denied", str(path))
-        return real_open(path, flags, *args, **kwargs)
-
-    monkeypatch.setattr(os, "open", refusing_open)
+    refuse(monkeypatch, "open", store.path)
     with pytest.raises(StoreDamaged) as caught:
         load_record(store, None)
     assert str(caught.value) == (
@@ -156,4 +161,15 @@ async def test_a_refresh_that_cannot_be_saved_says_to_sign_in_again(
     assert str(caught.value) == (
         f"the refreshed sign-in could not be saved (could not save the token store {store.path}: no space left on "
         "the disk); fix that, then run `feishu-calendar-mcp login --profile p`"
+    )
+
+
+def test_a_folder_that_cannot_be_reached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = FileTokenStore(tmp_path / "cfg")
+    refuse(monkeypatch, "stat", store.directory)
+    with pytest.raises(StoreError) as caught:
+        load_record(store, None)
+    assert str(caught.value) == (
+        f"cannot reach the token store's folder {store.directory}: permission denied (is it owned by another user?); "
+        "make it a folder you can read and write, or set FEISHU_CONFIG_DIR to one"
     )

@@ -233,3 +233,14 @@ def test_late_by_must_be_positive(sb: Sandbox) -> None:
     for bad in (0, -1, True, 1.5):
         with pytest.raises(ValueError, match="late_by"):
             sb.faults.inject("late", late_by=bad)  # type: ignore[arg-type]
+
+
+def test_a_late_request_over_a_real_socket_runs_after_the_client_timed_out() -> None:
+    sb = Sandbox(seed=True, admin=True)
+    with running(sb) as base_url, httpx2.Client(base_url=base_url, headers=bearer(sb.demo_token)) as http:
+        created = http.post(events_path(), json=timed(WEEK_START, WEEK_START + 600, summary="v0"))
+        event_id = ok(created)["event"]["event_id"]
+        http.post("/_sandbox/faults", json={"kind": "late", "times": 1, "method": "PATCH", "delay": 0.5})
+        with pytest.raises(httpx2.ReadTimeout):  # a real read timeout: the server holds the request
+            http.patch(f"{events_path()}/{event_id}", json={"summary": "v1"}, timeout=0.1)
+        assert ok(http.get(f"{events_path()}/{event_id}"))["event"]["summary"] == "v1"  # ran just before

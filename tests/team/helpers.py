@@ -42,6 +42,8 @@ async def every_value(redis: Redis) -> list[bytes]:
         elif kind == "hash":
             for field, value in (await redis.hgetall(key)).items():
                 found += [raw(field), raw(value)]
+        elif kind == "list":  # the rate limiter's moving windows (timestamps)
+            found += [raw(item) for item in await redis.lrange(key, 0, -1)]
         else:
             raise AssertionError(f"unexpected {kind} at {key!r}")
     return found

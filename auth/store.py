@@ -22,7 +22,6 @@ import os
 import secrets
 import stat
 import sys
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -224,40 +223,6 @@ def decode(raw: object, source: str = "the token store") -> StoreData:
         except ValueError as exc:
             data.damaged[key] = Damage(str(exc), entry)
     return data
-
-
-class MemoryTokenStore:
-    """A process-local store (tests, or an embedding application that keeps tokens itself)."""
-
-    description = "memory (not persisted)"
-
-    def __init__(self) -> None:
-        self._data = StoreData()
-        self._lock = threading.Lock()
-
-    def read(self) -> StoreData:
-        return decode(json.loads(json.dumps(encode(self._data))), "the memory token store")
-
-    def begin(self) -> StoreTransaction:
-        self._lock.acquire()
-        return _MemoryTransaction(self)
-
-
-class _MemoryTransaction:
-    def __init__(self, store: MemoryTokenStore) -> None:
-        self._store = store
-        self._open = True
-
-    def read(self) -> StoreData:
-        return self._store.read()
-
-    def write(self, data: StoreData) -> None:
-        self._store._data = decode(json.loads(json.dumps(encode(data))))
-
-    def close(self) -> None:
-        if self._open:
-            self._open = False
-            self._store._lock.release()
 
 
 class FileTokenStore:

@@ -5,7 +5,7 @@ Rules (codes 194000-194004 and 190002):
 * Adding needs writer on a primary or shared calendar and either organizer rights or an
   ``attendee_ability`` of ``can_invite_others`` or wider (194002). At most 1000 attendees and 100
   rooms per request, 3000 per event. An unknown type is 194004; a user who is not (or no longer)
-  in a tenant is 195100. Adding someone already invited keeps one entry.
+  in the organizer's tenant is 195100. Adding someone already invited keeps one entry.
 * Adding a room books it: ``accept`` when the room is free for every occurrence, ``decline`` (the
   booking failed) when another event holds it (:func:`sandbox.rooms.bookings`). An app (tenant
   token) booking a room must name the room's contact person in ``operate_id``, who is also added
@@ -137,13 +137,13 @@ def _new_attendee(call: Call, index: int, item: Any, organizer_tenant: str | Non
         raise invalid(f"{where}.is_optional", optional, "a boolean, and not for meeting rooms")
     world = call.sb.world
     if kind == "user":
-        attendee = eventstore.user_attendee(world, _tenant_user(call, ref).open_id, organizer_tenant)
+        attendee = eventstore.user_attendee(world, _tenant_user(call, ref, organizer_tenant).open_id, organizer_tenant)
     elif kind == "chat":
         if ref not in world.chats:
             raise invalid(f"{where}.chat_id", ref, "no such chat")
         attendee = eventstore.chat_attendee(world, ref)
     elif kind == "resource":
-        attendee = _room(call, where, item, ref)
+        attendee = _room(call, where, item, ref, organizer_tenant)
     else:
         if not EMAIL.match(ref):
             raise invalid(f"{where}.third_party_email", ref, "must be an email address")
@@ -152,14 +152,17 @@ def _new_attendee(call: Call, index: int, item: Any, organizer_tenant: str | Non
     return attendee
 
 
-def _tenant_user(call: Call, ref: str) -> User:
+def _tenant_user(call: Call, ref: str, organizer_tenant: str | None) -> User:
+    """An active user of the organizer's tenant: attendee create.md says new attendees must share it."""
     user = call.sb.world.user_by_any_id(ref, call.user_id_type())
     if user is None or user.status != "active":
         raise FeishuFault(195100, f"user {ref} is not in the tenant or has left it", 404)
+    if organizer_tenant is not None and user.tenant_key != organizer_tenant:
+        raise FeishuFault(195100, f"user {ref} is not in the organizer's tenant", 404)
     return user
 
 
-def _room(call: Call, where: str, item: dict[str, Any], room_id: str) -> Attendee:
+def _room(call: Call, where: str, item: dict[str, Any], room_id: str, organizer_tenant: str | None) -> Attendee:
     if room_id not in call.sb.world.rooms:
         raise invalid(f"{where}.room_id", room_id, "no such meeting room")
     attendee = eventstore.room_attendee(call.sb.world, room_id)
@@ -167,7 +170,7 @@ def _room(call: Call, where: str, item: dict[str, Any], room_id: str) -> Attende
     if operator is not None:
         if not isinstance(operator, str):
             raise invalid(f"{where}.operate_id", operator, "must be a user id")
-        attendee.operate_id = _tenant_user(call, operator).open_id
+        attendee.operate_id = _tenant_user(call, operator, organizer_tenant).open_id
     elif call.user is None:
         raise invalid(f"{where}.operate_id", None, "an app booking a room must name its contact person")
     reason = item.get("approval_reason")
@@ -372,10 +375,10 @@ def list_chat_members(call: Call) -> dict[str, Any]:
     members = []
     for open_id in chat.member_open_ids:
         user = call.sb.world.users.get(open_id)
-        own = event.attendee_for_user(open_id)  # a member's own reply, if they answered individually
+        own = event.attendee_for_user(open_id)  # also invited in person: that entry's answer
         members.append(
             {
-                "rsvp_status": own.rsvp_status if own else attendee.rsvp_status,
+                "rsvp_status": own.rsvp_status if own else attendee.member_replies.get(open_id, attendee.rsvp_status),
                 "is_optional": attendee.is_optional,
                 "display_name": user.name if user else "",
                 "open_id": open_id,

@@ -130,9 +130,12 @@ def reply_event(call: Call) -> dict[str, Any]:
         raise invalid("rsvp_status", status, "must be accept, decline or tentative")
     event = eventstore.find_event(call, calendar, call.path["event_id"])
     attendee = eventstore.caller_attendee(call, event)
-    if attendee is None:
+    if attendee is None or call.user is None:
         raise FeishuFault(194000, "attendee not found: you are not invited to this event", 404)
-    attendee.rsvp_status = status  # type: ignore[assignment]  # checked against RSVP_REPLIES
+    if attendee.type == "chat":
+        attendee.member_replies[call.user.open_id] = status  # type: ignore[assignment]  # one of RSVP_REPLIES
+    else:
+        attendee.rsvp_status = status  # type: ignore[assignment]  # checked against RSVP_REPLIES
     eventstore.save(call.sb.world, event)
     return {}
 

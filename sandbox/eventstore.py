@@ -128,7 +128,21 @@ def can_edit(call: Call, event: Event) -> bool:
 
 
 def caller_attendee(call: Call, event: Event) -> Attendee | None:
-    return event.attendee_for_user(call.user.open_id) if call.user is not None else None
+    """The caller's invitation: their own user entry, or the chat entry of a group they are in."""
+    return invitation(call.sb.world, event, call.user.open_id) if call.user is not None else None
+
+
+def invitation(world: World, event: Event, open_id: str) -> Attendee | None:
+    """How ``open_id`` is invited: directly, else through a chat attendee (its members attend too:
+    they see the event, reply to it and keep their own reminders, as direct attendees do)."""
+    direct = event.attendee_for_user(open_id)
+    if direct is not None:
+        return direct
+    for attendee in event.attendees:
+        chat = world.chats.get(attendee.chat_id or "") if attendee.type == "chat" else None
+        if chat is not None and attendee.rsvp_status != "removed" and open_id in chat.member_open_ids:
+            return attendee
+    return None
 
 
 def ensure_organizer_attendee(world: World, event: Event) -> None:

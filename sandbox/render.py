@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sandbox import recurrence
-from sandbox.eventstore import can_edit
+from sandbox.eventstore import caller_attendee, can_edit
 from sandbox.state import Attendee, Event
 from sandbox.wire import Call
 
@@ -90,7 +90,7 @@ def event_json(
 
 
 def _attends(call: Call, event: Event) -> bool:
-    return call.user is not None and event.attendee_for_user(call.user.open_id) is not None
+    return caller_attendee(call, event) is not None
 
 
 # What instances returns per occurrence; instance_view adds VIEW_FIELDS (feishu-api.md §2.4).

@@ -118,6 +118,8 @@ class Attendee:
     operate_id: str | None = None
     approval_reason: str | None = None
     resource_customization: list[dict[str, Any]] = field(default_factory=list)
+    # Type chat: each member's own answer (open_id -> reply); members who have not answered are absent.
+    member_replies: dict[str, RsvpStatus] = field(default_factory=dict)
 
 
 @dataclass

@@ -151,7 +151,11 @@ ERROR_TABLE: dict[int, tuple[type[FeishuError], str]] = {
     194002: (PermissionDenied, "you cannot invite to this event (organizer or can_invite_others needed)"),
     194003: (PermissionDenied, "only the organizer can remove attendees"),
     194004: (InvalidRequest, "invalid attendee type: user, chat, resource or third_party"),
-    195100: (NotFound, "the user has left the tenant or is not in it"),
+    195100: (
+        NotFound,
+        "the user has left the tenant or is not in it (attendees must be in the organizer's tenant: "
+        "invite someone outside by email, type third_party)",
+    ),
     195101: (PermissionDenied, "Exchange bindings need a tenant super-admin"),
     195102: (InvalidRequest, "exchange_binding_id is malformed"),
     195103: (NotFound, "no such Exchange binding"),

@@ -181,3 +181,33 @@ async def test_a_call_cancelled_mid_refresh_still_saves_the_rotated_refresh_toke
 
     threading.Thread(target=take_lock, daemon=True).start()
     assert taken.wait(5), "the cancelled refresh left the store locked"
+
+
+class TornFirstRead:
+    """A store whose first read pairs the current token with an expiry already past (a torn read)."""
+
+    def __init__(self, store: FileTokenStore) -> None:
+        self.store = store
+        self.torn = True
+        self.description = store.description
+
+    def read(self) -> StoreData:
+        data = self.store.read()
+        if self.torn:
+            self.torn = False
+            data.accounts = {key: replace(rec, expires_at=0.0) for key, rec in data.accounts.items()}
+        return data
+
+    def begin(self) -> StoreTransaction:
+        return self.store.begin()
+
+
+async def test_a_token_judged_stale_on_a_torn_read_is_not_refreshed_once_the_store_says_valid(
+    tmp_path: Path,
+) -> None:
+    fake, store = FakeAccounts(), FileTokenStore(tmp_path)
+    record = signed_in(fake, store, expires_in=3600)
+    tokens = tokens_for(fake, store)
+    tokens.store = TornFirstRead(store)
+    assert await tokens.access_token() == record.access_token
+    assert fake.token_grants == {}, "the re-read shows the token valid: no refresh"

@@ -16,10 +16,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from auth.keyring_store import KeyringTokenStore
+from auth.memory_store import MemoryTokenStore
 from auth.record import TokenRecord
 from auth.store import (
     FileTokenStore,
-    MemoryTokenStore,
     StoreData,
     config_dir,
     decode,
@@ -122,7 +122,6 @@ def test_config_dir_rules(tmp_path: Path) -> None:
 
 WRITER = """
 import sys, time
-from auth.keyring_store import KeyringTokenStore
 from auth.record import TokenRecord
 from auth.store import FileTokenStore, save_record
 store = FileTokenStore(__import__("pathlib").Path(sys.argv[1]))

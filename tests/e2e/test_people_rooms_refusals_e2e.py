@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sandbox import LI_LEI_OPEN_ID, ROOM_IDS, Sandbox
+from sandbox import EXTERNAL_OPEN_ID, LI_LEI_OPEN_ID, ROOM_IDS, Sandbox
 from sandbox.seed import primary_calendar_id
 from tests.e2e.harness import Harness, connected
 
@@ -32,6 +32,13 @@ async def test_removing_someone_twice_names_194000(sb: Sandbox, mcp: Harness) ->
     await mcp.call("remove_attendees", event_id=event_id, attendee_ids=[li_lei["attendee_id"]])
     message = await mcp.fail("remove_attendees", event_id=event_id, attendee_ids=[li_lei["attendee_id"]])
     assert "194000" in message
+
+
+async def test_a_user_of_another_tenant_names_195100_and_the_email_way(mcp: Harness) -> None:
+    event_id = await new_event_id(mcp)
+    outsider = [{"type": "user", "user_id": EXTERNAL_OPEN_ID}]
+    message = await mcp.fail("add_attendees", event_id=event_id, attendees=outsider)
+    assert "195100" in message and "third_party" in message
 
 
 async def test_a_plain_attendee_cannot_invite(sb: Sandbox, mcp: Harness) -> None:

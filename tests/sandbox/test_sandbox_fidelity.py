@@ -9,16 +9,35 @@ from __future__ import annotations
 from typing import Any
 
 from lark_oapi.api.calendar.v4 import (
+    CalendarEvent,
+    CalendarEventAttendee,
+    CreateCalendarEventAttendeeRequest,
+    CreateCalendarEventAttendeeRequestBody,
     CreateCalendarEventRequest,
     EventSearchFilter,
+    GetCalendarEventRequest,
+    ListCalendarEventAttendeeChatMemberRequest,
+    ListCalendarEventAttendeeRequest,
     ListCalendarEventRequest,
+    PatchCalendarEventRequest,
+    Reminder,
+    ReplyCalendarEventRequest,
+    ReplyCalendarEventRequestBody,
     SearchCalendarEventRequest,
     SearchCalendarEventRequestBody,
 )
 
-from sandbox import DEMO_PRIMARY_CALENDAR_ID
+from sandbox import (
+    DEMO_CHAT_ID,
+    DEMO_PRIMARY_CALENDAR_ID,
+    EXTERNAL_OPEN_ID,
+    HAN_MEIMEI_OPEN_ID,
+    LI_LEI_OPEN_ID,
+    ROOM_IDS,
+    Sandbox,
+)
 from tests.sandbox.helpers_sandbox import DAY, FIXED_NOW, HOUR
-from tests.sandbox.lark_sdk import new_event, parsed, when
+from tests.sandbox.lark_sdk import as_user, new_event, parsed, when
 
 
 def list_request(**query: Any) -> Any:
@@ -90,3 +109,65 @@ def test_anchor_time_with_sync_token_syncs_what_changed_after_the_anchor(client:
     assert {e.summary for e in everything.items} == {"before the anchor", "after the anchor"}
     window = list_request(start_time=anchor, end_time=str(int(FIXED_NOW) + DAY), sync_token=first.sync_token)
     assert client.calendar.v4.calendar_event.list(window, as_demo).code == 190009  # a window cannot sync
+
+
+def add_attendees(client: Any, option: Any, event_id: str, *attendees: Any, calendar: str = "") -> Any:
+    body = CreateCalendarEventAttendeeRequestBody.builder().attendees(list(attendees)).need_notification(False)
+    request = (
+        CreateCalendarEventAttendeeRequest.builder()
+        .calendar_id(calendar or DEMO_PRIMARY_CALENDAR_ID)
+        .event_id(event_id)
+        .request_body(body.build())
+        .build()
+    )
+    return client.calendar.v4.calendar_event_attendee.create(request, option)
+
+
+def test_a_user_of_another_tenant_cannot_be_added(client: Any, as_demo: Any) -> None:
+    # attendee create.md: "新添加的日程参与人必须与日程组织者在同一个企业内"; its error table's 195100 is
+    # "user is dismiss or not exist in the tenant".
+    event = probe(client, as_demo, "tenant only", int(FIXED_NOW) + DAY)
+    outsider = CalendarEventAttendee.builder().type("user").user_id(EXTERNAL_OPEN_ID).build()
+    refused = add_attendees(client, as_demo, event.event_id, outsider)
+    assert refused.code == 195100
+    contact = CalendarEventAttendee.builder().type("resource").room_id(ROOM_IDS[0]).operate_id(EXTERNAL_OPEN_ID)
+    assert add_attendees(client, as_demo, event.event_id, contact.build()).code == 195100
+    colleague = CalendarEventAttendee.builder().type("user").user_id(LI_LEI_OPEN_ID).build()
+    assert parsed(add_attendees(client, as_demo, event.event_id, colleague)).attendees
+
+
+def test_a_member_invited_through_a_group_chat_is_an_attendee(sb: Sandbox, client: Any, as_demo: Any) -> None:
+    # Feishu's chat attendees are group invitations: each member sees the event, replies to it, sees the
+    # attendee list the event allows, keeps their own reminders (attendees may set them, patch.md).
+    event = probe(client, as_demo, "team review", int(FIXED_NOW) + DAY, attendee_ability="can_see_others")
+    team = CalendarEventAttendee.builder().type("chat").chat_id(DEMO_CHAT_ID).build()
+    parsed(add_attendees(client, as_demo, event.event_id, team))
+    as_li_lei = as_user(sb.issue_user_token(LI_LEI_OPEN_ID))
+    li_lei_calendar = sb.world.primary_calendar(LI_LEI_OPEN_ID)
+    assert li_lei_calendar is not None
+    calendar = li_lei_calendar.calendar_id
+    events = client.calendar.v4.calendar_event
+
+    reply = ReplyCalendarEventRequestBody.builder().rsvp_status("accept").build()
+    answer = ReplyCalendarEventRequest.builder().calendar_id(calendar).event_id(event.event_id).request_body(reply)
+    parsed(events.reply(answer.build(), as_li_lei))
+
+    listing = ListCalendarEventAttendeeRequest.builder().calendar_id(calendar).event_id(event.event_id).build()
+    attendees = parsed(client.calendar.v4.calendar_event_attendee.list(listing, as_li_lei)).items
+    chat = next(a for a in attendees if a.type == "chat")
+    members = (
+        ListCalendarEventAttendeeChatMemberRequest.builder()
+        .calendar_id(calendar)
+        .event_id(event.event_id)
+        .attendee_id(chat.attendee_id)
+        .build()
+    )
+    listed = parsed(client.calendar.v4.calendar_event_attendee_chat_member.list(members, as_li_lei)).items
+    replies = {m.open_id: m.rsvp_status for m in listed}
+    assert replies[LI_LEI_OPEN_ID] == "accept" and replies[HAN_MEIMEI_OPEN_ID] == "needs_action"
+
+    mine = CalendarEvent.builder().reminders([Reminder.builder().minutes(30).build()]).build()
+    patch = PatchCalendarEventRequest.builder().calendar_id(calendar).event_id(event.event_id).request_body(mine)
+    assert parsed(events.patch(patch.build(), as_li_lei)).event.reminders[0].minutes == 30
+    get = GetCalendarEventRequest.builder().calendar_id(DEMO_PRIMARY_CALENDAR_ID).event_id(event.event_id).build()
+    assert not parsed(events.get(get, as_demo)).event.reminders  # reminders are the caller's own

@@ -14,7 +14,8 @@ from mcp.server.auth.settings import AuthSettings
 from mcp.server.request_state import RequestStateSecurity
 
 from server import __version__
-from server.feishu_client import FeishuClient, TokenSource
+from server.feishu_auth import TokenSource
+from server.feishu_client import FeishuClient
 from server.prompts import register_prompts
 from server.registry import build_tool
 from server.retry import Clock, RetryPolicy

@@ -1,4 +1,7 @@
-"""The one Feishu HTTP client: bearer token, envelope, error mapping, retries, primary calendar.
+"""The one Feishu HTTP client's request loop: envelope, error mapping, retries, primary calendar.
+
+The user's token reaches each request through :class:`server.feishu_auth.UserTokenAuth` (attach,
+refresh on refusal), chosen per request, so one HTTP client serves every user.
 
 Every tool call goes through :meth:`FeishuClient.call`. It never logs a token, a body or a
 query string (those may carry personal data), only method, route, status, code and log id.
@@ -18,19 +21,18 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import anyio
 import httpx2
 
 from server import errors
+from server.feishu_auth import TOKEN_REJECTED, TokenSource, UserTokenAuth
 from server.retry import Clock, RealClock, RetryPolicy, RetryStats, rate_limit_wait
 from tools.spec import Replay
 
 log = logging.getLogger("feishu_calendar_mcp.client")
 
-# The user token was refused: refresh once and replay once (feishu-api.md §10.2).
-TOKEN_REJECTED = frozenset({99991668, 99991677})
 PRIMARY_ROUTE = "/open-apis/calendar/v4/calendars/primary"
 # Feishu's own rate limits are per second: with no reset header, a second is the honest wait.
 THROTTLE_FALLBACK = 1.0
@@ -38,17 +40,6 @@ THROTTLE_FALLBACK = 1.0
 _TOOL_CALL_STARTED: ContextVar[float | None] = ContextVar("feishu_tool_call_started", default=None)
 # How many unsettled deletes to remember (oldest forgotten first).
 UNSETTLED_LIMIT = 256
-
-
-class TokenSource(Protocol):
-    """Where user tokens come from (implemented in auth/; never a tool argument)."""
-
-    @property
-    def identity(self) -> str: ...
-
-    async def access_token(self) -> str: ...
-
-    async def refresh_after_rejection(self, rejected: str) -> str: ...
 
 
 @dataclass
@@ -80,10 +71,15 @@ class _Call:
     identity: str = ""
     attempts: int = 0
     maybe_applied: bool = False  # an earlier attempt may have executed without us learning it
-    in_flight: bool = False  # a request is out and unanswered (matters if the deadline cuts it off)
+    auth: UserTokenAuth | None = None  # this call's token on each of its requests
     log_id: str = ""
     outcome: Outcome = field(default_factory=Outcome)
     unreachable: str = ""  # the last connection failure: no attempt reached the server
+
+    @property
+    def in_flight(self) -> bool:
+        """A request is out and unanswered (matters if the deadline cuts it off)."""
+        return self.auth is not None and self.auth.on_the_wire
 
     @property
     def fingerprint(self) -> tuple[str, ...]:
@@ -227,8 +223,7 @@ class FeishuClient:
         # A delete that gave up earlier may have happened: then "already gone" now means done.
         # (The fingerprint serialises the body: only worth it when something is unsettled.)
         call.maybe_applied = bool(self._unsettled) and call.fingerprint in self._unsettled
-        token = await self.tokens.access_token()
-        refreshed = False
+        call.auth = auth = UserTokenAuth(self.tokens)
         while True:
             call.attempts += 1
             self.stats.requests += 1
@@ -238,7 +233,6 @@ class FeishuClient:
             if remaining <= 0:
                 raise self._gave_up(call, -1, f"no answer within the {self.policy.deadline:g} s deadline for one call")
             try:
-                call.in_flight = True
                 with anyio.fail_after(self.policy.attempt_timeout(remaining)):
                     response = await self.http.request(
                         call.method,
@@ -246,22 +240,23 @@ class FeishuClient:
                         # None, not an empty tuple, spares httpx2 a query merge and a URL rebuild.
                         params=tuple(call.query) if call.query else None,
                         json=call.body,
-                        headers={"Authorization": f"Bearer {token}"},
+                        auth=auth,
                     )
-                call.in_flight = False
+                auth.on_the_wire = False
             except (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout) as exc:
-                call.in_flight = False
+                auth.on_the_wire = False
                 # Nothing reached Feishu: safe to try again whatever the operation.
                 call.unreachable = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 await self._trouble(call, type(exc).__name__, executed=False)
                 continue
             except (httpx2.TimeoutException, httpx2.TransportError) as exc:
-                call.in_flight = False
+                auth.on_the_wire = False
                 await self._trouble(call, type(exc).__name__, executed=True)
                 continue
             except TimeoutError:
-                call.in_flight = False
-                await self._trouble(call, "timeout", executed=True)
+                # Cut off while a request was out (it may have executed), or while getting a token.
+                executed, auth.on_the_wire = auth.on_the_wire, False
+                await self._trouble(call, "timeout", executed=executed)
                 continue
 
             call.log_id = response.headers.get("x-tt-logid", "")
@@ -278,12 +273,10 @@ class FeishuClient:
                 if self._unsettled:
                     self._unsettled.pop(call.fingerprint, None)
                 return {}
-            if code in TOKEN_REJECTED and (not refreshed or self._may_retry(call, 0)):
-                # The request was refused, not executed: refresh and send it again. The first
-                # refusal is not a failed attempt; a fresh token refused again counts as one.
-                token = await self.tokens.refresh_after_rejection(token)
-                call.attempts -= not refreshed
-                refreshed = True
+            if code in TOKEN_REJECTED and self._may_retry(call, 0):
+                # A freshly refreshed token refused again (the auth flow already spent its own
+                # refresh): that counts as a failed attempt; the next one refreshes before sending.
+                auth.refused = True
                 continue
             not_feishu = envelope is None
             if envelope is None:

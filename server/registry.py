@@ -56,6 +56,8 @@ LIKELY_MEANT = {
     "until": "end",
     "title": "summary",
     "name": "summary",
+    "open_id": "user_id",
+    "url": "meeting_url",
 }
 
 
@@ -68,6 +70,7 @@ def accepted_names(model: type[BaseModel]) -> list[str]:
 
 
 def likely_meant(name: str, accepted: Sequence[str]) -> str | None:
+    name = name.rpartition(".")[2]  # a nested field's own name
     alias = LIKELY_MEANT.get(name.lower())
     if alias in accepted:
         return alias
@@ -75,21 +78,53 @@ def likely_meant(name: str, accepted: Sequence[str]) -> str | None:
     return close[0] if close else None
 
 
-def _unknown_name(name: str, accepted: Sequence[str]) -> str:
+def _unknown_name(name: str, accepted: Sequence[str], what: str = "argument") -> str:
     shown = name if len(name) <= 64 else name[:61] + "..."
     guess = likely_meant(name, accepted) if len(name) <= 64 else None
-    return f"- {shown}: unknown argument" + (f"; did you mean {guess}?" if guess else "")
+    return f"{shown}: unknown {what}" + (f"; did you mean {guess}?" if guess else "")
 
 
-def describe_validation_error(operation: str, exc: ValidationError, accepted: Sequence[str] = ()) -> str:
+def _model_at(model: type[BaseModel], loc: Sequence[int | str]) -> type[BaseModel] | None:
+    """The nested model that holds the field at ``loc`` (list indexes skipped), if there is one."""
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        leaves = _leaves(field.annotation) if field is not None else []
+        nested = [a for a in leaves if isinstance(a, type) and issubclass(a, BaseModel)]
+        if not nested:
+            return None
+        model = nested[0]
+    return model
+
+
+def _leaves(annotation: Any) -> list[Any]:
+    """The types inside Annotated, unions and lists: ``list[Location] | None`` gives Location."""
+    args = get_args(annotation)
+    if not args:
+        return [annotation]
+    if get_origin(annotation) is Annotated:
+        args = args[:1]
+    return [leaf for arg in args for leaf in _leaves(arg)]
+
+
+def describe_validation_error(
+    operation: str, exc: ValidationError, accepted: Sequence[str] = (), model: type[BaseModel] | None = None
+) -> str:
     """One line per broken rule, each naming the field and the rule."""
     lines = []
     unknown = False
     for err in exc.errors(include_url=False):
         where = ".".join(str(part) for part in err["loc"]) or "input"
         if err["type"] == "extra_forbidden" and len(err["loc"]) == 1:
-            lines.append(_unknown_name(where, accepted))
+            lines.append("- " + _unknown_name(where, accepted))
             unknown = True
+            continue
+        if err["type"] == "extra_forbidden":
+            nested = _model_at(model, err["loc"]) if model is not None else None
+            names = accepted_names(nested) if nested is not None else []
+            line = _unknown_name(where, names, "field")
+            lines.append(f"- {line}" + (f" (it takes {', '.join(names)})" if names else ""))
             continue
         message = str(err["msg"]).removeprefix("Value error, ")
         if ":" in message.split(" ")[0] and where == "input":
@@ -110,7 +145,7 @@ def validate(op: Operation[Any, Any], arguments: dict[str, Any], state: AppState
         inp: BaseModel = op.input_model.model_validate(given, context={"timezone": state.timezone})
         return inp
     except ValidationError as exc:
-        raise ToolError(describe_validation_error(op.name, exc, accepted)) from exc
+        raise ToolError(describe_validation_error(op.name, exc, accepted, op.input_model)) from exc
 
 
 async def execute(

@@ -3,7 +3,9 @@
 Precedence: ``FEISHU_USER_ACCESS_TOKEN`` (a pre-obtained token, never refreshed) beats the token
 store; otherwise the profile's stored login (``feishu-calendar-mcp login``) is used and kept
 fresh by :class:`auth.session.UserTokens`. Auth failures leave as :class:`AuthRequired`, which the
-tool boundary turns into a ToolError naming the exact login command. Where the MCP client supports
+tool boundary turns into a ToolError naming the exact login command. A token store that cannot be
+read or written leaves as a ``token-store`` error whose advice is the store's own (a damaged store:
+the exact ``login``/``logout`` commands that repair it), never as an internal error. Where the MCP client supports
 URL elicitation, a missing login instead shows the user Feishu's authorization URL (outside the
 model's context) and the server finishes the login itself in the background.
 """

@@ -35,7 +35,7 @@ def _as_feishu_error(exc: AuthError) -> FeishuError:
 
 
 class TeamTokens:
-    """The :class:`~server.feishu_client.TokenSource` of a team-mode replica."""
+    """The :class:`~server.feishu_auth.TokenSource` of a team-mode replica."""
 
     def __init__(self, grants: SharedGrants, quota: Quota | None = None) -> None:
         self.grants = grants

@@ -119,3 +119,12 @@ async def test_every_input_object_refuses_other_properties(mcp: Harness) -> None
         assert tool.input_schema.get("additionalProperties") is False, tool.name
         for node in _objects(tool.input_schema):
             assert node.get("additionalProperties") is False, (tool.name, sorted(node["properties"]))
+
+
+async def test_unknown_nested_field_names_the_fields_it_takes(mcp: Harness) -> None:
+    attendee = {"type": "user", "open_id": "ou_1"}
+    is_error, text = await _message(mcp, "add_attendees", {**EVENT, "attendees": [attendee]})
+    assert is_error and "- attendees.0.open_id: unknown field; did you mean user_id? (it takes type, user_id," in text
+    is_error, text = await _message(mcp, "create_event", {**MINIMAL["create_event"], "location": {"nam": "Room 1"}})
+    assert is_error and "- location.nam: unknown field; did you mean name? (it takes name, address," in text, text
+    assert list(mcp.sb.log) == []

@@ -205,3 +205,18 @@ async def test_users_are_isolated(redis_url: str) -> None:
         assert not mine.is_error, mine.content
         theirs = await bob.call_tool("get_event", {"event_id": event_id})
         assert theirs.is_error  # Bob's primary calendar has no such event
+
+
+async def test_a_dead_feishu_grant_sends_the_client_through_sign_in_again(redis_url: str) -> None:
+    """Feishu refuses the refresh for good: the call says so, the next request is a 401, the client signs in anew."""
+    async with in_process_team(redis_url) as team:
+        user = team.user(DEMO_USER_OPEN_ID)
+        async with team.session(user) as client:
+            await whoami(client)
+            team.sb.revoke_refresh_tokens(DEMO_USER_OPEN_ID)
+            team.sb.expire_access_tokens()
+            dead = await client.call_tool("get_current_context", {})
+            assert dead.is_error and "sign in again from your MCP client" in str(dead.content)
+            assert len(user.consent_pages) == 1
+            assert (await whoami(client))["open_id"] == DEMO_USER_OPEN_ID  # after a new sign-in
+            assert len(user.consent_pages) == 2

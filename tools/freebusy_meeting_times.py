@@ -305,9 +305,9 @@ find_meeting_times = Operation(
     name="find_meeting_times",
     title="Find meeting times",
     description=(
-        "Ranked slots in your working hours when attendees are free, with free rooms if room_capacity is given; "
-        "'why' explains a lower rank. Example: attendees=['Li Lei','Han Meimei'], duration_minutes=30, "
-        "start='2026-11-23', end='2026-11-27'."
+        "Ranked slots in your working hours when attendees are free (free rooms with room_capacity); 'why' "
+        "explains a lower rank. Example: attendees=['Li Lei'], duration_minutes=30, start='2026-11-23', "
+        "end='2026-11-27'."
     ),
     interface_function="",  # not one of the 23 calendar operations: free/busy, rooms (see module doc)
     method="POST",

@@ -7,14 +7,14 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from tools.composite import JsonObject, Upstream
-from tools.fields import NOT_BOOLEAN
 from tools.resolve import PROFILES, SEARCH_USER, Person, best_matches, search_people
 from tools.spec import Input, Operation, Replay
+
+CANDIDATES = 10  # enough to tell apart; has_more says when a longer name would narrow it
 
 
 class FindPeopleInput(Input):
     query: Annotated[str, Field(min_length=1, max_length=64, description="Name or part of one (中文 or Latin).")]
-    limit: Annotated[int, Field(ge=1, le=50, description="Most candidates (default 10)."), NOT_BOOLEAN] = 10
 
 
 class PeopleFound(BaseModel):
@@ -24,7 +24,7 @@ class PeopleFound(BaseModel):
 
 
 async def _gather(inp: FindPeopleInput, up: Upstream) -> JsonObject:
-    people, has_more = await search_people(up, inp.query, inp.limit)
+    people, has_more = await search_people(up, inp.query, CANDIDATES)
     return {"people": people, "has_more": has_more}
 
 

@@ -17,6 +17,7 @@ ROOM_FREEBUSY = Endpoint(
     "room_free_busy", "GET", "/open-apis/meeting_room/freebusy/batch_get", ("calendar:room:readonly",)
 )
 ROOMS_PER_CALL = 20
+MOST_ROOMS = 20  # the smallest that fit come first; more would only cost the model's context
 
 
 class FindRoomsInput(Input):
@@ -25,7 +26,6 @@ class FindRoomsInput(Input):
     start: Annotated[TimeValue | None, Field(description="With end: only rooms free then.")] = None
     end: Annotated[TimeValue | None, Field(description="End of that slot.")] = None
     timezone: Timezone = None
-    limit: Annotated[int, Field(ge=1, le=50, description="Most rooms (default 20)."), NOT_BOOLEAN] = 20
 
     _slot: tuple[datetime, datetime] | None = PrivateAttr(default=None)
 
@@ -76,7 +76,7 @@ async def _gather(inp: FindRoomsInput, up: Upstream) -> JsonObject:
     if inp._slot is not None and rooms:
         busy = await busy_room_ids(up, [str(r["room_id"]) for r in rooms], *inp._slot)
         rooms = [r for r in rooms if r["room_id"] not in busy]
-    return {"rooms": rooms[: inp.limit]}
+    return {"rooms": rooms[:MOST_ROOMS]}
 
 
 def room_of(raw: JsonObject) -> Room:

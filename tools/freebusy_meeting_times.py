@@ -21,7 +21,8 @@ from tools import times, working_hours
 from tools.composite import Endpoint, JsonObject, Request, Upstream
 from tools.fields import NOT_BOOLEAN
 from tools.freebusy import FREEBUSY_BATCH, Span, people_busy
-from tools.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText, Person, resolve_people, search_rooms
+from tools.names import CHAT_SEARCH, people_and_chats
+from tools.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText, Person, search_rooms
 from tools.rooms_find import ROOM_FREEBUSY
 from tools.spec import Operation, Replay
 from tools.window import TimeWindow
@@ -39,7 +40,7 @@ class MeetingTimesInput(TimeWindow):
     max_days: ClassVar[float] = 31
 
     attendees: Annotated[
-        list[NameText], Field(min_length=1, max_length=50, description="Names, open_ids or group chat ids (oc_).")
+        list[NameText], Field(min_length=1, max_length=50, description="People or group chats: names or ids.")
     ]
     duration_minutes: Annotated[int, Field(ge=5, le=480, description="Length of the meeting."), NOT_BOOLEAN]
     room_capacity: Annotated[
@@ -94,8 +95,7 @@ async def _gather(inp: MeetingTimesInput, up: Upstream) -> JsonObject:
     hours = working_hours.parse(up.working_hours)
     now = datetime.fromtimestamp(up.now(), zone)
     lo, hi, length = max(inp._lo, now), inp._hi, timedelta(minutes=inp.duration_minutes)
-    chats = [a for a in dict.fromkeys(inp.attendees) if a.startswith("oc_")]
-    people = await resolve_people(up, [a for a in inp.attendees if not a.startswith("oc_")])
+    people, chats = await people_and_chats(up, inp.attendees)
     me = await up.send(Request(USER_INFO))
     names = {p.open_id: p.name for p in people} | {str(me.get("open_id")): "you"}
     spans = hours.spans(lo, hi, zone)
@@ -105,7 +105,9 @@ async def _gather(inp: MeetingTimesInput, up: Upstream) -> JsonObject:
     suggested = await _suggested(inp, up, people, chats, spans, length)
     # Who is free when comes from the calendars either way: Feishu's suggestion cannot say whose
     # calendar it could not read, and "unknown" must never read as "free".
-    ids = [str(me.get("open_id")), *(p.open_id for p in people), *await _members(up, chats)]
+    members = await _members(up, chats)
+    names |= {m: n for m, n in members.items() if m not in names}
+    ids = [str(me.get("open_id")), *(p.open_id for p in people), *members]
     busy = await people_busy(up, list(dict.fromkeys(i for i in ids if i)), lo, hi)
     want_room = bool(inp.room_capacity or inp.room_query)
     if suggested:
@@ -143,14 +145,16 @@ def _score(
     return slot
 
 
-async def _members(up: Upstream, chats: Sequence[str]) -> list[str]:
+async def _members(up: Upstream, chats: Sequence[str]) -> dict[str, str]:
+    """The members of the chats: open_id -> name."""
     answers = await up.send_all(
         [
             Request(CHAT_MEMBERS, path={"chat_id": c}, query=[("member_id_type", "open_id"), ("page_size", "100")])
             for c in chats
         ]
     )
-    return [str(m.get("member_id")) for a in answers for m in a.get("items") or [] if m.get("member_id")]
+    items = [m for a in answers for m in a.get("items") or [] if isinstance(m, dict) and m.get("member_id")]
+    return {str(m["member_id"]): str(m.get("name") or m["member_id"]) for m in items}
 
 
 async def _add_rooms(inp: MeetingTimesInput, up: Upstream, slots: list[Candidate], lo: datetime, hi: datetime) -> None:
@@ -332,5 +336,6 @@ find_meeting_times = Operation(
         ROOM_SEARCH,
         ROOM_FREEBUSY,
         CHAT_MEMBERS,
+        CHAT_SEARCH,
     ),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from tools.composite import Endpoint, JsonObject, Request, Upstream
-from tools.resolve import Candidate, NotResolved, lookup_person, lookup_room
+from tools.resolve import Candidate, NotResolved, Person, lookup_person, lookup_room
 
 CHAT_SEARCH = Endpoint("search_chats", "GET", "/open-apis/im/v1/chats/search", ("im:chat:readonly", "im:chat"))
 
@@ -54,6 +54,30 @@ async def lookup_attendee(up: Upstream, kind: str, name: str, choices: Mapping[s
     if isinstance(person, NotResolved):
         return person
     return {"type": "user", "user_id": person if isinstance(person, str) else person.open_id}
+
+
+async def people_and_chats(up: Upstream, names: Sequence[str]) -> tuple[list[Person], list[str]]:
+    """People and group chats (``oc_`` ids) for names: a name that is nobody's may be a chat's."""
+    people: list[Person] = []
+    chats: list[str] = []
+    problems: list[NotResolved] = []
+    for name in dict.fromkeys(names):
+        chat: str | NotResolved = name
+        if not name.startswith("oc_"):
+            person = await lookup_person(up, name)
+            if not isinstance(person, NotResolved):
+                people.append(person)
+                continue
+            chat = person if person.candidates else await lookup_chat(up, name)
+            if isinstance(chat, NotResolved) and not person.candidates:
+                chat = person  # neither a person nor a chat: say so as for a person
+        if isinstance(chat, NotResolved):
+            problems.append(chat)
+        else:
+            chats.append(chat)
+    if problems:
+        raise NotResolved.combine(problems)
+    return people, chats
 
 
 async def attendees_for(

@@ -188,3 +188,18 @@ async def test_no_slot_at_all_is_a_clear_answer() -> None:
 async def test_past_window_sends_nothing_to_feishu_for_slots() -> None:
     result, mcp = await find_times(attendees=["ou_x"], duration_minutes=30, start="2026-11-16", end="2026-11-20")
     assert result["slots"] == [] and mcp.sent("/freebusy") == []
+
+
+@pytest.mark.parametrize("undocumented", [True, False], ids=["suggestion", "documented-fallback"])
+async def test_a_group_chat_by_name_brings_its_members(undocumented: bool) -> None:
+    result, mcp = await find_times(
+        undocumented=undocumented,
+        attendees=["Design guild 设计"],
+        duration_minutes=30,
+        start="2026-11-24",
+        end="2026-11-25",
+    )
+    assert mcp.sent("/im/v1/chats/search")
+    assert result["slots"]
+    everyone = set(result["slots"][0]["free"]) | set(result["slots"][0]["busy"])
+    assert {"韩梅梅", "吴霞", "郑浩", "you"} <= everyone  # the chat's members, by name

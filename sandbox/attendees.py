@@ -50,7 +50,7 @@ MAX_ROOMS_ADDED = 100
 MAX_PER_EVENT = 3000
 MAX_DELETE = 500
 APPROVAL_REASON_LIMIT = 200
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # How far ahead a series is checked for room conflicts: a series booking a room spans at most
 # ROOM_SERIES_LIMIT, and its last occurrence may start on that very day.
 BOOKING_HORIZON = recurrence.ROOM_SERIES_LIMIT + recurrence.DAY
@@ -145,7 +145,7 @@ def _new_attendee(call: Call, index: int, item: Any, organizer_tenant: str | Non
     elif kind == "resource":
         attendee = _room(call, where, item, ref, organizer_tenant)
     else:
-        if not EMAIL.match(ref):
+        if not EMAIL.fullmatch(ref):
             raise invalid(f"{where}.third_party_email", ref, "must be an email address")
         attendee = eventstore.third_party_attendee(ref)
     attendee.is_optional = bool(optional)

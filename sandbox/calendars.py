@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 PRIMARY_SCOPES = ("calendar:calendar:read", "calendar:calendar:readonly", "calendar:calendar")
 LIST_SCOPES = ("calendar:calendar", "calendar:calendar:read", "calendar:calendar:readonly")
-CALENDAR_ID = re.compile(r"^[\w.\-]+@[\w.\-]+$")
+CALENDAR_ID = re.compile(r"[\w.\-]+@[\w.\-]+")
 
 
 def routes(sb: Sandbox) -> list[BaseRoute]:
@@ -52,7 +52,7 @@ def calendar_for(
     types: Collection[str] = ("primary", "shared", "resource"),
 ) -> Calendar:
     """The calendar, if the caller holds at least ``role`` on it and the API serves its type."""
-    if not CALENDAR_ID.match(calendar_id):
+    if not CALENDAR_ID.fullmatch(calendar_id):  # "$" would let a trailing newline through
         raise FeishuFault(191001, "invalid calendar_id", 400)
     calendar = call.sb.world.calendars.get(calendar_id)
     if calendar is None:

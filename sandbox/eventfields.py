@@ -22,7 +22,7 @@ UI_NAMES = ("ForwardIcon", "MeetingChatIcon", "MeetingMinutesIcon", "MeetingVide
 UI_NAMES_ALL = (*UI_NAMES, "OrganizerOrCreator")
 CHECK_IN_TYPES = ("before_event_start", "after_event_start", "after_event_end")
 PERSONAL_FIELDS = ("visibility", "free_busy_status", "color", "reminders")
-PASSWORD = re.compile(r"^\d{4,9}$")
+PASSWORD = re.compile(r"[0-9]{4,9}", re.ASCII)  # "\d" takes any Unicode digit
 JOIN_PERMISSIONS = ("anyone_can_join", "only_organization_employees", "only_event_attendees")
 
 
@@ -165,7 +165,7 @@ def _meeting_settings(raw: Any, organizer: bool) -> dict[str, Any]:
     if "password" in raw:
         if not organizer:
             raise FeishuFault(195113, "only the organizer can set a meeting password", 400)
-        if not isinstance(raw["password"], str) or not PASSWORD.match(raw["password"]):
+        if not isinstance(raw["password"], str) or not PASSWORD.fullmatch(raw["password"]):
             raise FeishuFault(195112, "invalid meeting password: 4 to 9 digits", 400)
     if "assign_hosts" in raw:
         if not organizer:

@@ -99,6 +99,8 @@ def patch_event(call: Call) -> dict[str, Any]:
     changed = copy.deepcopy(event)
     apply_body(call, changed, call.body, full=full, organizer=eventstore.can_edit(call, event))
     eventstore.save(call.sb.world, changed)
+    if event.recurrence and event.original_time == 0:
+        eventstore.drop_stray_exceptions(call.sb.world, changed)
     return {"event": event_json(call, changed)}
 
 

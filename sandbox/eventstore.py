@@ -119,6 +119,21 @@ def exceptions_of(world: World, master: Event) -> dict[int, Event]:
     }
 
 
+def drop_stray_exceptions(world: World, master: Event) -> None:
+    """After a series' times or rule change, its exceptions that are no longer occurrences go.
+
+    Kept, such an exception would show beside the occurrence that now falls on its day (the same
+    meeting twice). Feishu's docs do not say what becomes of them; the sandbox deletes them, so
+    listings and syncs report them cancelled.
+    """
+    for exception in exceptions_of(world, master).values():
+        if exception.deleted:
+            continue
+        if not master.recurrence or not recurrence.is_occurrence(master, exception.original_time):
+            exception.deleted = True
+            touch(world, exception)
+
+
 def can_edit(call: Call, event: Event) -> bool:
     """Organizer rights: writer on the organizer's calendar (a shared calendar's writers too)."""
     organizer_calendar = call.sb.world.calendars.get(event.organizer_calendar_id)

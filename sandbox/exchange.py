@@ -31,7 +31,7 @@ READ_SCOPES = ("calendar:calendar:readonly", "calendar:exchange.bindings:read")
 DELETE_SCOPES = ("calendar:calendar", "calendar:exchange.bindings:delete")
 EMAIL_SCOPE = "contact:user.email:readonly"  # the accounts are only returned with it
 ACCOUNT_LIMIT = 500
-MAILBOX = re.compile(r"^[^@\s]+@(?P<domain>[^@\s]+\.[^@\s]+)$")
+MAILBOX = re.compile(r"[^@\s]+@(?P<domain>[^@\s]+\.[^@\s]+)")
 # Seconds after creation at which the import reaches each later status.
 ImportStatus = Literal["doing", "cal_done", "timespan_done", "done", "err"]
 IMPORT_STAGES: tuple[tuple[int, ImportStatus], ...] = ((60, "cal_done"), (120, "timespan_done"), (300, "done"))
@@ -62,10 +62,10 @@ def create_binding(call: Call) -> dict[str, Any]:
     admin_account = _account(call, "admin_account")
     exchange_account = _account(call, "exchange_account")
     bound_user = _bound_user(call, admin)
-    admin_mailbox = MAILBOX.match(admin_account)
+    admin_mailbox = MAILBOX.fullmatch(admin_account)
     if admin_mailbox is None:
         raise FeishuFault(195106, "exchange admin account not found", 404)
-    mailbox = MAILBOX.match(exchange_account)
+    mailbox = MAILBOX.fullmatch(exchange_account)
     if mailbox is None:
         raise invalid("exchange_account", exchange_account, "must be a mailbox address")
     if mailbox["domain"].lower() != admin_mailbox["domain"].lower():
@@ -140,7 +140,7 @@ def _well_formed(exchange_binding_id: str) -> bool:
     except ValueError:  # not base64 (binascii.Error), not ASCII, or not UTF-8 (UnicodeDecodeError)
         return False
     admin_account, _, exchange_account = text.partition(" ")
-    return bool(admin_account) and MAILBOX.match(exchange_account) is not None
+    return bool(admin_account) and MAILBOX.fullmatch(exchange_account) is not None
 
 
 def _binding_json(call: Call, binding: ExchangeBinding) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.routing import BaseRoute
 
-from sandbox import eventstore, recurrence, rooms
+from sandbox import eventstore, recurrence, rooms, wire
 from sandbox.event_reads import expand
 from sandbox.state import Calendar, User, World
 from sandbox.wire import CALENDAR_V4, FeishuFault, api_route, invalid
@@ -39,18 +39,6 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
         api_route(sb, "POST", CALENDAR_V4 + "/freebusy/batch", batch, scopes=FREEBUSY_SCOPES),
         api_route(sb, "POST", CALENDAR_V4 + "/freebusy/list", list_freebusy, scopes=FREEBUSY_SCOPES),
     ]
-
-
-def parse_rfc3339(name: str, raw: Any, code: int = 190002) -> dt.datetime:
-    if not isinstance(raw, str) or not raw:
-        raise invalid(name, raw, "is required (RFC 3339)", code)
-    try:
-        moment = dt.datetime.fromisoformat(raw)
-    except ValueError:
-        raise invalid(name, raw, "must be an RFC 3339 date-time such as 2020-10-28T12:00:00+08:00", code) from None
-    if moment.tzinfo is None:
-        raise invalid(name, raw, "must carry a UTC offset (RFC 3339)", code)
-    return moment
 
 
 def user_busy(world: World, user: User, lo: int, hi: int, *, only_busy: bool = True) -> list[Busy]:
@@ -116,8 +104,8 @@ def batch(call: Call) -> dict[str, Any]:
     ids = call.body.get("user_ids")
     if not isinstance(ids, list) or not 1 <= len(ids) <= BATCH_USERS or not all(isinstance(i, str) for i in ids):
         raise FeishuFault(198001, f"user_ids: between 1 and {BATCH_USERS} user ids are required", 400)
-    time_min = parse_rfc3339("time_min", call.body.get("time_min"), 198002)
-    time_max = parse_rfc3339("time_max", call.body.get("time_max"), 198002)
+    time_min = wire.parse_rfc3339("time_min", call.body.get("time_min"), 198002)
+    time_max = wire.parse_rfc3339("time_max", call.body.get("time_max"), 198002)
     lo, hi = int(time_min.timestamp()), int(time_max.timestamp())
     if hi <= lo or hi - lo > BATCH_SPAN:
         raise FeishuFault(198003, "invalid time range: time_max must be after time_min, at most 2 weeks later", 400)
@@ -135,8 +123,8 @@ def batch(call: Call) -> dict[str, Any]:
 
 
 def list_freebusy(call: Call) -> dict[str, Any]:
-    time_min = parse_rfc3339("time_min", call.body.get("time_min"))
-    time_max = parse_rfc3339("time_max", call.body.get("time_max"))
+    time_min = wire.parse_rfc3339("time_min", call.body.get("time_min"))
+    time_max = wire.parse_rfc3339("time_max", call.body.get("time_max"))
     lo, hi = int(time_min.timestamp()), int(time_max.timestamp())
     if hi <= lo:
         raise invalid("time_max", call.body.get("time_max"), "must be after time_min")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.routing import BaseRoute
 
 from sandbox.state import User
-from sandbox.wire import FeishuFault, api_route, decode_token, encode_token, invalid
+from sandbox.wire import FeishuFault, api_route, decode_offset, encode_token, invalid
 
 if TYPE_CHECKING:
     from sandbox.app import Sandbox
@@ -58,7 +58,7 @@ def search_users(call: Call) -> dict[str, Any]:
     found = [u for u in call.sb.world.users.values() if searchable(call, u) and _matches(u, query)]
     # Closest first: a name that is the query itself, then names that start with it.
     found.sort(key=lambda u: (query.casefold() not in (u.name.casefold(), u.en_name.casefold()), u.en_name))
-    start = int(decode_token("usersearch", token)) if (token := call.query("page_token")) else 0
+    start = decode_offset("usersearch", token) if (token := call.query("page_token")) else 0
     chunk = found[start : start + size]
     has_more = start + size < len(found)
     directory = call.sb.world.directory

@@ -84,7 +84,7 @@ def search_rooms(call: Call) -> dict[str, Any]:
         rooms = [r for r in rooms if level_id in _path(call, r)]
     rooms.sort(key=lambda r: r.name)
     token = body.get("page_token") or "0"
-    if not isinstance(token, str) or not token.isdigit():
+    if not isinstance(token, str) or not (token.isascii() and token.isdigit()):
         raise _bad("page_token", "is not one this search returned")
     start = int(token)
     chunk = rooms[start : start + size]

@@ -12,7 +12,6 @@ times in ``time_min``'s offset.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +20,7 @@ from starlette.routing import BaseRoute
 from sandbox import recurrence
 from sandbox.event_reads import expand
 from sandbox.state import Event, World
-from sandbox.wire import Call, api_route, invalid
+from sandbox.wire import Call, api_route, invalid, parse_rfc3339
 
 if TYPE_CHECKING:
     from sandbox.app import Sandbox
@@ -29,9 +28,6 @@ if TYPE_CHECKING:
 FREEBUSY_SCOPES = ("calendar:room:readonly",)
 MAX_ROOMS = 20
 NOT_BOOKING = ("decline", "removed")
-RFC3339 = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})", re.ASCII
-)
 
 
 @dataclass(frozen=True)
@@ -74,7 +70,10 @@ def batch_get(call: Call) -> dict[str, Any]:
     unknown = [r for r in room_ids if r not in call.sb.world.rooms]
     if unknown:
         raise invalid("room_ids", ",".join(unknown), "no such meeting room")
-    time_min, time_max = _rfc3339(call, "time_min"), _rfc3339(call, "time_max")
+    time_min, time_max = (
+        parse_rfc3339("time_min", call.query("time_min")),
+        parse_rfc3339("time_max", call.query("time_max")),
+    )
     if time_max <= time_min:
         raise invalid("time_max", call.query("time_max"), "must be after time_min")
     lo, hi = int(time_min.timestamp()), int(time_max.timestamp())
@@ -86,31 +85,15 @@ def batch_get(call: Call) -> dict[str, Any]:
     return {"time_min": call.query("time_min"), "time_max": call.query("time_max"), "free_busy": free_busy}
 
 
-def _rfc3339(call: Call, name: str) -> dt.datetime:
-    raw = call.query(name)
-    if not raw:
-        raise invalid(name, raw, "is required")
-    try:
-        # fromisoformat alone also takes week dates, the basic format and a space for "T".
-        if not RFC3339.fullmatch(raw):
-            raise ValueError(raw)
-        moment = dt.datetime.fromisoformat(raw)
-    except ValueError:
-        # A '+' offset sent without URL-encoding arrives as a space and lands here too.
-        raise invalid(name, raw, "must be an RFC 3339 date-time such as 2019-09-04T08:45:00+08:00") from None
-    if moment.tzinfo is None:
-        raise invalid(name, raw, "must carry a UTC offset (RFC 3339)")
-    return moment
-
-
 def _slot(call: Call, booking: Booking, zone: dt.tzinfo | None) -> dict[str, Any]:
     event = booking.event
     slot: dict[str, Any] = {
         "start_time": dt.datetime.fromtimestamp(booking.start, zone).isoformat(),
         "end_time": dt.datetime.fromtimestamp(booking.end, zone).isoformat(),
         "uid": event.uid,
-        # Occurrences of a series carry their original start; single events carry 0.
-        "original_time": event.original_time,
+        # uIDOyUjLygjM14iM4ITN.md: 0 for single events and a series' own occurrences; a modified
+        # occurrence (an exception) carries its original start.
+        "original_time": event.original_time if event.is_exception else 0,
     }
     organizer = call.sb.world.users.get(event.organizer_open_id or "")
     # Feishu hides who booked a private event; an app-organized one has no user to name.

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from sandbox import freebusy, rooms
+from sandbox import freebusy, rooms, wire
 from sandbox.state import MeetingRoom
 from sandbox.wire import CALENDAR_V4, api_route, invalid
 
@@ -87,8 +87,8 @@ def attendees_of(call: Call) -> list[str]:
 
 
 def suggestion(call: Call) -> dict[str, Any]:
-    lo = int(freebusy.parse_rfc3339("search_start_time", call.body.get("search_start_time")).timestamp())
-    hi = int(freebusy.parse_rfc3339("search_end_time", call.body.get("search_end_time")).timestamp())
+    lo = int(wire.parse_rfc3339("search_start_time", call.body.get("search_start_time")).timestamp())
+    hi = int(wire.parse_rfc3339("search_end_time", call.body.get("search_end_time")).timestamp())
     if hi <= lo:
         raise invalid("search_end_time", call.body.get("search_end_time"), "must be after search_start_time")
     minutes = call.body.get("duration_minutes")
@@ -105,8 +105,8 @@ def suggestion(call: Call) -> dict[str, Any]:
             busy += [(s, e) for s, e, _ in freebusy.user_busy(world, user, lo, hi)]
     for item in call.body.get("excluded_event_times") or []:
         if isinstance(item, dict):
-            excluded_start = freebusy.parse_rfc3339("event_start_time", item.get("event_start_time"))
-            excluded_end = freebusy.parse_rfc3339("event_end_time", item.get("event_end_time"))
+            excluded_start = wire.parse_rfc3339("event_start_time", item.get("event_start_time"))
+            excluded_end = wire.parse_rfc3339("event_end_time", item.get("event_end_time"))
             busy.append((int(excluded_start.timestamp()), int(excluded_end.timestamp())))
     now = call.sb.clock.now_int()
     slot = max(lo, now)
@@ -139,8 +139,8 @@ def _floor_number(text: str) -> str:
 
 
 def room_find(call: Call) -> dict[str, Any]:
-    start = freebusy.parse_rfc3339("event_start_time", call.body.get("event_start_time"))
-    end = freebusy.parse_rfc3339("event_end_time", call.body.get("event_end_time"))
+    start = wire.parse_rfc3339("event_start_time", call.body.get("event_start_time"))
+    end = wire.parse_rfc3339("event_end_time", call.body.get("event_end_time"))
     lo, hi = int(start.timestamp()), int(end.timestamp())
     if hi <= lo:
         raise invalid("event_end_time", call.body.get("event_end_time"), "must be after event_start_time")

@@ -22,6 +22,7 @@ Example of a module contributing routes (what ``app.ROUTE_MODULES`` lists)::
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -44,6 +45,9 @@ FIELD_VALIDATION = 99992402
 # An integer as a Go server reads one (strconv.Atoi: ASCII digits, one optional sign; assumed for Feishu's
 # gateway). Python's int() also takes spaces, underscores and any Unicode digit, and "¹".isdigit() is True.
 INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})", re.ASCII
+)
 EMPLOYEE_ID_SCOPE = "contact:user.employee_id:readonly"
 CALENDAR_V4 = "/open-apis/calendar/v4"
 
@@ -84,6 +88,18 @@ def field_validation(field: str, value: Any, description: str) -> FeishuFault:
 def ascii_int(raw: str) -> int | None:
     """``raw`` as an integer when it is one in Feishu's sense (ASCII digits, optional sign), else None."""
     return int(raw) if INTEGER.fullmatch(raw) else None
+
+
+def parse_rfc3339(name: str, raw: Any, code: int = INVALID_PARAMETER) -> dt.datetime:
+    """An RFC 3339 date-time with its offset; ``name`` is the field refused otherwise.
+
+    fromisoformat alone also takes week dates, the basic format, a space for "T" and no offset.
+    """
+    if not isinstance(raw, str) or not raw:
+        raise invalid(name, raw, "is required (RFC 3339)", code)
+    if not RFC3339.fullmatch(raw):
+        raise invalid(name, raw, "must be an RFC 3339 date-time such as 2020-10-28T12:00:00+08:00", code)
+    return dt.datetime.fromisoformat(raw)
 
 
 def envelope(data: dict[str, Any] | None) -> dict[str, Any]:
@@ -253,15 +269,18 @@ def decode_token(kind: str, token: str, code: int = 190008) -> str:
     return position
 
 
+def decode_offset(kind: str, token: str, code: int = 190008) -> int:
+    """The list offset in a page token made by ``encode_token(kind, offset)``."""
+    position = decode_token(kind, token, code)
+    if not (position.isascii() and position.isdigit()):
+        raise FeishuFault(code, "page_token is invalid or expired")
+    return int(position)
+
+
 def page(call: Call, items: Sequence[dict[str, Any]], page_size: int, kind: str = "page") -> dict[str, Any]:
     """One page of ``items``: ``items``, ``has_more`` and (only when more remain) ``page_token``."""
     token = call.query("page_token")
-    start = 0
-    if token:
-        position = decode_token(kind, token)
-        if not (position.isascii() and position.isdigit()):
-            raise FeishuFault(190008, "page_token is invalid or expired")
-        start = int(position)
+    start = decode_offset(kind, token) if token else 0
     chunk = list(items[start : start + page_size])
     has_more = start + page_size < len(items)
     result: dict[str, Any] = {"items": chunk, "has_more": has_more}

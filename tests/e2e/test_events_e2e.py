@@ -107,6 +107,20 @@ async def test_list_events_window_in_unix_seconds_and_sync(mcp: Harness) -> None
     assert [e["event_id"] for e in changes["items"]] == [event["event_id"]]
 
 
+async def test_list_events_pages_only_with_anchor_time(mcp: Harness) -> None:
+    for slot in range(50):  # with the seed's events, more than one page of 50
+        at = f"2026-12-{1 + slot // 10:02d}T{8 + slot % 10:02d}"
+        await create(mcp, summary=f"Slot {slot}", start=f"{at}:00", end=f"{at}:30")
+    plain = await mcp.call("list_events", page_size=50)
+    assert plain["has_more"] is True and not plain["page_token"] and not plain["sync_token"]
+    first = await mcp.call("list_events", anchor_time="2026-11-01", page_size=50)
+    assert mcp.sent().query["anchor_time"] == "1793462400" and first["page_token"]
+    rest = await mcp.call("list_events", anchor_time="2026-11-01", page_size=50, page_token=first["page_token"])
+    assert rest["has_more"] is False and rest["sync_token"]
+    changes = await mcp.call("list_events", anchor_time="2026-11-01", sync_token=rest["sync_token"])
+    assert changes["items"] == [] and changes["sync_token"]
+
+
 async def test_search_events(mcp: Harness) -> None:
     await create(mcp, summary="Quarterly budget planning")
     # Without start/end Feishu searches only the recent month, and the event is later this week.

@@ -6,8 +6,11 @@ assumption in sandbox/README.md) and checks it with lark-oapi against the sandbo
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import lark_oapi as lark
 from lark_oapi.api.calendar.v4 import (
     CalendarEvent,
     CalendarEventAttendee,
@@ -16,6 +19,7 @@ from lark_oapi.api.calendar.v4 import (
     CreateCalendarEventRequest,
     EventSearchFilter,
     GetCalendarEventRequest,
+    InstancesCalendarEventRequest,
     ListCalendarEventAttendeeChatMemberRequest,
     ListCalendarEventAttendeeRequest,
     ListCalendarEventRequest,
@@ -38,6 +42,8 @@ from sandbox import (
 )
 from tests.sandbox.helpers_sandbox import DAY, FIXED_NOW, HOUR
 from tests.sandbox.lark_sdk import as_user, new_event, parsed, when
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def list_request(**query: Any) -> Any:
@@ -171,3 +177,68 @@ def test_a_member_invited_through_a_group_chat_is_an_attendee(sb: Sandbox, clien
     assert parsed(events.patch(patch.build(), as_li_lei)).event.reminders[0].minutes == 30
     get = GetCalendarEventRequest.builder().calendar_id(DEMO_PRIMARY_CALENDAR_ID).event_id(event.event_id).build()
     assert not parsed(events.get(get, as_demo)).event.reminders  # reminders are the caller's own
+
+
+def patch(client: Any, option: Any, event_id: str, body: Any) -> Any:
+    request = (
+        PatchCalendarEventRequest.builder().calendar_id(DEMO_PRIMARY_CALENDAR_ID).event_id(event_id).request_body(body)
+    )
+    return parsed(client.calendar.v4.calendar_event.patch(request.build(), option)).event
+
+
+def moved(start: int, end: int) -> Any:
+    return CalendarEvent.builder().start_time(when(start)).end_time(when(end)).build()
+
+
+def test_room_free_busy_names_the_original_time_of_modified_occurrences_only(
+    sb: Sandbox, client: Any, as_demo: Any
+) -> None:
+    # uIDOyUjLygjM14iM4ITN.md: original_time is 0 for single and recurring events, the original
+    # start for an exception of a recurring event.
+    first = int(FIXED_NOW) + 60 * DAY
+    series = probe(client, as_demo, "room series", first, recurrence="FREQ=WEEKLY;COUNT=3")
+    room = CalendarEventAttendee.builder().type("resource").room_id(ROOM_IDS[2]).build()
+    parsed(add_attendees(client, as_demo, series.event_id, room))
+    second = first + 7 * DAY
+    patch(client, as_demo, f"{series.event_id[:-2]}_{second}", moved(second + HOUR, second + 2 * HOUR))
+    query = {
+        "room_ids": ROOM_IDS[2],
+        "time_min": dt.datetime.fromtimestamp(first - DAY, SHANGHAI).isoformat(),
+        "time_max": dt.datetime.fromtimestamp(first + 20 * DAY, SHANGHAI).isoformat(),
+    }
+    request = (
+        lark.BaseRequest.builder()
+        .http_method(lark.HttpMethod.GET)
+        .uri("/open-apis/meeting_room/freebusy/batch_get")
+        .token_types({lark.AccessTokenType.USER})
+        .queries(list(query.items()))
+        .build()
+    )
+    response = client.request(request, as_demo)
+    assert response.code == 0, response.msg
+    slots = lark.JSON.unmarshal(response.raw.content, dict)["data"]["free_busy"][ROOM_IDS[2]]
+    assert [s["original_time"] for s in slots] == [0, second, 0]
+
+
+def test_moving_a_series_with_a_modified_occurrence_shows_each_day_once(client: Any, as_demo: Any) -> None:
+    first = int(FIXED_NOW) + 70 * DAY
+    series = probe(client, as_demo, "weekly", first, recurrence="FREQ=WEEKLY;COUNT=3")
+    uid = series.event_id[:-2]
+    second = first + 7 * DAY
+    patch(client, as_demo, f"{uid}_{second}", moved(second + 4 * HOUR, second + 5 * HOUR))
+    patch(client, as_demo, series.event_id, moved(first + HOUR, first + 2 * HOUR))  # the series, an hour later
+    instances = (
+        InstancesCalendarEventRequest.builder()
+        .calendar_id(DEMO_PRIMARY_CALENDAR_ID)
+        .event_id(series.event_id)
+        .start_time(str(first - DAY))
+        .end_time(str(first + 20 * DAY))
+        .build()
+    )
+    items = parsed(client.calendar.v4.calendar_event.instances(instances, as_demo)).items
+    starts = [int(i.start_time.timestamp) for i in items]
+    assert starts == [first + HOUR, second + HOUR, second + 7 * DAY + HOUR]  # one meeting a day
+    window = listed(client, as_demo, start_time=str(second - DAY), end_time=str(second + DAY))
+    assert [e.event_id for e in window.items if e.summary == "weekly"] == [series.event_id]
+    stray = GetCalendarEventRequest.builder().calendar_id(DEMO_PRIMARY_CALENDAR_ID).event_id(f"{uid}_{second}")
+    assert client.calendar.v4.calendar_event.get(stray.build(), as_demo).code == 193003

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import anyio
@@ -118,3 +119,23 @@ def test_room_free_busy_times_must_be_rfc3339() -> None:
     for when in ("2026-W48-1T10:00:00+08:00", "20261123T100000+0800", "2026-11-23 10:00:00+08:00"):
         query = {**rooms, "time_min": when, "time_max": "2026-11-24T10:00:00+08:00"}
         assert code_of("GET", FREEBUSY, params=query) == (400, 190002), when
+
+
+def test_directory_routes_read_tokens_and_times_as_feishu_does() -> None:
+    forged = base64.urlsafe_b64encode(b"usersearch:x").decode()
+    for token in (forged, base64.urlsafe_b64encode("usersearch:\u0661".encode()).decode()):
+        status, code = code_of("GET", "/open-apis/search/v1/user", params={"query": "li", "page_token": token})
+        assert status == 400 and code != 0, token
+    for token in ("\u00b9", "\u0661"):
+        status, code = code_of("POST", "/open-apis/vc/v1/rooms/search", json={"page_token": token})
+        assert status == 400 and code != 0, token
+    week_date = {"time_min": "2026-W48-1T10:00:00+08:00", "time_max": "2026-11-24T10:00:00+08:00"}
+    assert code_of("POST", "/open-apis/calendar/v4/freebusy/list", json=week_date) == (400, 190002)
+
+
+def test_patterns_take_ascii_digits_and_no_trailing_newline() -> None:
+    for password in ("\u0661\u0662\u0663\u0664", "1234\n"):
+        vchat = {"vc_type": "vc", "meeting_settings": {"password": password}}
+        body = {"start_time": {"timestamp": "1795399200"}, "end_time": {"timestamp": "1795402800"}, "vchat": vchat}
+        assert code_of("POST", EVENTS, json=body) == (400, 195112), password
+    assert code_of("GET", f"/open-apis/calendar/v4/calendars/{DEMO_PRIMARY_CALENDAR_ID}%0A/events")[1] != 0

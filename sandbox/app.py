@@ -82,7 +82,10 @@ ROUTE_MODULES: list[ModuleType] = [
 
 DEMO_APP_ID = "cli_sandbox0demo0app"
 DEMO_APP_SECRET = "sandbox-demo-app-secret-0123456789"  # noqa: S105 -- a published fake, like the rest
-DEMO_REDIRECT_URIS = ["http://127.0.0.1/callback", "http://localhost/callback"]
+# The demo app is configured as our README tells a user to configure theirs: Feishu checks a
+# redirect_uri against the app's list of redirect URLs, port included (the docs name no
+# loopback exception), so the default `login` redirect must be on the list.
+DEMO_REDIRECT_URIS = ["http://127.0.0.1:17653/callback", "http://127.0.0.1/callback", "http://localhost/callback"]
 FEISHU_BASE_URL = "https://open.feishu.cn"
 # The demo token outlives a long demo session; normal tokens live ACCESS_TOKEN_LIFETIME.
 DEMO_TOKEN_LIFETIME = 30 * 24 * 3600
@@ -302,7 +305,9 @@ def serve(sb: Sandbox, host: str = "127.0.0.1", port: int = 8900) -> None:
 def running(sb: Sandbox) -> Iterator[str]:
     """Serve on a free loopback port in a background thread; yields the base URL."""
     _quiet_injected_drops()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP: asyncio turns Nagle off only on sockets that say they are TCP (else every
+    # answer waits ~40 ms for a delayed ACK).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(sb.app, log_level="critical", lifespan="off"))

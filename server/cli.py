@@ -153,11 +153,17 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from sandbox import Sandbox, serve
+    from sandbox import DEMO_APP_ID, DEMO_APP_SECRET, Sandbox, serve
 
     _configure_logging("INFO")
     sb = Sandbox(seed=True, admin=args.admin)
     print(f"sandbox on http://127.0.0.1:{args.port}  demo user token: {sb.demo_token}", file=sys.stderr)
+    # The demo app's credentials are published fakes: with them `login` signs in here as with Feishu.
+    print(
+        f"demo app for `login`: FEISHU_DOMAIN=http://127.0.0.1:{args.port} FEISHU_APP_ID={DEMO_APP_ID} "
+        f"FEISHU_APP_SECRET={DEMO_APP_SECRET}",
+        file=sys.stderr,
+    )
     serve(sb, host="127.0.0.1", port=args.port)
     return 0
 

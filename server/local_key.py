@@ -24,6 +24,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from auth.private import private_dir
+
 log = logging.getLogger("feishu_calendar_mcp.http")
 
 KEY_FILE_NAME = "http-key"
@@ -43,10 +45,8 @@ def key_file(directory: Path) -> Path:
 
 def load_or_create_key(directory: Path) -> str:
     """The key in ``directory``, created (0600, atomically) if there is none or it cannot be trusted."""
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if os.name == "posix":
-        # The folder holds the key and the tokens: nobody else may list or enter it.
-        os.chmod(directory, 0o700)
+    # The folder holds the key and the tokens: nobody else may list or enter it.
+    private_dir(directory)
     path = key_file(directory)
     for _ in range(3):
         key = _read_key(path)

@@ -46,6 +46,11 @@ def add_login_commands(commands: Any, common: Callable[[argparse.ArgumentParser]
     login.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds to wait for the browser")
     login.add_argument("--token-url", help="OAuth token endpoint (default: v3 on the brand's accounts host)")
     login.add_argument("--authorize-url", help="OAuth authorization page")
+    login.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="show the whole sign-in against the built-in sandbox (a throwaway store; with --no-browser, headless)",
+    )
 
     logout = commands.add_parser("logout", help="remove the stored tokens of a profile")
     common(logout)
@@ -63,6 +68,17 @@ def run_login_command(
     read_line: Callable[[], str] = sys.stdin.readline,
 ) -> int:
     out = out or sys.stderr
+    if args.command == "login" and args.sandbox:
+        from server.sandbox_login import run_sandbox_login
+
+        def login(a: argparse.Namespace, s: Settings, o: TextIO, opener: Callable[[str], object] | None) -> Any:
+            return _login(a, s, o, read_line, opener)
+
+        try:
+            return run_sandbox_login(args, load_settings, configure_logging, out, login, _status)
+        except AuthError as exc:
+            print(f"error: {exc}", file=out)
+            return 1
     overrides: dict[str, Any] = {}
     if args.command == "login":
         overrides = {
@@ -90,7 +106,13 @@ def run_login_command(
         return 130
 
 
-async def _login(args: argparse.Namespace, settings: Settings, out: TextIO, read_line: Callable[[], str]) -> int:
+async def _login(
+    args: argparse.Namespace,
+    settings: Settings,
+    out: TextIO,
+    read_line: Callable[[], str],
+    open_browser: Callable[[str], object] | None = None,
+) -> int:
     store = token_store(settings)
     request = login_request(settings, settings.login_port, tuple(args.scope))
 
@@ -98,7 +120,7 @@ async def _login(args: argparse.Namespace, settings: Settings, out: TextIO, read
         print("Open this address to sign in to Feishu and approve access:\n\n  " + url + "\n", file=out, flush=True)
 
     result: LoginResult
-    if args.no_browser:
+    if args.no_browser and open_browser is None:
 
         async def read_redirect() -> str:
             print("After approving, the browser goes to an address starting with", file=out)
@@ -115,7 +137,7 @@ async def _login(args: argparse.Namespace, settings: Settings, out: TextIO, read
             settings.profile,
             port=settings.login_port,
             announce=announce,
-            open_browser=webbrowser.open,  # runs the browser directly, no shell
+            open_browser=open_browser or webbrowser.open,  # runs the browser directly, no shell
             timeout=args.timeout,
         )
     print(f"Signed in as {result.record.name or result.record.open_id} (profile {result.profile}).", file=out)

@@ -84,6 +84,9 @@ def _unknown_name(name: str, accepted: Sequence[str], what: str = "argument") ->
     return f"{shown}: unknown {what}" + (f"; did you mean {guess}?" if guess else "")
 
 
+MAX_ERROR_LINES = 12
+
+
 def _model_at(model: type[BaseModel], loc: Sequence[int | str]) -> type[BaseModel] | None:
     """The nested model that holds the field at ``loc`` (list indexes skipped), if there is one."""
     for part in loc[:-1]:
@@ -131,6 +134,8 @@ def describe_validation_error(
             lines.append(f"- {message}")  # a cross-field rule already names its fields
         else:
             lines.append(f"- {where}: {message}")
+    if len(lines) > MAX_ERROR_LINES:  # a call with a thousand bad keys gets a readable answer
+        lines[MAX_ERROR_LINES:] = [f"- and {len(lines) - MAX_ERROR_LINES} more"]
     if unknown:
         lines.append(f"Accepted arguments: {', '.join(accepted)}." if accepted else "This tool takes no arguments.")
     return f"Invalid arguments for {operation} (nothing was sent to Feishu):\n" + "\n".join(lines)

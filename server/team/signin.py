@@ -66,7 +66,9 @@ class SignIn:
         self.grants = grants
         self.feishu = feishu
         self.clock = clock
-        self.cookie = ("__Host-" if config.secure else "") + "fcm-consent"
+        prefix = "__Host-" if config.secure else ""
+        self.cookie = prefix + "fcm-consent"  # binds the Feishu callback to the consenting browser
+        self.form_cookie = prefix + "fcm-consent-form"  # binds the decision to our own page (CSRF)
 
     def routes(self) -> list[Route]:
         return [
@@ -96,7 +98,19 @@ class SignIn:
             '<button name="decision" value="approve">Continue to Feishu</button> '
             '<button name="decision" value="deny">Cancel</button></form>'
         )
-        return _page("Connect your Feishu calendar", body)
+        page = _page("Connect your Feishu calendar", body)
+        # SameSite=Strict: sent back only with a form posted from our own page, never with a
+        # cross-site auto-submitted one (which could otherwise approve an attacker's client).
+        page.set_cookie(
+            self.form_cookie,
+            self.config.keys.cookie_tag("form:" + handle),
+            max_age=600,
+            path="/",
+            secure=self.config.secure,
+            httponly=True,
+            samesite="strict",
+        )
+        return page
 
     async def consent_decision(self, request: Request) -> Response:
         form = dict(parse_qsl((await request.body()).decode("utf-8", errors="replace")))
@@ -104,6 +118,10 @@ class SignIn:
         txn = await self.records.get_transaction(handle) if handle else None
         if txn is None:
             return _page("Sign-in expired", "<p>This sign-in has expired. Start again from your assistant.</p>", 400)
+        posted_from_our_page = request.cookies.get(self.form_cookie, "")
+        if not hmac.compare_digest(posted_from_our_page, self.config.keys.cookie_tag("form:" + handle)):
+            log.warning("consent decision without the consent page's cookie: refused")
+            return _page("Sign-in refused", "<p>Open the sign-in link from your assistant again.</p>", 400)
         if form.get("decision") != "approve":
             await self.records.get_transaction(handle, consume=True)
             return self._back_to_client(txn, error="access_denied")

@@ -128,3 +128,10 @@ async def test_unknown_nested_field_names_the_fields_it_takes(mcp: Harness) -> N
     is_error, text = await _message(mcp, "create_event", {**MINIMAL["create_event"], "location": {"nam": "Room 1"}})
     assert is_error and "- location.nam: unknown field; did you mean name? (it takes name, address," in text, text
     assert list(mcp.sb.log) == []
+
+
+async def test_a_flood_of_unknown_names_gets_a_short_answer(mcp: Harness) -> None:
+    flood = {f"k{i}": i for i in range(1000)} | {"n" * 66_000: 1}
+    is_error, text = await _message(mcp, "get_event", {**EVENT, **flood})
+    assert is_error and "- and 989 more\nAccepted arguments: calendar_id, event_id," in text, text
+    assert len(text) < 2000 and list(mcp.sb.log) == []

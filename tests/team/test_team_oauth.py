@@ -220,3 +220,34 @@ async def test_a_dead_feishu_grant_sends_the_client_through_sign_in_again(redis_
             assert len(user.consent_pages) == 1
             assert (await whoami(client))["open_id"] == DEMO_USER_OPEN_ID  # after a new sign-in
             assert len(user.consent_pages) == 2
+
+
+async def test_a_consent_decision_not_posted_from_our_page_is_refused(redis_url: str) -> None:
+    """A cross-site auto-submitted "approve" carries no consent-page cookie (SameSite=Strict)."""
+    async with in_process_team(redis_url) as team:
+        async with httpx2.AsyncClient(transport=team.transport, base_url=PUBLIC) as http:
+            registered = await http.post(
+                "/register",
+                json={"redirect_uris": [CLIENT_REDIRECT], "client_name": "x", "token_endpoint_auth_method": "none"},
+            )
+            authorize = await http.get(
+                "/authorize",
+                params={
+                    "client_id": registered.json()["client_id"],
+                    "redirect_uri": CLIENT_REDIRECT,
+                    "response_type": "code",
+                    "code_challenge": "x" * 43,
+                    "state": "s",
+                    "resource": MCP,
+                },
+            )
+            consent = authorize.headers["location"]
+            txn = consent.split("txn=")[1]
+        async with httpx2.AsyncClient(transport=team.transport, base_url=PUBLIC) as attacker:  # no cookies
+            forged = await attacker.post("/consent", data={"txn": txn, "decision": "approve"})
+        assert forged.status_code == 400 and "Sign-in refused" in forged.text
+        async with httpx2.AsyncClient(transport=team.transport, base_url=PUBLIC) as browser:
+            page = await browser.get(consent)
+            assert "set-cookie" in page.headers and "samesite=strict" in page.headers["set-cookie"].lower()
+            real = await browser.post("/consent", data={"txn": txn, "decision": "approve"})
+        assert real.status_code == 302 and "/open-apis/authen/v1/authorize" in real.headers["location"]

@@ -27,8 +27,8 @@ from mcp import Client
 from mcp.server import MCPServer
 
 from server.app import build_server
+from server.clock import VirtualClock
 from server.feishu_client import PRIMARY_ROUTE
-from server.retry import VirtualClock
 from server.settings import Settings
 from server.state import AppState
 from server.tokens import StaticToken

@@ -39,8 +39,8 @@ from sandbox import Sandbox
 from sandbox.faults import LateRequest
 from server import writes
 from server.app import build_server
+from server.clock import VirtualClock
 from server.feishu_client import Outcome
-from server.retry import VirtualClock
 from server.settings import Settings
 
 LATE_BY = (1, 2, 3, 4, 6, 8, 12)  # requests after which a held request runs (each equally likely)
@@ -194,7 +194,7 @@ async def run_late_writes(
 
 async def _run(calls: int, late_rate: float, seed: int) -> dict[str, Any]:
     clock = VirtualClock(start=time.time())
-    sb = Sandbox(seed=True, clock=clock.now, fault_seed=seed)
+    sb = Sandbox(seed=True, clock=clock, fault_seed=seed)
     tokens = SandboxTokens(sb)
     settings = Settings.load({}, toolsets="all", timezone="UTC", connect_timeout=0.05, read_timeout=0.1)
     server = build_server(settings, tokens, transport=sb.transport(), clock=clock)

@@ -31,7 +31,7 @@ from mcp import Client
 from bench.workload_check import GUESTS, verify
 from sandbox import DEMO_USER_OPEN_ID, Sandbox, running
 from server.app import build_server
-from server.retry import VirtualClock
+from server.clock import VirtualClock
 from server.settings import Settings
 
 SLOW = 0.3  # seconds a "slow" fault stalls; the client gives up on an attempt after 0.15 s
@@ -269,7 +269,7 @@ async def run_workload(calls: int = 500, fault_rate: float = 0.3, seed: int = 7,
     cut mid-reply) instead of in process.
     """
     clock = VirtualClock(start=time.time())
-    sb = Sandbox(seed=True, clock=clock.now, fault_seed=seed)
+    sb = Sandbox(seed=True, clock=clock, fault_seed=seed)
     tokens = SandboxTokens(sb)
     attendees = await _supports_attendees(sb)
     with contextlib.ExitStack() as stack:

@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -42,6 +42,7 @@ from sandbox import (
     meetings,
     oauth,
     people,
+    room_booking,
     room_search,
     rooms,
     scheduling,
@@ -51,11 +52,11 @@ from sandbox import (
     subscriptions,
     tokens,
 )
-from sandbox.clock import Clock
 from sandbox.faults import ConnectionDropped, Faults
 from sandbox.middleware import IN_PROCESS, SandboxMiddleware
 from sandbox.requestlog import RequestLog
 from sandbox.state import AccessToken, App, User, World
+from server.clock import Clock, SystemClock
 
 # Order matters where paths overlap: event_reads' /events/search and /events/instance_view
 # must come before events' /events/{event_id}.
@@ -104,11 +105,13 @@ class Sandbox:
     def __init__(
         self,
         seed: bool = True,
-        clock: Callable[[], float] | None = None,
+        clock: Clock | None = None,
         admin: bool = False,
         fault_seed: int = 0,
     ) -> None:
-        self.clock = Clock(clock)
+        # The process's one clock (server/clock.py): share it with the server so that the
+        # world's "today" and the tools' "today" are the same day.
+        self.clock: Clock = clock or SystemClock()
         self.admin = admin
         self.log = RequestLog()
         self.faults = Faults(fault_seed)
@@ -132,7 +135,7 @@ class Sandbox:
         self.register_app(DEMO_APP_ID, DEMO_APP_SECRET, DEMO_REDIRECT_URIS)
         if self._seeded:
             seed.populate(self)
-            seed_week.populate_week(self)
+            seed_week.populate_around(self, self.clock.now())
             seed_directory.populate_directory(self, self.clock.now())
 
     def register_app(
@@ -210,6 +213,10 @@ class Sandbox:
     def expire_sync_tokens(self) -> None:
         """Every page and sync token handed out so far answers 190008 from now on."""
         self.world.sync_epoch += 1
+
+    def settle(self) -> None:
+        """Let what was due by now happen (rooms answer their bookings): every route calls it first."""
+        room_booking.settle(self.world, self.clock.now())
 
     def advance(self, seconds: float) -> None:
         """Move the sandbox clock forward (tokens and codes age)."""

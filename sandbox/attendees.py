@@ -6,8 +6,9 @@ Rules (codes 194000-194004 and 190002):
   ``attendee_ability`` of ``can_invite_others`` or wider (194002). At most 1000 attendees and 100
   rooms per request, 3000 per event. An unknown type is 194004; a user who is not (or no longer)
   in the organizer's tenant is 195100. Adding someone already invited keeps one entry.
-* Adding a room books it: ``accept`` when the room is free for every occurrence, ``decline`` (the
-  booking failed) when another event holds it (:func:`sandbox.rooms.bookings`). An app (tenant
+* Adding a room asks to book it: the room shows ``needs_action`` (booking in progress) and answers a
+  moment later (sandbox/room_booking.py): ``accept`` when it is free for every occurrence,
+  ``decline`` (the booking failed) when another event holds it (:func:`sandbox.rooms.bookings`). An app (tenant
   token) booking a room must name the room's contact person in ``operate_id``, who is also added
   as an attendee unless ``add_operator_to_attendee`` is false.
 * ``is_enable_admin`` acts as the meeting-room administrator (the tenant super-admin here): only
@@ -31,12 +32,12 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.routing import BaseRoute
 
-from sandbox import eventstore, recurrence, rooms
+from sandbox import eventstore, recurrence, room_booking, rooms
 from sandbox.calendars import calendar_for
 from sandbox.event_reads import expand
 from sandbox.events import EVENT, READ_SCOPES, WRITABLE_TYPES, may_see_attendees
 from sandbox.render import attendee_json
-from sandbox.state import ABILITY_ORDER, Attendee, Calendar, Event, User, World
+from sandbox.state import ABILITY_ORDER, Attendee, Calendar, Event, RsvpStatus, User, World
 from sandbox.wire import Call, FeishuFault, api_route, invalid, page
 
 if TYPE_CHECKING:
@@ -98,8 +99,9 @@ def add_attendees(call: Call) -> dict[str, Any]:
         raise invalid("attendees", len(rooms_added), f"at most {MAX_ROOMS_ADDED} meeting rooms per request")
     if rooms_added and recurrence.books_rooms_too_long(replace(event, attendees=event.attendees + rooms_added)):
         raise invalid("attendees", event.recurrence, "a recurring event that books a meeting room may span 2 years")
-    for booking in rooms_added:
-        booking.rsvp_status = "decline" if _room_taken(world, event, booking.room_id or "") else "accept"
+    for booking in rooms_added:  # the room answers a moment later (room_booking.py)
+        answer: RsvpStatus = "decline" if _room_taken(world, event, booking.room_id or "") else "accept"
+        room_booking.request(world, call.sb.clock.now(), booking, answer)
     if len(live(event)) + _newcomers(event, added) > MAX_PER_EVENT:
         raise invalid("attendees", len(items), f"an event has at most {MAX_PER_EVENT} attendees")
     _apply(world, event, lambda target: _merge(target, added))
@@ -217,6 +219,7 @@ def _merge(event: Event, added: list[Attendee]) -> None:
         elif current.rsvp_status == "removed" or (current.type == "resource" and current.rsvp_status == "decline"):
             # Invited again after removal, or a failed room booking retried: the new entry stands.
             current.rsvp_status = new.rsvp_status
+            current.room_answer, current.answer_at = new.room_answer, new.answer_at
             current.is_optional = new.is_optional
 
 

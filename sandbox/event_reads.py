@@ -149,7 +149,7 @@ def search_events(call: Call) -> dict[str, Any]:
     lo, hi = _filter_time(criteria, "start_time"), _filter_time(criteria, "end_time")
     if lo is None and hi is None:
         # search.md: without start_time and end_time Feishu searches "近一个月" (the recent month).
-        now = call.sb.clock.now_int()
+        now = int(call.sb.clock.now())
         lo, hi = now - MONTH, now
     lo, hi = (0 if lo is None else lo), (recurrence.MAX_TIMESTAMP if hi is None else hi)
     world = call.sb.world

@@ -69,7 +69,7 @@ def create_event(call: Call) -> dict[str, Any]:
         organizer_open_id=organizer,
         start=TimeInfo(),
         end=TimeInfo(),
-        create_time=call.sb.clock.now_int(),
+        create_time=int(call.sb.clock.now()),
     )
     apply_body(call, event, call.body, full=True, organizer=True)
     eventstore.save(world, event)

@@ -1,7 +1,8 @@
 """Meeting-room free/busy: ``GET /open-apis/meeting_room/freebusy/batch_get`` (feishu-api.md op 13).
 
 A room is busy exactly when an event books it: a live event (or occurrence of a series, with its
-exceptions applied) whose room attendee has not declined or been removed. :func:`bookings` is
+exceptions applied) whose room attendee has not declined or been removed (a booking still in
+progress counts unless it is going to fail, see room_booking.py). :func:`bookings` is
 that rule, shared with the attendee routes, which refuse a room for a slot it is already booked.
 
 Query: ``room_ids`` repeated (1-20), ``time_min`` and ``time_max`` as RFC 3339 date-times with an
@@ -19,6 +20,7 @@ from starlette.routing import BaseRoute
 
 from sandbox import recurrence
 from sandbox.event_reads import expand
+from sandbox.room_booking import holding_status
 from sandbox.state import Event, World
 from sandbox.wire import Call, api_route, invalid, parse_rfc3339
 
@@ -45,7 +47,7 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
 
 def books_room(event: Event, room_id: str) -> bool:
     return any(
-        a.type == "resource" and a.room_id == room_id and a.rsvp_status not in NOT_BOOKING for a in event.attendees
+        a.type == "resource" and a.room_id == room_id and holding_status(a) not in NOT_BOOKING for a in event.attendees
     )
 
 

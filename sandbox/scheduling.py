@@ -108,7 +108,7 @@ def suggestion(call: Call) -> dict[str, Any]:
             excluded_start = wire.parse_rfc3339("event_start_time", item.get("event_start_time"))
             excluded_end = wire.parse_rfc3339("event_end_time", item.get("event_end_time"))
             busy.append((int(excluded_start.timestamp()), int(excluded_end.timestamp())))
-    now = call.sb.clock.now_int()
+    now = int(call.sb.clock.now())
     slot = max(lo, now)
     slot += -slot % STEP
     found: list[dict[str, Any]] = []
@@ -153,7 +153,7 @@ def room_find(call: Call) -> dict[str, Any]:
             raise invalid(name, value, "must be a non-negative integer")
         bounds[name] = value
     world = call.sb.world
-    horizon = dt.datetime.fromtimestamp(call.sb.clock.now_int() + ROOM_HORIZON, zone).isoformat()
+    horizon = dt.datetime.fromtimestamp(int(call.sb.clock.now()) + ROOM_HORIZON, zone).isoformat()
     available = []
     for room in sorted(world.rooms.values(), key=lambda r: (r.capacity, r.name)):
         if bounds["min_capacity"] is not None and room.capacity < bounds["min_capacity"]:

@@ -32,7 +32,9 @@ WEEKLY_SYNC_UID = "sandbox0weekly0sync0uid0000000001"
 
 _PEOPLE = (
     # open_id, user_id, name, en_name, email, tenant, super-admin
-    (DEMO_USER_OPEN_ID, "demo001", "演示用户", "Demo User", "demo.user@sandbox.example", TENANT_KEY, False),
+    # The demo user administers the sandbox tenant, as a developer does their test tenant: every
+    # tool can be tried as them, the super-admin-only Exchange bindings included.
+    (DEMO_USER_OPEN_ID, "demo001", "演示用户", "Demo User", "demo.user@sandbox.example", TENANT_KEY, True),
     (LI_LEI_OPEN_ID, "lilei002", "李雷", "Li Lei", "li.lei@sandbox.example", TENANT_KEY, False),
     (HAN_MEIMEI_OPEN_ID, "hanmm003", "韩梅梅", "Han Meimei", "han.meimei@sandbox.example", TENANT_KEY, False),
     (WANG_FANG_OPEN_ID, "wangf004", "王芳", "Wang Fang", "wang.fang@sandbox.example", TENANT_KEY, False),

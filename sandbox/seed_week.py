@@ -1,13 +1,25 @@
-"""The seed week: realistic events around the sandbox clock's "today" (Asia/Shanghai).
+"""The seed events: a realistic week around "now" (the sandbox clock), in Asia/Shanghai.
 
-Monday to Friday of the current week, plus the weekly product sync that started four weeks ago
-(organized by the demo user, booking a room) with one moved occurrence this week and one
-cancelled occurrence two weeks ahead. Uids are fixed; times follow the clock.
+Built by :func:`populate_around` from a given instant, so the world looks the same whatever the
+weekday, hour or machine timezone: day 0 is today, and there are always
+
+* meetings that just ended and one that starts within the next two hours (with a pending
+  invitation), whatever the hour;
+* pending invitations from colleagues in the coming days (the demo replies to one);
+* the weekly product sync, organized by the demo user and booking a room, which started four
+  weeks ago on tomorrow's weekday, with tomorrow's occurrence moved (a modified occurrence) and
+  the one two weeks later cancelled;
+* room bookings today and in the coming days, an all-day event, a private event, an external
+  guest and a group-chat attendee.
+
+Uids are fixed; times follow ``now``. Other seed modules add to the same world by taking the
+same ``now`` (:class:`SeedTime` counts days and hours from it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -33,15 +45,39 @@ if TYPE_CHECKING:
 
 ZONE = "Asia/Shanghai"
 EVERYONE = (DEMO_USER_OPEN_ID, LI_LEI_OPEN_ID, HAN_MEIMEI_OPEN_ID, WANG_FANG_OPEN_ID)
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+HALF_HOUR = 1800
 
 
-def populate_week(sb: Sandbox) -> None:
-    world = sb.world
-    monday = _this_monday(sb.clock.now())
+@dataclass(frozen=True)
+class SeedTime:
+    """Instants of the seed world, counted from "now" in the seed zone (day 0 is today)."""
 
-    def at(day: int, hour: int, minute: int = 0) -> int:
-        moment = dt.datetime.combine(monday + dt.timedelta(days=day), dt.time(hour, minute), ZoneInfo(ZONE))
+    now: float
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo(ZONE))
+
+    @property
+    def today(self) -> dt.date:
+        return dt.datetime.fromtimestamp(self.now, self.zone).date()
+
+    def day(self, offset: int) -> dt.date:
+        return self.today + dt.timedelta(days=offset)
+
+    def at(self, day: int, hour: int, minute: int = 0) -> int:
+        """Unix seconds of ``hour:minute`` local time, ``day`` days from today."""
+        moment = dt.datetime.combine(self.day(day), dt.time(hour, minute), self.zone)
         return int(moment.timestamp())
+
+    def from_now(self, minutes: int) -> int:
+        """Unix seconds ``minutes`` from now, counted from the last half hour (round times)."""
+        return int(self.now) // HALF_HOUR * HALF_HOUR + minutes * 60
+
+
+def populate_around(sb: Sandbox, now: float) -> None:
+    """The seed events around ``now`` (Unix seconds) in the sandbox's world."""
+    world = sb.world
+    when = SeedTime(now)
+    at = when.at
 
     def user(open_id: str, rsvp: str = "needs_action") -> Attendee:
         return eventstore.user_attendee(world, open_id, TENANT_KEY, rsvp)  # type: ignore[arg-type]
@@ -67,6 +103,7 @@ def populate_week(sb: Sandbox) -> None:
         eventstore.save(world, event)
         return event
 
+    # Tomorrow's weekday, so that the moved occurrence is always ahead.
     weekly = add(
         WEEKLY_SYNC_UID,
         DEMO_USER_OPEN_ID,
@@ -75,7 +112,7 @@ def populate_week(sb: Sandbox) -> None:
         at(-27, 10),
         at(-27, 11),
         description="Roadmap, blockers, demos. Agenda in the team doc.",
-        recurrence="FREQ=WEEKLY;BYDAY=TU;COUNT=52",  # a room may be booked for 2 years at most
+        recurrence=f"FREQ=WEEKLY;BYDAY={WEEKDAYS[when.day(1).weekday()]};COUNT=52",  # a room: 2 years at most
         attendee_ability="can_see_others",
         vchat={"vc_type": "vc", "meeting_url": "https://vc.feishu.cn/j/100200300"},
         location={"name": "Everest 珠峰 (8)"},
@@ -125,8 +162,8 @@ def populate_week(sb: Sandbox) -> None:
         LI_LEI_OPEN_ID,
         TEAM_CALENDAR_ID,
         "Team offsite planning",
-        (monday + dt.timedelta(days=2)).isoformat(),
-        (monday + dt.timedelta(days=2)).isoformat(),
+        when.day(2).isoformat(),
+        when.day(2).isoformat(),
         free_busy_status="free",
     )
     add(
@@ -170,14 +207,31 @@ def populate_week(sb: Sandbox) -> None:
         at(2, 11, 30),
         visibility="private",
     )
+    # Whatever the hour: a meeting that just ended, and a pending invitation starting soon.
+    add(
+        "sandbox0code0review0lilei00000009",
+        LI_LEI_OPEN_ID,
+        primary_calendar_id(LI_LEI_OPEN_ID),
+        "Code review: sync engine",
+        when.from_now(-90),
+        when.from_now(-30),
+        attendee_ability="can_see_others",
+        attendees=[user(DEMO_USER_OPEN_ID, "accept")],
+    )
+    add(
+        "sandbox0release0check0wangfang010",
+        WANG_FANG_OPEN_ID,
+        primary_calendar_id(WANG_FANG_OPEN_ID),
+        "Release checklist",
+        when.from_now(60),
+        when.from_now(90),
+        description="Go through the release checklist before the cut.",
+        attendee_ability="can_see_others",
+        attendees=[user(DEMO_USER_OPEN_ID), user(HAN_MEIMEI_OPEN_ID, "accept")],
+    )
 
 
 def _time(value: int | str) -> TimeInfo:
     if isinstance(value, str):
         return TimeInfo(date=value, timezone="UTC")
     return TimeInfo(timestamp=value, timezone=ZONE)
-
-
-def _this_monday(now: float) -> dt.date:
-    today = dt.datetime.fromtimestamp(now, ZoneInfo(ZONE)).date()
-    return today - dt.timedelta(days=today.weekday())

@@ -120,6 +120,10 @@ class Attendee:
     resource_customization: list[dict[str, Any]] = field(default_factory=list)
     # Type chat: each member's own answer (open_id -> reply); members who have not answered are absent.
     member_replies: dict[str, RsvpStatus] = field(default_factory=dict)
+    # Type resource, booking in progress: the room's coming answer and when (sandbox clock) it
+    # arrives (sandbox/room_booking.py); None once answered.
+    room_answer: RsvpStatus | None = None
+    answer_at: float = 0.0
 
 
 @dataclass
@@ -284,6 +288,7 @@ class World:
     caldav: list[CaldavSetting] = field(default_factory=list)
     exchange_bindings: dict[str, ExchangeBinding] = field(default_factory=dict)
     directory: Directory = field(default_factory=Directory)  # departments, profiles, room levels
+    room_answers_pending: bool = False  # some room has not answered yet (room_booking.settle)
 
     def next_seq(self) -> int:
         self.change_seq += 1

@@ -231,6 +231,7 @@ def api_route(
             call = Call(sb=sb, request=request, token=token, user=user, body=body)
             if "user_id_type" in request.query_params:
                 call.user_id_type()  # refused up front, even when nothing in the reply names a user
+            sb.settle()  # what happened meanwhile (rooms answering) is seen by this request
             data = handler(call)
         except FeishuFault as fault:
             return fault_response(fault, logid)

@@ -16,6 +16,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from server.clock import Clock, sandbox_clock
+
 if TYPE_CHECKING:
     from mcp.server import MCPServer
 
@@ -89,14 +91,27 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def sandbox_server(settings: Settings) -> MCPServer[AppState]:
-    """The full tool set backed by an in-process sandbox with seed data and no credentials."""
+def _sandbox_clock() -> Clock:
+    """The sandbox commands' clock (FEISHU_SANDBOX_NOW pins it for tests); a bad value is one line."""
+    try:
+        return sandbox_clock(os.environ)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def sandbox_server(settings: Settings, clock: Clock) -> MCPServer[AppState]:
+    """The full tool set backed by an in-process sandbox with seed data and no credentials.
+
+    The server and the sandbox share ``clock``: the tools' "today" is the sandbox world's.
+    """
     from sandbox import Sandbox
     from server.app import build_server
     from server.static_token import StaticToken
 
-    sb = Sandbox(seed=True)
-    return build_server(settings, StaticToken(sb.demo_token, identity="sandbox:demo"), transport=sb.transport())
+    sb = Sandbox(seed=True, clock=clock)
+    token = StaticToken(sb.demo_token, identity="sandbox:demo")
+    return build_server(settings, token, transport=sb.transport(), clock=clock)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -117,8 +132,9 @@ def _serve(args: argparse.Namespace) -> int:
     from server.static_token import env_token  # light: no OAuth stack behind it
 
     if settings.sandbox:
+        clock = _sandbox_clock()
         log.warning("serving the SANDBOX (emulated Feishu with demo data), not your real calendar")
-        server = sandbox_server(settings)
+        server = sandbox_server(settings, clock)
     elif (static := env_token(settings)) is not None:
         from server.app import build_server
 
@@ -156,7 +172,7 @@ def _sandbox(args: argparse.Namespace) -> int:
     from sandbox import DEMO_APP_ID, DEMO_APP_SECRET, Sandbox, serve
 
     _configure_logging("INFO")
-    sb = Sandbox(seed=True, admin=args.admin)
+    sb = Sandbox(seed=True, admin=args.admin, clock=_sandbox_clock())
     print(f"sandbox on http://127.0.0.1:{args.port}  demo user token: {sb.demo_token}", file=sys.stderr)
     # The demo app's credentials are published fakes: with them `login` signs in here as with Feishu.
     print(

@@ -10,7 +10,14 @@ from typing import Any, TextIO
 
 from mcp import Client, StdioServerParameters
 
+from server.clock import SANDBOX_NOW_VARIABLE, Clock, sandbox_clock
+
 DEMO_TIMEZONE = "Asia/Shanghai"
+# Rooms answer a booking a moment after the request: read it back this often, this many times.
+ROOM_READ_INTERVAL = 1.0
+ROOM_READS = 10
+# What the server process inherits (a pinned sandbox clock included; never any FEISHU_ secret).
+PASSED_ENV = ("PATH", "HOME", "PYTHONPATH", "TZ", SANDBOX_NOW_VARIABLE)
 
 
 class TourStepFailed(RuntimeError):
@@ -42,10 +49,20 @@ def _label(event: dict[str, Any]) -> str:
     return f"{event.get('start', '?')} - {event.get('end', '?')}  {text}"
 
 
-async def tour(client: Client, out: TextIO) -> None:
+def _starts_after(event: dict[str, Any], moment: datetime) -> bool:
+    start = str(event.get("start", ""))
+    return len(start) > 10 and datetime.fromisoformat(start) > moment  # all-day events are not invitations
+
+
+async def tour(client: Client, out: TextIO, clock: Clock) -> None:
+    """Every step must run: a step that finds nothing to act on fails the tour, never skips.
+
+    ``clock`` paces the read-back of the room booking (rooms answer a moment after the request).
+    """
     t = Tour(client, out)
     ctx = await t.call("Who am I, and what time is it?", "get_current_context", {})
     me = ctx["user"].get("open_id", "")
+    now = datetime.fromisoformat(ctx["now"])
     t.say(f"signed in as {ctx['user'].get('name')} ({me}); now {ctx['now']} in {ctx['timezone']}")
 
     today = ctx["today"]["start"][:10]
@@ -55,15 +72,26 @@ async def tour(client: Client, out: TextIO) -> None:
     t.say(f"{len(agenda['items'])} event(s) today")
 
     week_end = (datetime.fromisoformat(ctx["today"]["start"]) + timedelta(days=6)).date().isoformat()
-    week = await t.call("This week, to find rooms and colleagues", "view_instances", {"start": today, "end": week_end})
+    week = await t.call(
+        "The coming week, to find rooms and invitations", "view_instances", {"start": today, "end": week_end}
+    )
     rooms = {
         a["room_id"]: a.get("display_name", a["room_id"])
         for e in week["items"]
         for a in e.get("attendees") or []
         if a.get("room_id")
     }
-    invited = [e for e in week["items"] if (e.get("event_organizer") or {}).get("user_id") not in (None, "", me)]
     t.say(f"rooms seen: {', '.join(sorted(rooms.values())) or 'none'}")
+    if not rooms:
+        raise TourStepFailed("no meeting room appears in the coming week, so there is none to book")
+    invitations = [  # upcoming ones from others, whose attendee list I may read
+        e
+        for e in week["items"]
+        if (e.get("event_organizer") or {}).get("user_id") not in (None, "", me)
+        and _starts_after(e, now)
+        and e.get("attendee_ability", "none") != "none"
+    ]
+    pending, colleague = await _pending_invitation(t, invitations, me)
 
     tomorrow = ctx["tomorrow"]["start"][:10]
     start, end = f"{tomorrow}T10:00", f"{tomorrow}T10:30"
@@ -73,6 +101,9 @@ async def tour(client: Client, out: TextIO) -> None:
         {"room_ids": sorted(rooms), "start": start, "end": end},
     )
     t.say(f"free: {', '.join(rooms[r] for r in free['free_rooms']) or 'none'}")
+    if not free["free_rooms"]:
+        raise TourStepFailed(f"none of the rooms seen is free tomorrow {start[11:]}-{end[11:]}")
+    room = free["free_rooms"][0]
 
     created = await t.call(
         "Create a meeting", "create_event", {"summary": "Design review (demo)", "start": start, "end": end}
@@ -82,40 +113,61 @@ async def tour(client: Client, out: TextIO) -> None:
     for warning in created["warnings"]:
         t.say(f"warning: {warning}")
 
-    colleague = await _a_colleague(t, invited, me)
-    attendees: list[dict[str, Any]] = [{"type": "user", "user_id": colleague}] if colleague else []
-    if free["free_rooms"]:
-        attendees.append({"type": "resource", "room_id": free["free_rooms"][0]})
     added = await t.call(
-        "Invite a colleague and book the room", "add_attendees", {"event_id": event["event_id"], "attendees": attendees}
+        "Invite a colleague and book the room",
+        "add_attendees",
+        {
+            "event_id": event["event_id"],
+            "attendees": [{"type": "user", "user_id": colleague}, {"type": "resource", "room_id": room}],
+        },
     )
     for a in added["items"]:
         t.say(f"{a.get('type')}: {a.get('display_name', '?')} rsvp={a.get('rsvp_status')}")
+    await _room_answer(t, clock, event["event_id"], room)
 
-    if invited:
-        target = invited[0]
-        await t.call(
-            "Accept an invitation from a colleague",
-            "reply_event",
-            {"event_id": target["event_id"], "rsvp_status": "accept"},
-        )
-        t.say(f"accepted: {_label(target)}")
+    await t.call("Accept the invitation", "reply_event", {"event_id": pending["event_id"], "rsvp_status": "accept"})
+    t.say(f"accepted: {_label(pending)}")
 
     await t.call("Clean up: delete the demo meeting", "delete_event", {"event_id": event["event_id"]})
     t.say("deleted; the room is free again")
     print("\nTour finished: every call above went through the MCP protocol to the sandbox.", file=out)
 
 
-async def _a_colleague(t: Tour, events: list[dict[str, Any]], me: str) -> str | None:
-    for event in events:
+async def _pending_invitation(t: Tour, invitations: list[dict[str, Any]], me: str) -> tuple[dict[str, Any], str]:
+    """The first upcoming invitation still waiting for my answer, and a colleague invited to it."""
+    for event in invitations:
         got = await t.call(
-            "Look up an invitation's attendees", "get_event", {"event_id": event["event_id"], "need_attendee": True}
+            "Is this invitation waiting for my answer?",
+            "get_event",
+            {"event_id": event["event_id"], "need_attendee": True},
         )
-        for a in got["event"].get("attendees") or []:
-            if a.get("type") == "user" and a.get("user_id") not in (None, me):
-                t.say(f"colleague: {a.get('display_name')} ({a['user_id']})")
-                return str(a["user_id"])
-    return None
+        attendees = got["event"].get("attendees") or []
+        mine = next((a for a in attendees if a.get("user_id") == me), None)
+        others = [a for a in attendees if a.get("type") == "user" and a.get("user_id") not in (None, me)]
+        if mine is None or mine.get("rsvp_status") != "needs_action" or not others:
+            t.say(f"not waiting for me: {_label(event)}")
+            continue
+        t.say(f"waiting for my answer: {_label(event)}")
+        t.say(f"colleague: {others[0].get('display_name')} ({others[0]['user_id']})")
+        return event, str(others[0]["user_id"])
+    raise TourStepFailed("no upcoming invitation from a colleague is waiting for an answer")
+
+
+async def _room_answer(t: Tour, clock: Clock, event_id: str, room: str) -> None:
+    """Read the booking back until the room has answered (Feishu books rooms asynchronously)."""
+    for _ in range(ROOM_READS):
+        listed = await t.call("Read the room's answer back", "list_attendees", {"event_id": event_id})
+        booking = next((a for a in listed["items"] if a.get("room_id") == room), None)
+        status = booking.get("rsvp_status") if booking else "missing"
+        name = booking.get("display_name") if booking else room
+        if status == "accept":
+            t.say(f"room {name}: booked (rsvp={status})")
+            return
+        if status != "needs_action":
+            raise TourStepFailed(f"the room did not accept the booking (rsvp_status={status})")
+        t.say(f"room {name}: booking in progress (rsvp={status}); reading again in {ROOM_READ_INTERVAL:g} s")
+        await clock.sleep(ROOM_READ_INTERVAL)
+    raise TourStepFailed(f"the room had not answered after {ROOM_READS} reads")
 
 
 def _leaves(error: BaseException) -> list[BaseException]:
@@ -124,13 +176,15 @@ def _leaves(error: BaseException) -> list[BaseException]:
     return [error]
 
 
-async def run_demo(out: TextIO) -> int:
+async def run_demo(out: TextIO, clock: Clock | None = None) -> int:
     print("Starting `feishu-calendar-mcp serve --sandbox` and connecting an MCP client over stdio...", file=out)
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "server", "serve", "--sandbox"],
+        # -P: the current folder is not put on the server's import path, so a tools.py or server/
+        # in the folder the demo runs from cannot shadow ours.
+        args=["-P", "-m", "server", "serve", "--sandbox"],
         env={
-            **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "PYTHONPATH", "TZ")},
+            **{k: v for k, v in os.environ.items() if k in PASSED_ENV},
             # The sandbox's demo user lives in Shanghai; a machine on UTC would book "10:00" at 18:00 there.
             "FEISHU_TIMEZONE": os.environ.get("FEISHU_TIMEZONE", DEMO_TIMEZONE),
         },
@@ -140,7 +194,7 @@ async def run_demo(out: TextIO) -> int:
         async with Client(params) as client:
             tools = await client.list_tools()
             print(f"connected: {len(tools.tools)} tools", file=out)
-            await tour(client, out)
+            await tour(client, out, clock or sandbox_clock(os.environ))
     except* TourStepFailed as group:
         # The client's task groups wrap the step's error; show it plainly, not as a traceback.
         failures.extend(_leaves(group))

@@ -27,8 +27,9 @@ import anyio
 import httpx2
 
 from server import errors
+from server.clock import Clock, SystemClock
 from server.feishu_auth import TOKEN_REJECTED, TokenSource, UserTokenAuth
-from server.retry import Clock, RealClock, RetryPolicy, RetryStats, rate_limit_wait
+from server.retry import RetryPolicy, RetryStats, rate_limit_wait
 from tools.spec import Replay
 
 log = logging.getLogger("feishu_calendar_mcp.client")
@@ -112,7 +113,7 @@ class FeishuClient:
         self.http = http
         self.tokens = tokens
         self.policy = policy or RetryPolicy()
-        self.clock = clock or RealClock()
+        self.clock = clock or SystemClock()
         self.stats = RetryStats()
         self._primary: dict[str, str] = {}
         self._primary_lock = anyio.Lock()
@@ -123,7 +124,7 @@ class FeishuClient:
     def tool_call(self) -> Iterator[None]:
         """Within this block every request (primary lookup, the operation, the overlap check)
         shares one ``policy.deadline``, so a tool call as a whole cannot outlive it."""
-        reset = _TOOL_CALL_STARTED.set(self.clock.now())
+        reset = _TOOL_CALL_STARTED.set(self.clock.monotonic())
         try:
             yield
         finally:
@@ -185,11 +186,11 @@ class FeishuClient:
             writes=method != "GET" if writes is None else writes,
             done_after_replay=done_after_replay,
             scopes=scopes,
-            started=self.clock.now() if started is None else started,
+            started=self.clock.monotonic() if started is None else started,
             identity=self.tokens.identity,
             outcome=outcome or Outcome(),
         )
-        with anyio.move_on_after(self.policy.deadline - (self.clock.now() - call.started)):
+        with anyio.move_on_after(self.policy.deadline - (self.clock.monotonic() - call.started)):
             try:
                 return await self._attempts(call)
             except errors.FeishuError as err:
@@ -197,7 +198,7 @@ class FeishuClient:
                 raise
         if call.in_flight:
             call.maybe_applied = True
-            call.outcome.unanswered.append(self.clock.now())
+            call.outcome.unanswered.append(self.clock.monotonic())
         late = self._gave_up(call, -1, f"no answer within the {self.policy.deadline:g} s deadline for one call")
         raise self._settle_later(call, late)
 
@@ -229,7 +230,7 @@ class FeishuClient:
             self.stats.requests += 1
             if call.attempts > 1:
                 self.stats.retries += 1
-            remaining = self.policy.deadline - (self.clock.now() - call.started)
+            remaining = self.policy.deadline - (self.clock.monotonic() - call.started)
             if remaining <= 0:
                 raise self._gave_up(call, -1, f"no answer within the {self.policy.deadline:g} s deadline for one call")
             try:
@@ -310,7 +311,7 @@ class FeishuClient:
             raise err
 
     def _may_retry(self, call: _Call, wait: float) -> bool:
-        elapsed = self.clock.now() - call.started
+        elapsed = self.clock.monotonic() - call.started
         return call.attempts < self.policy.max_attempts and elapsed + wait <= self.policy.deadline
 
     async def _wait(self, call: _Call, seconds: float, why: str) -> None:
@@ -323,7 +324,7 @@ class FeishuClient:
     ) -> None:
         """After a failure that may (``executed``) or did not reach Feishu: back off, or raise."""
         if executed:
-            call.outcome.unanswered.append(self.clock.now())
+            call.outcome.unanswered.append(self.clock.monotonic())
         if executed and call.writes and not call.replayable:
             self.stats.gave_up += 1
             raise errors.outcome_unknown(call.operation, what, call.log_id)

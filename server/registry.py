@@ -147,7 +147,9 @@ def validate(op: Operation[Any, Any], arguments: dict[str, Any], state: AppState
     # Only a known name may be null: an unknown one is refused whatever its value.
     given = {k: v for k, v in arguments.items() if v is not None or k not in accepted}
     try:
-        inp: BaseModel = op.input_model.model_validate(given, context={"timezone": state.timezone})
+        inp: BaseModel = op.input_model.model_validate(
+            given, context={"timezone": state.timezone, "now": state.clock.now()}
+        )
         return inp
     except ValidationError as exc:
         raise ToolError(describe_validation_error(op.name, exc, accepted, op.input_model)) from exc

@@ -1,4 +1,4 @@
-"""The retry policy of the Feishu client: what waits how long, with a clock tests can fake.
+"""The retry policy of the Feishu client: what waits how long (on the one clock, server/clock.py).
 
 Two kinds of failure are retried, with different waits:
 
@@ -14,12 +14,9 @@ Both are bounded by ``max_attempts`` and by a ``deadline`` for the whole tool ca
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
-
-import anyio
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from server.settings import Settings
@@ -27,22 +24,6 @@ if TYPE_CHECKING:
 # Feishu's "not executed, come back later" codes (feishu-api.md §10.2, §10.3). 99991403 (monthly
 # quota used up) is deliberately absent: waiting seconds does not help.
 THROTTLED = frozenset({99991400, 190004, 190005, 190010})
-
-
-class Clock(Protocol):
-    """Time as the retry loop sees it: a fake one makes retry timing testable without sleeping."""
-
-    def now(self) -> float: ...
-
-    async def sleep(self, seconds: float) -> None: ...
-
-
-class RealClock:
-    def now(self) -> float:
-        return time.monotonic()
-
-    async def sleep(self, seconds: float) -> None:
-        await anyio.sleep(seconds)
 
 
 @dataclass(frozen=True)
@@ -108,22 +89,3 @@ class RetryStats:
     replays: int = 0  # retries after a failure where the request may have been executed
     gave_up: int = 0  # calls that ended in an error after retrying
     waited: float = 0.0  # seconds slept by the retry loop (on the client's clock)
-
-
-class VirtualClock:
-    """A clock whose sleeps return at once and only move its time: for tests and the workload.
-
-    It records every wait, so retry timing can be asserted exactly, with no real sleeping.
-    """
-
-    def __init__(self, start: float = 0.0) -> None:
-        self.time = start
-        self.sleeps: list[float] = []
-
-    def now(self) -> float:
-        return self.time
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.time += seconds
-        await anyio.lowlevel.checkpoint()

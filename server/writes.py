@@ -118,7 +118,7 @@ async def _guarded_write(
     op: Operation[Any, Any], inp: Any, params: dict[str, str], wire: WireRequest, state: AppState, key: Key
 ) -> tuple[dict[str, Any], list[str]]:
     guard, clock = state.writes, state.client.clock
-    earlier = guard.pending(key, clock.now())
+    earlier = guard.pending(key, clock.monotonic())
     outcome = Outcome()
     try:
         data = await _call(op, inp, params, wire, state, outcome)
@@ -130,13 +130,13 @@ async def _guarded_write(
         # The newest write is what later reads of this view should show; kept only while an
         # unanswered request may still land (a change by someone else is not ours to flag).
         previous = tracked.expected.pop(rb.route, None)
-        if guard.pending(key, clock.now()):
+        if guard.pending(key, clock.monotonic()):
             same = previous is not None and previous.operation == op.name
             body = _merged(previous.body, wire.body) if same and previous else dict(wire.body)
             tracked.expected[rb.route] = _Expected(op.name, rb, body)
         if outcome.unanswered or earlier:
             notes += await _verify(op, inp, params, wire, state, key)
-    notes += [_may_still_land(u, clock.now()) for u in guard.pending(key, clock.now()) if u in earlier]
+    notes += [_may_still_land(u, clock.monotonic()) for u in guard.pending(key, clock.monotonic()) if u in earlier]
     return data, notes
 
 
@@ -198,7 +198,7 @@ def _check_expected(state: AppState, key: Key, route: str, data: dict[str, Any])
         return []
     expected = tracked.expected[route]
     differences = expected.read_back.differs(expected.body, data)
-    if not state.writes.pending(key, state.client.clock.now()):
+    if not state.writes.pending(key, state.client.clock.monotonic()):
         del tracked.expected[route]  # nothing of ours can land any more: this was the last look
     if not differences:
         return []

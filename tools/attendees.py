@@ -207,7 +207,10 @@ class ListAttendeesInput(EventRef):
 list_attendees = Operation(
     name="list_attendees",
     title="List attendees",
-    description="List an event's attendees with their rsvp_status (rooms: accept = booked).",
+    description=(
+        "List an event's attendees with their rsvp_status. Rooms: needs_action = booking in progress "
+        "(read again in a moment), accept = booked, decline = booking failed."
+    ),
     interface_function="GetCalendarEventAttendeePageListAsync",
     method="GET",
     route=ATTENDEES,

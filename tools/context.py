@@ -16,11 +16,16 @@ class ContextInput(Input):
     timezone: Timezone = None
 
     _tz: str = PrivateAttr(default="UTC")
+    _now: float = PrivateAttr(default=0.0)
 
     @model_validator(mode="after")
     def _zone(self, info: ValidationInfo) -> Self:
-        self._tz = self.timezone or (info.context or {}).get("timezone") or "UTC"
+        context = info.context or {}
+        self._tz = self.timezone or context.get("timezone") or "UTC"
         times.zone(self._tz)
+        # "Now" is the server's one clock (server/clock.py), handed in with the call: never the
+        # system time read here, so a pinned clock pins this tool too.
+        self._now = float(context["now"])
         return self
 
 
@@ -42,7 +47,7 @@ USER_FIELDS = ("name", "en_name", "open_id", "union_id", "tenant_key", "email")
 
 def _context(inp: ContextInput, data: dict[str, Any]) -> CurrentContext:
     zone = times.zone(inp._tz)
-    now = datetime.now(zone).replace(microsecond=0)
+    now = datetime.fromtimestamp(int(inp._now), zone)
     midnight = now.replace(hour=0, minute=0, second=0)
 
     def day(offset: int) -> DayRange:

@@ -5,12 +5,13 @@ from collections.abc import AsyncIterator
 import pytest
 
 from sandbox import Sandbox
+from server.clock import VirtualClock
 from tests.e2e.harness import FIXED_NOW, Harness, connected
 
 
 @pytest.fixture
 def sb() -> Sandbox:
-    return Sandbox(seed=True, clock=lambda: FIXED_NOW)
+    return Sandbox(seed=True, clock=VirtualClock(FIXED_NOW))
 
 
 @pytest.fixture

@@ -15,8 +15,20 @@ from server.app import build_server
 from server.tokens import StaticToken
 from tests.helpers import all_tools_settings
 
-# Monday 2026-11-23 09:00 in Asia/Shanghai: the sandbox's seed week is built around "now".
+# Monday 2026-11-23 09:00 in Asia/Shanghai: the sandbox's seed world is built around "now" (day 0 = today).
 FIXED_NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC).timestamp()
+# Every tool the demo tour calls, in order: a test of the tour checks each one ran.
+DEMO_STEPS = (
+    "get_current_context",
+    "view_instances",
+    "get_event",
+    "get_room_freebusy",
+    "create_event",
+    "add_attendees",
+    "list_attendees",
+    "reply_event",
+    "delete_event",
+)
 PRIMARY_PATH = "/open-apis/calendar/v4/calendars/primary"
 OVERLAP_CHECK_SUFFIX = "/events/instance_view"
 
@@ -60,6 +72,9 @@ class Harness:
 @asynccontextmanager
 async def connected(sb: Sandbox, token: str | None = None) -> AsyncIterator[Harness]:
     token = token or sb.demo_token
-    server = build_server(all_tools_settings(), StaticToken(token, identity="e2e"), transport=sb.transport())
+    # The sandbox's clock is the server's too (one clock): the tools' "today" is the world's.
+    server = build_server(
+        all_tools_settings(), StaticToken(token, identity="e2e"), transport=sb.transport(), clock=sb.clock
+    )
     async with Client(server) as client:
         yield Harness(sb, client, token)

@@ -13,6 +13,7 @@ from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from server.local_key import KEY_FILE_NAME
+from tests.e2e.harness import DEMO_STEPS
 from tests.helpers import serve_http, stop_http
 
 pytestmark = pytest.mark.anyio
@@ -38,32 +39,51 @@ async def test_serve_sandbox_over_stdio_offers_every_tool_and_answers() -> None:
         assert isinstance(agenda.structured_content["items"], list)
 
 
-def test_demo_tour_runs_every_step() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "server", "demo"],
-        env=ENV,  # no timezone given: the demo uses its user's (Asia/Shanghai), whatever the machine's
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def check_demo(done: subprocess.CompletedProcess[str]) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
-    for step in (
-        "get_current_context",
-        "view_instances",
-        "get_room_freebusy",
-        "create_event",
-        "add_attendees",
-        "reply_event",
-        "delete_event",
-    ):
+    for step in DEMO_STEPS:
         assert f"-> {step}(" in out, f"demo never called {step}:\n{out}"
     assert "signed in as" in out and "rooms seen: none" not in out
     assert "resource:" in out and "user:" in out  # a room was booked and a colleague invited
+    assert "waiting for my answer" in out and "accepted:" in out  # an invitation was answered
+    assert "rsvp=needs_action" in out and ": booked (rsvp=accept)" in out  # the room answered a moment later
     assert "Tour finished" in out
     assert "in Asia/Shanghai" in out and "T10:00:00+08:00" in out  # "tomorrow 10:00" where the user lives
     assert "SANDBOX" in done.stderr or "sandbox" in done.stderr.lower()  # never used silently
+
+
+@pytest.mark.parametrize(
+    ("machine_zone", "sandbox_now"),
+    [
+        (None, None),  # this machine, now: whatever day CI runs on
+        ("America/Los_Angeles", "2026-12-13T23:50:00+08:00"),  # a Sunday night in Shanghai, Saturday on the machine
+        ("UTC", "2026-12-09T00:10:00+08:00"),  # a Wednesday just after midnight
+    ],
+)
+def test_demo_tour_runs_every_step(machine_zone: str | None, sandbox_now: str | None) -> None:
+    env = dict(ENV)  # no timezone given: the demo uses its user's (Asia/Shanghai), whatever the machine's
+    if machine_zone:
+        env["TZ"] = machine_zone
+    if sandbox_now:
+        env["FEISHU_SANDBOX_NOW"] = sandbox_now  # the sandbox's test-only clock pin
+    done = subprocess.run(
+        [sys.executable, "-m", "server", "demo"], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    check_demo(done)
+    if sandbox_now:
+        assert f"now {sandbox_now[:16]}" in done.stdout  # the server's "now" is the pinned sandbox clock
+
+
+def test_demo_ignores_modules_in_the_current_folder(tmp_path: Path) -> None:
+    """A tools.py (or server.py, sandbox.py) where the user happens to run the demo changes nothing."""
+    for name in ("tools", "server", "sandbox", "auth"):
+        (tmp_path / f"{name}.py").write_text(f"raise SystemExit('the {name}.py in the current folder was imported')\n")
+    command = Path(sys.executable).parent / "feishu-calendar-mcp"  # as the README runs it
+    done = subprocess.run(
+        [str(command), "demo"], cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=120, check=False
+    )
+    check_demo(done)
 
 
 async def test_serve_sandbox_over_streamable_http_on_loopback(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sandbox import EXTERNAL_OPEN_ID, LI_LEI_OPEN_ID, ROOM_IDS, Sandbox
+from sandbox import EXTERNAL_OPEN_ID, LI_LEI_OPEN_ID, ROOM_IDS, Sandbox, room_booking
 from sandbox.seed import primary_calendar_id
 from tests.e2e.harness import Harness, connected
 
@@ -58,7 +58,10 @@ async def test_a_held_room_is_declined_and_not_free(mcp: Harness) -> None:
     # The seed's 1:1 holds Kunlun on Monday 14:00-14:30.
     event_id = await new_event_id(mcp, start="2026-11-23T14:00", end="2026-11-23T15:00")
     added = await mcp.call("add_attendees", event_id=event_id, attendees=[{"type": "resource", "room_id": KUNLUN}])
-    assert next(a for a in added["items"] if a.get("room_id") == KUNLUN)["rsvp_status"] == "decline"
+    assert next(a for a in added["items"] if a.get("room_id") == KUNLUN)["rsvp_status"] == "needs_action"
+    mcp.sb.advance(room_booking.ANSWER_DELAY)  # the room answers a moment later, as on Feishu
+    listed = await mcp.call("list_attendees", event_id=event_id)
+    assert next(a for a in listed["items"] if a.get("room_id") == KUNLUN)["rsvp_status"] == "decline"
     rooms = await mcp.call("get_room_freebusy", room_ids=[KUNLUN], start="2026-11-23T14:00", end="2026-11-23T15:00")
     assert rooms["free_rooms"] == []
     assert [s["end"] for s in rooms["free_busy"][KUNLUN]] == ["2026-11-23T14:30:00+08:00"]
@@ -68,11 +71,12 @@ async def test_a_meeting_chat_needs_two_attendees(mcp: Harness) -> None:
     assert "195109" in await mcp.fail("create_meeting_chat", event_id=await new_event_id(mcp))
 
 
-async def test_exchange_needs_a_super_admin(mcp: Harness) -> None:
-    message = await mcp.fail(
-        "create_exchange_binding",
-        admin_account="admin@corp.example",
-        exchange_account="li.lei@corp.example",
-        user_id=LI_LEI_OPEN_ID,
-    )
+async def test_exchange_needs_a_super_admin(sb: Sandbox) -> None:
+    async with connected(sb, sb.issue_user_token(LI_LEI_OPEN_ID)) as colleague:  # not an administrator
+        message = await colleague.fail(
+            "create_exchange_binding",
+            admin_account="admin@corp.example",
+            exchange_account="li.lei@corp.example",
+            user_id=LI_LEI_OPEN_ID,
+        )
     assert "195101" in message

@@ -13,7 +13,7 @@ from mcp import Client
 import server.registry
 import server.writes
 from server.app import build_server
-from server.retry import VirtualClock
+from server.clock import VirtualClock
 from server.tokens import StaticToken
 from tests.helpers import all_tools_settings
 from tests.resilience.upstream import Upstream, server_for, text

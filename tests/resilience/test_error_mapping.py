@@ -11,7 +11,7 @@ from mcp import Client
 from bench.procs import free_port
 from server import errors
 from server.app import build_server
-from server.retry import VirtualClock
+from server.clock import VirtualClock
 from server.static_token import StaticToken
 from tests.helpers import all_tools_settings
 from tests.resilience.upstream import Upstream, reply, server_for, text

@@ -17,7 +17,7 @@ from mcp import Client
 
 from sandbox import LI_LEI_OPEN_ID, Sandbox
 from server.app import build_server
-from server.retry import VirtualClock
+from server.clock import VirtualClock
 from server.tokens import StaticToken
 from tests.helpers import all_tools_settings
 from tests.resilience.upstream import text
@@ -30,7 +30,7 @@ END = "2027-03-01T10:30:00+08:00"
 @pytest.fixture
 async def world() -> AsyncIterator[tuple[Sandbox, Client]]:
     clock = VirtualClock(start=time.time())
-    sb = Sandbox(seed=True, clock=clock.now)
+    sb = Sandbox(seed=True, clock=clock)
     server = build_server(all_tools_settings(), StaticToken(sb.demo_token), transport=sb.transport(), clock=clock)
     async with Client(server) as client:
         yield sb, client

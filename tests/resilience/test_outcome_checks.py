@@ -17,7 +17,7 @@ from mcp import Client
 
 from sandbox import ADMIN_OPEN_ID, HAN_MEIMEI_OPEN_ID, LI_LEI_OPEN_ID, Sandbox
 from server.app import build_server
-from server.retry import VirtualClock
+from server.clock import VirtualClock
 from server.tokens import StaticToken
 from tests.helpers import all_tools_settings
 from tests.resilience.upstream import text
@@ -40,7 +40,7 @@ async def session(sb: Sandbox, user: str | None = None) -> AsyncIterator[Client]
 
 @pytest.fixture
 def sb() -> Sandbox:
-    return Sandbox(seed=True, clock=CLOCK.now)
+    return Sandbox(seed=True, clock=CLOCK)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from mcp import Client
 
 from server.app import build_server
-from server.retry import VirtualClock
+from server.clock import VirtualClock
 from tests.helpers import all_tools_settings
 from tests.resilience.upstream import Upstream, reply, server_for, text
 from tools import OPERATIONS

@@ -10,7 +10,8 @@ from mcp import Client
 
 from server import errors
 from server.app import build_server
-from server.retry import RetryPolicy, VirtualClock, rate_limit_wait
+from server.clock import VirtualClock
+from server.retry import RetryPolicy, rate_limit_wait
 from server.settings import Settings
 from server.tokens import StaticToken
 from tests.helpers import all_tools_settings

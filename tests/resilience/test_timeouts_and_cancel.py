@@ -15,7 +15,7 @@ import pytest
 from mcp import Client
 
 from server.app import build_server
-from server.retry import VirtualClock
+from server.clock import VirtualClock
 from server.tokens import StaticToken
 from tests.helpers import all_tools_settings
 

@@ -6,8 +6,9 @@ import anyio
 import httpx2
 import pytest
 
+from server.clock import VirtualClock
 from server.feishu_client import FeishuClient
-from server.retry import RetryPolicy, VirtualClock
+from server.retry import RetryPolicy
 from tests.resilience.upstream import Upstream, reply
 from tools.spec import Replay
 

@@ -8,8 +8,9 @@ import httpx2
 from mcp.server import MCPServer
 
 from server.app import build_server
+from server.clock import VirtualClock
 from server.feishu_client import FeishuClient
-from server.retry import RetryPolicy, VirtualClock
+from server.retry import RetryPolicy
 from server.state import AppState
 from server.tokens import StaticToken
 from tests.helpers import all_tools_settings

@@ -9,13 +9,14 @@ import httpx2
 import pytest
 
 from sandbox import Sandbox, running
+from server.clock import VirtualClock
 from tests.sandbox.helpers_sandbox import FIXED_NOW
 from tests.sandbox.lark_sdk import as_user, sdk_client
 
 
 @pytest.fixture
 def sb() -> Sandbox:
-    return Sandbox(seed=True, clock=lambda: FIXED_NOW)
+    return Sandbox(seed=True, clock=VirtualClock(FIXED_NOW))
 
 
 @pytest.fixture

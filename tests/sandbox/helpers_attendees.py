@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx2
 
-from sandbox import DEMO_PRIMARY_CALENDAR_ID, LI_LEI_OPEN_ID, ROOM_IDS
+from sandbox import DEMO_PRIMARY_CALENDAR_ID, LI_LEI_OPEN_ID, ROOM_IDS, Sandbox, room_booking
 from sandbox.seed import primary_calendar_id
 from tests.sandbox.helpers_sandbox import HOUR, WEEK_START, create, event_path, ok, timed
 
@@ -31,6 +31,15 @@ async def add(api: httpx2.AsyncClient, event_id: str, *people: dict[str, Any], *
         "attendees"
     ]
     return listed
+
+
+async def answered(
+    sb: Sandbox, api: httpx2.AsyncClient, event_id: str, calendar_id: str = DEMO_PRIMARY_CALENDAR_ID
+) -> dict[str, dict[str, Any]]:
+    """The attendees by id once the rooms have answered: a moment of sandbox clock, then read back."""
+    sb.advance(room_booking.ANSWER_DELAY)
+    listed: list[dict[str, Any]] = ok(await api.get(attendees_path(event_id, calendar_id)))["items"]
+    return by_id(listed)
 
 
 def by_id(listed: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx2
 
 from sandbox import DEMO_PRIMARY_CALENDAR_ID
 
 V4 = "/open-apis/calendar/v4"
-# 2026-11-23 10:00 Asia/Shanghai (a Monday): the seed week is built around this instant.
+FREEBUSY = "/open-apis/meeting_room/freebusy/batch_get"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# 2026-11-23 10:00 Asia/Shanghai (a Monday): the seed world is built around this instant.
 FIXED_NOW = 1795399200.0
-# 2026-11-23 (Monday) 00:00 Asia/Shanghai, the start of the seed week under FIXED_NOW.
+# 2026-11-23 (Monday) 00:00 Asia/Shanghai: day 0 ("today") of the seed world under FIXED_NOW.
 WEEK_START = 1795363200
 HOUR = 3600
 DAY = 86400
@@ -58,3 +62,18 @@ async def create(api: httpx2.AsyncClient, calendar_id: str = DEMO_PRIMARY_CALEND
     fields = body or timed(WEEK_START + 8 * HOUR, WEEK_START + 9 * HOUR, summary="Created")
     event: dict[str, Any] = ok(await api.post(events_path(calendar_id), json=fields))["event"]
     return event
+
+
+def rfc3339(seconds: int, zone: dt.tzinfo = SHANGHAI) -> str:
+    return dt.datetime.fromtimestamp(seconds, zone).isoformat()
+
+
+def query(rooms: list[str], lo: int, hi: int) -> dict[str, str | list[str]]:
+    """Room free/busy parameters for [lo, hi)."""
+    return {"room_ids": rooms, "time_min": rfc3339(lo), "time_max": rfc3339(hi)}
+
+
+async def busy(api: httpx2.AsyncClient, room: str, lo: int, hi: int) -> list[dict[str, Any]]:
+    """The room's busy slots in [lo, hi)."""
+    slots: list[dict[str, Any]] = ok(await api.get(FREEBUSY, params=query([room], lo, hi)))["free_busy"][room]
+    return slots

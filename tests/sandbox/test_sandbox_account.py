@@ -164,11 +164,20 @@ async def test_exchange_binding_lifecycle(sb: Sandbox, admin: httpx2.AsyncClient
 
 
 async def test_exchange_needs_a_super_admin(sb: Sandbox, api: httpx2.AsyncClient, admin: httpx2.AsyncClient) -> None:
-    fails(await api.post(EXCHANGE, json=binding_body()), 195101, 403)
+    colleague = bearer(sb.issue_user_token(LI_LEI_OPEN_ID))  # not an administrator
+    fails(await api.post(EXCHANGE, json=binding_body(), headers=colleague), 195101, 403)
     binding_id = ok(await admin.post(EXCHANGE, json=binding_body()))["exchange_binding_id"]
-    fails(await api.get(f"{EXCHANGE}/{binding_id}"), 195101, 403)
-    fails(await api.delete(f"{EXCHANGE}/{binding_id}"), 195101, 403)
+    fails(await api.get(f"{EXCHANGE}/{binding_id}", headers=colleague), 195101, 403)
+    fails(await api.delete(f"{EXCHANGE}/{binding_id}", headers=colleague), 195101, 403)
     assert binding_id in sb.world.exchange_bindings
+
+
+async def test_the_demo_user_administers_the_sandbox_tenant(sb: Sandbox, api: httpx2.AsyncClient) -> None:
+    """So every tool can be tried as the demo user, Exchange bindings included."""
+    body = {"admin_account": "admin@sandbox.example", "exchange_account": "demo.user@sandbox.example"}
+    created = ok(await api.post(EXCHANGE, json={**body, "user_id": DEMO_USER_OPEN_ID}))
+    assert ok(await api.get(f"{EXCHANGE}/{created['exchange_binding_id']}"))["status"] == "doing"
+    ok(await api.delete(f"{EXCHANGE}/{created['exchange_binding_id']}"))
 
 
 async def test_exchange_create_rules(sb: Sandbox, admin: httpx2.AsyncClient) -> None:

@@ -14,6 +14,7 @@ from sandbox import (
     WANG_FANG_OPEN_ID,
     WEEKLY_SYNC_UID,
     Sandbox,
+    room_booking,
 )
 from sandbox.eventstore import calendars_of
 from tests.sandbox.helpers_attendees import (
@@ -22,6 +23,7 @@ from tests.sandbox.helpers_attendees import (
     LI_LEI_CALENDAR,
     TAISHAN,
     add,
+    answered,
     attendees_path,
     by_id,
     monday_at,
@@ -33,8 +35,10 @@ from tests.sandbox.helpers_sandbox import (
     HOUR,
     WEEK_START,
     bearer,
+    busy,
     create,
     event_path,
+    events_path,
     fails,
     ok,
     timed,
@@ -55,8 +59,9 @@ async def test_add_people_and_a_room_books_it(sb: Sandbox, api: httpx2.AsyncClie
     )
     assert listed[DEMO_USER_OPEN_ID]["is_organizer"] is True and listed[DEMO_USER_OPEN_ID]["rsvp_status"] == "accept"
     assert listed[LI_LEI_OPEN_ID]["rsvp_status"] == "needs_action" and listed[LI_LEI_OPEN_ID]["display_name"] == "李雷"
-    assert listed[KUNLUN]["rsvp_status"] == "accept" and listed[KUNLUN]["attendee_id"].startswith("resource_")
+    assert listed[KUNLUN]["rsvp_status"] == "needs_action" and listed[KUNLUN]["attendee_id"].startswith("resource_")
     assert listed["a@x.io"]["is_external"] is True
+    assert (await answered(sb, api, event_id))[KUNLUN]["rsvp_status"] == "accept"  # booked, a moment later
     # The event now shows on Li Lei's calendar and on the room's.
     as_li_lei = bearer(sb.issue_user_token(LI_LEI_OPEN_ID))
     ok(await api.get(event_path(event_id, LI_LEI_CALENDAR), headers=as_li_lei))
@@ -64,21 +69,52 @@ async def test_add_people_and_a_room_books_it(sb: Sandbox, api: httpx2.AsyncClie
     assert ROOM_CALENDAR_IDS[1] in calendars_of(sb.world, sb.world.events[event_id])
 
 
-async def test_a_room_already_held_declines_the_booking(api: httpx2.AsyncClient) -> None:
+async def test_a_room_answers_a_moment_after_the_request(sb: Sandbox, api: httpx2.AsyncClient) -> None:
+    event_id = await monday_at(api, 16)
+    sync_token = ok(await api.get(events_path(), params={"anchor_time": str(WEEK_START)}))["sync_token"]
+    assert by_id(await add(api, event_id, room(KUNLUN)))[KUNLUN]["rsvp_status"] == "needs_action"
+    changes = ok(await api.get(events_path(), params={"sync_token": sync_token}))
+    sync_token = changes["sync_token"]
+    sb.advance(room_booking.ANSWER_DELAY / 2)
+    listed = by_id(ok(await api.get(attendees_path(event_id)))["items"])
+    assert listed[KUNLUN]["rsvp_status"] == "needs_action"  # booking in progress
+    [slot] = await busy(api, KUNLUN, WEEK_START + 16 * HOUR, WEEK_START + 17 * HOUR)
+    assert slot["uid"] == event_id.rsplit("_", 1)[0]  # a booking in progress holds the room
+    assert (await answered(sb, api, event_id))[KUNLUN]["rsvp_status"] == "accept"
+    changed = ok(await api.get(events_path(), params={"sync_token": sync_token}))["items"]
+    assert [e["event_id"] for e in changed] == [event_id]  # the answer is a change sync tokens see
+
+
+async def test_a_room_already_held_declines_the_booking(sb: Sandbox, api: httpx2.AsyncClient) -> None:
     # Kunlun holds the 1:1 on Monday 14:00-14:30.
     event_id = await monday_at(api, 14)
     listed = by_id(await add(api, event_id, room(KUNLUN), room(EVEREST)))
+    assert listed[KUNLUN]["rsvp_status"] == listed[EVEREST]["rsvp_status"] == "needs_action"
+    listed = await answered(sb, api, event_id)
     assert listed[KUNLUN]["rsvp_status"] == "decline" and listed[EVEREST]["rsvp_status"] == "accept"
+    # A booking that is going to fail never held the room: Kunlun shows only the 1:1.
+    [slot] = await busy(api, KUNLUN, WEEK_START + 14 * HOUR, WEEK_START + 15 * HOUR)
+    assert slot["uid"] == "sandbox0one0on0one0lilei0000000002"
 
 
-async def test_a_series_is_checked_for_every_occurrence(api: httpx2.AsyncClient) -> None:
+async def test_of_two_requests_for_one_slot_the_first_gets_the_room(sb: Sandbox, api: httpx2.AsyncClient) -> None:
+    first, second = await monday_at(api, 16), await monday_at(api, 16)
+    await add(api, first, room(TAISHAN))
+    await add(api, second, room(TAISHAN))  # before the first one's answer
+    assert (await answered(sb, api, first))[TAISHAN]["rsvp_status"] == "accept"
+    assert (await answered(sb, api, second))[TAISHAN]["rsvp_status"] == "decline"
+
+
+async def test_a_series_is_checked_for_every_occurrence(sb: Sandbox, api: httpx2.AsyncClient) -> None:
     # Thursdays 10:00 are free in Everest, but a Tuesday series at 10:30 meets the weekly sync.
     tuesday = WEEK_START + DAY + 10 * HOUR + 1800
     event = await create(api, **timed(tuesday + 7 * DAY, tuesday + 7 * DAY + HOUR, recurrence="FREQ=WEEKLY;COUNT=4"))
-    assert by_id(await add(api, event["event_id"], room(EVEREST)))[EVEREST]["rsvp_status"] == "decline"
+    await add(api, event["event_id"], room(EVEREST))
+    assert (await answered(sb, api, event["event_id"]))[EVEREST]["rsvp_status"] == "decline"
     thursday = WEEK_START + 3 * DAY + 10 * HOUR
     event = await create(api, **timed(thursday, thursday + HOUR, recurrence="FREQ=WEEKLY;COUNT=4"))
-    assert by_id(await add(api, event["event_id"], room(EVEREST)))[EVEREST]["rsvp_status"] == "accept"
+    await add(api, event["event_id"], room(EVEREST))
+    assert (await answered(sb, api, event["event_id"]))[EVEREST]["rsvp_status"] == "accept"
 
 
 async def test_a_series_booking_a_room_spans_at_most_two_years(sb: Sandbox, api: httpx2.AsyncClient) -> None:
@@ -90,7 +126,8 @@ async def test_a_series_booking_a_room_spans_at_most_two_years(sb: Sandbox, api:
     # People alone may join an endless series.
     ok(await api.post(attendees_path(endless["event_id"]), json={"attendees": [person(LI_LEI_OPEN_ID)]}))
     two_years = await create(api, **timed(start, start + HOUR, recurrence="FREQ=YEARLY;COUNT=2"))
-    assert by_id(await add(api, two_years["event_id"], room(KUNLUN)))[KUNLUN]["rsvp_status"] == "accept"
+    await add(api, two_years["event_id"], room(KUNLUN))
+    assert (await answered(sb, api, two_years["event_id"]))[KUNLUN]["rsvp_status"] == "accept"
 
 
 async def test_adding_twice_keeps_one_entry(sb: Sandbox, api: httpx2.AsyncClient) -> None:
@@ -166,7 +203,8 @@ async def test_admin_mode_books_rooms_only_for_one_occurrence(sb: Sandbox, api: 
     tuesday_next = WEEK_START + 8 * DAY + 10 * HOUR
     body = {"attendees": [room(TAISHAN), person(ADMIN_OPEN_ID)], "is_enable_admin": True}
     weekly = f"{WEEKLY_SYNC_UID}_0"
-    fails(await api.post(attendees_path(weekly), json=body), 194002, 403)
+    as_li_lei = bearer(sb.issue_user_token(LI_LEI_OPEN_ID))  # an attendee, not an administrator
+    fails(await api.post(attendees_path(weekly, LI_LEI_CALENDAR), headers=as_li_lei, json=body), 194002, 403)
     fails(
         await api.post(
             attendees_path(weekly),
@@ -181,8 +219,10 @@ async def test_admin_mode_books_rooms_only_for_one_occurrence(sb: Sandbox, api: 
         json={**body, "instance_start_time_admin": str(tuesday_next)},
     )
     listed = by_id(ok(response)["attendees"])
-    assert listed[TAISHAN]["rsvp_status"] == "accept" and ADMIN_OPEN_ID not in listed
+    assert listed[TAISHAN]["rsvp_status"] == "needs_action" and ADMIN_OPEN_ID not in listed
     exception = sb.world.events[f"{WEEKLY_SYNC_UID}_{tuesday_next}"]
+    listed = await answered(sb, api, exception.event_id)
+    assert listed[TAISHAN]["rsvp_status"] == "accept"
     assert exception.is_exception and any(a.room_id == TAISHAN for a in exception.attendees)
     assert not any(a.room_id == TAISHAN for a in sb.world.events[weekly].attendees)
 

@@ -26,19 +26,6 @@ pytestmark = pytest.mark.anyio
 WEEKLY = f"{WEEKLY_SYNC_UID}_0"
 
 
-class NoWait:
-    """The retry loop's clock: waits are skipped."""
-
-    def __init__(self) -> None:
-        self._now = 0.0
-
-    def now(self) -> float:
-        return self._now
-
-    async def sleep(self, seconds: float) -> None:
-        self._now += seconds
-
-
 @pytest.fixture
 async def http(sb: Sandbox) -> AsyncIterator[Any]:
     async with sb.client() as client:
@@ -46,7 +33,7 @@ async def http(sb: Sandbox) -> AsyncIterator[Any]:
 
 
 async def send(sb: Sandbox, http: Any, op: Operation[Any, Any], path: str, token: str | None = None, **kw: Any) -> Any:
-    feishu = FeishuClient(http, StaticToken(token or sb.demo_token), clock=NoWait())
+    feishu = FeishuClient(http, StaticToken(token or sb.demo_token), clock=sb.clock)
     return await feishu.call(op.name, op.method, path, replay=op.replay, done_after_replay=op.done_after_replay, **kw)
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx2
 import lark_oapi as lark
@@ -21,27 +19,26 @@ from sandbox import (
     Sandbox,
     running,
 )
-from tests.sandbox.helpers_sandbox import DAY, HOUR, WEEK_START, bearer, create, event_path, fails, ok, timed
+from tests.sandbox.helpers_sandbox import (
+    DAY,
+    FREEBUSY,
+    HOUR,
+    WEEK_START,
+    bearer,
+    busy,
+    create,
+    event_path,
+    fails,
+    ok,
+    query,
+    rfc3339,
+    timed,
+)
 from tests.sandbox.lark_sdk import as_user, sdk_client
 
 pytestmark = pytest.mark.anyio
 
-FREEBUSY = "/open-apis/meeting_room/freebusy/batch_get"
 EVEREST, KUNLUN, TAISHAN = ROOM_IDS
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def rfc3339(seconds: int, zone: dt.tzinfo = SHANGHAI) -> str:
-    return dt.datetime.fromtimestamp(seconds, zone).isoformat()
-
-
-def query(rooms: list[str], lo: int, hi: int) -> dict[str, str | list[str]]:
-    return {"room_ids": rooms, "time_min": rfc3339(lo), "time_max": rfc3339(hi)}
-
-
-async def busy(api: httpx2.AsyncClient, room: str, lo: int, hi: int) -> list[dict[str, Any]]:
-    slots: list[dict[str, Any]] = ok(await api.get(FREEBUSY, params=query([room], lo, hi)))["free_busy"][room]
-    return slots
 
 
 async def test_the_seed_week_of_every_room(api: httpx2.AsyncClient) -> None:

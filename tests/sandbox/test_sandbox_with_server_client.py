@@ -8,6 +8,7 @@ import pytest
 
 from sandbox import Sandbox
 from server import errors
+from server.clock import VirtualClock
 from server.feishu_client import FeishuClient
 from server.tokens import StaticToken
 from tests.sandbox.helpers_sandbox import HOUR, WEEK_START, events_path, timed
@@ -16,30 +17,16 @@ from tools.spec import Replay
 pytestmark = pytest.mark.anyio
 
 
-class FakeClock:
-    """The retry loop's clock: waits are recorded, never slept."""
-
-    def __init__(self) -> None:
-        self.waited: list[float] = []
-        self._now = 0.0
-
-    def now(self) -> float:
-        return self._now
-
-    async def sleep(self, seconds: float) -> None:
-        self.waited.append(seconds)
-        self._now += seconds
-
-
 @pytest.fixture
-async def client(sb: Sandbox) -> AsyncIterator[tuple[FeishuClient, FakeClock]]:
-    clock = FakeClock()
+async def client(sb: Sandbox) -> AsyncIterator[tuple[FeishuClient, VirtualClock]]:
+    """The server's client on the sandbox's own clock (one clock: its waits age the sandbox too)."""
+    assert isinstance(sb.clock, VirtualClock)
     async with sb.client() as http:
-        yield FeishuClient(http, StaticToken(sb.demo_token), clock=clock), clock
+        yield FeishuClient(http, StaticToken(sb.demo_token), clock=sb.clock), sb.clock
 
 
 async def test_a_lost_reply_to_a_keyed_create_is_replayed_into_the_same_event(
-    sb: Sandbox, client: tuple[FeishuClient, FakeClock]
+    sb: Sandbox, client: tuple[FeishuClient, VirtualClock]
 ) -> None:
     feishu, _ = client
     before = len(sb.world.events)
@@ -57,17 +44,19 @@ async def test_a_lost_reply_to_a_keyed_create_is_replayed_into_the_same_event(
     assert [e.fault for e in sb.log.matching("POST", "/events")] == ["drop", None]
 
 
-async def test_rate_limits_are_waited_out_as_feishu_asks(sb: Sandbox, client: tuple[FeishuClient, FakeClock]) -> None:
+async def test_rate_limits_are_waited_out_as_feishu_asks(
+    sb: Sandbox, client: tuple[FeishuClient, VirtualClock]
+) -> None:
     feishu, clock = client
     sb.faults.inject("rate_limit", times=2, retry_after=2)
     data = await feishu.call("list_events", "GET", events_path(), query=[("page_size", "50")])
     assert data["items"]
-    assert clock.waited == [2.0, 2.0]
+    assert clock.sleeps == [2.0, 2.0]
     assert [e.status for e in sb.log] == [429, 429, 200]
 
 
 async def test_a_feishu_error_names_the_log_id_feishu_gave_it(
-    sb: Sandbox, client: tuple[FeishuClient, FakeClock]
+    sb: Sandbox, client: tuple[FeishuClient, VirtualClock]
 ) -> None:
     feishu, _ = client
     with pytest.raises(errors.NotFound) as raised:

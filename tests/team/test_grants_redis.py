@@ -19,6 +19,7 @@ from auth.grants_redis import (
 )
 from bench.redis_server import RedisServer
 from sandbox import Sandbox
+from server.clock import VirtualClock
 from tests.team.helpers import CREDENTIALS, ENDPOINTS, assert_no_secret, every_value, sandbox_grant
 
 pytestmark = pytest.mark.anyio
@@ -29,7 +30,7 @@ REPLICAS = 20
 
 
 def sandbox() -> Sandbox:
-    return Sandbox(seed=True, clock=lambda: NOW)
+    return Sandbox(seed=True, clock=VirtualClock(NOW))
 
 
 def shared(store: RedisGrantStore, sb: Sandbox, *, at: float) -> SharedGrants:

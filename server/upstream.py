@@ -9,7 +9,6 @@ documented path at once).
 
 from __future__ import annotations
 
-import time
 import weakref
 from collections.abc import Sequence
 
@@ -18,7 +17,6 @@ import anyio
 from server import errors
 from server.feishu_client import FeishuClient
 from server.paths import fill_route
-from server.retry import RealClock
 from server.state import AppState
 from tools.composite import JsonObject, Request
 from tools.spec import Replay
@@ -46,10 +44,7 @@ class ServerUpstream:
         return self._state.settings.working_hours
 
     def now(self) -> float:
-        # The client's clock is a test's pinned clock, or else the retry loop's monotonic one,
-        # which says nothing about the date: then the wall clock is "now".
-        clock = self._state.client.clock
-        return time.time() if isinstance(clock, RealClock) else clock.now()
+        return self._state.clock.now()  # the process's one clock (server/clock.py)
 
     async def send(self, request: Request) -> JsonObject:
         return await self._call(request, Replay.SAFE, writes=False)  # a look-up: safe to repeat

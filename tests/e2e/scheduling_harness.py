@@ -11,6 +11,7 @@ from mcp import Client
 from sandbox import Sandbox
 from sandbox.requestlog import LoggedRequest
 from server.app import build_server
+from server.clock import VirtualClock
 from server.tokens import StaticToken
 from tests.helpers import all_tools_settings
 
@@ -46,21 +47,9 @@ class Session:
         return [r for r in self.sb.log if path_part in r.path]
 
 
-class PinnedClock:
-    """The server's clock at the sandbox's pinned "now" (waits pass without sleeping)."""
-
-    def __init__(self, now: float) -> None:
-        self.time = now
-
-    def now(self) -> float:
-        return self.time
-
-    async def sleep(self, seconds: float) -> None:
-        self.time += seconds
-
-
 def pinned_sandbox(now: float = MONDAY_10) -> Sandbox:
-    return Sandbox(seed=True, clock=lambda: now)
+    """The sandbox on a clock pinned to ``now``; the server shares it (see :func:`session`)."""
+    return Sandbox(seed=True, clock=VirtualClock(now))
 
 
 @asynccontextmanager
@@ -69,7 +58,7 @@ async def session(sb: Sandbox, elicitation_callback: Any = None, **settings: Any
         all_tools_settings(**settings),
         StaticToken(sb.demo_token, identity="scheduling"),
         transport=sb.transport(),
-        clock=PinnedClock(sb.clock.now()),
+        clock=sb.clock,
     )
     async with Client(server, elicitation_callback=elicitation_callback) as client:
         yield Session(sb, client)

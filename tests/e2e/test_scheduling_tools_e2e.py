@@ -15,7 +15,7 @@ from sandbox.seed_directory import (
     ZHANG_WEI_SALES_OPEN_ID,
     open_id,
 )
-from tests.e2e.scheduling_harness import PinnedClock, Session, pinned_sandbox, session
+from tests.e2e.scheduling_harness import Session, pinned_sandbox, session
 
 pytestmark = pytest.mark.anyio
 
@@ -62,9 +62,7 @@ async def test_find_people_without_profile_scope_still_finds(sb: Sandbox) -> Non
     from server.tokens import StaticToken
     from tests.helpers import all_tools_settings
 
-    server = build_server(
-        all_tools_settings(), StaticToken(token), transport=sb.transport(), clock=PinnedClock(sb.clock.now())
-    )
+    server = build_server(all_tools_settings(), StaticToken(token), transport=sb.transport(), clock=sb.clock)
     async with Client(server) as client:
         result = await client.call_tool("find_people", {"query": "韩梅梅"})
     assert not result.is_error and result.structured_content is not None

@@ -20,8 +20,8 @@ pytestmark = pytest.mark.anyio
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_CALLS = 6
-# The sandbox's clock is pinned to Monday 2026-11-23 10:00: "this week" is Monday to Sunday.
-# (The assistant learns the date from get_current_context, which reads the server's own clock.)
+# The sandbox's clock (shared with the server) is pinned to Monday 2026-11-23 10:00: "this week"
+# is Monday to Sunday, as get_current_context tells the assistant.
 MONDAY, SUNDAY = "2026-11-23", "2026-11-29"
 
 
@@ -51,7 +51,9 @@ async def test_invite_han_meimei_to_the_design_review(assistant: Session) -> Non
 
 
 async def test_which_rooms_are_free_tomorrow_10_to_11_for_six(assistant: Session) -> None:
-    tomorrow = "2026-11-24"  # the pinned today is Monday 2026-11-23
+    now = await assistant.call("get_current_context")  # on the clock the sandbox shares
+    tomorrow = now["tomorrow"]["start"][:10]
+    assert tomorrow == "2026-11-24"
     found = await assistant.call("find_rooms", min_capacity=6, start=f"{tomorrow}T10:00", end=f"{tomorrow}T11:00")
     lo = int(datetime.fromisoformat(f"{tomorrow}T10:00+08:00").timestamp())
     assert found["rooms"]

@@ -34,6 +34,8 @@ from server.state import AppState
 from server.tokens import StaticToken
 from tools import OPERATIONS
 from tools.agenda import view_instances
+from tools.calendars import CALENDAR_LIST
+from tools.composite import Endpoint
 from tools.context import get_current_context
 from tools.spec import Operation
 
@@ -41,6 +43,8 @@ Json = Any
 ALL_OPERATIONS: tuple[Operation[Any, Any], ...] = (*OPERATIONS, get_current_context)
 BARE = re.compile(r"^Error executing tool \w+:?\s*$")
 REFUSED = "nothing was sent to Feishu"
+# What a call says when a name it looked up means nothing (after look-ups only).
+NOT_FOUND = "Nothing was changed"
 PRIMARY = "cal_primary_fuzz"
 
 # Classes of input that once ended in "internal error" (issue 10), tried wherever they fit:
@@ -108,6 +112,11 @@ MINIMAL_ARGUMENTS: dict[str, dict[str, Json]] = {
     "create_exchange_binding": {},
     "delete_exchange_binding": {"exchange_binding_id": "ZXhj"},
     "get_exchange_binding": {"exchange_binding_id": "ZXhj"},
+    "find_people": {"query": "Li Lei"},
+    "get_free_busy": {**DAY, "people": ["Li Lei"]},
+    "find_meeting_times": {**DAY, "attendees": ["Li Lei"], "duration_minutes": 30},
+    "find_rooms": {},
+    "list_calendars": {},
 }
 # Values of the wrong JSON type that no lenient reading turns into the right one.
 WRONG: dict[str, list[Json]] = {
@@ -253,11 +262,14 @@ class Upstream:
             "attendees": [],
             "open_id": "ou_fuzz",
             "name": "Fuzz",
+            # Look-ups by name (the scheduling tools) find exactly one of each.
+            "users": [{"open_id": "ou_fuzz", "name": "Fuzz"}],
+            "rooms": [{"room_id": "omm_fuzz", "name": "Fuzz", "capacity": 10}],
         }
         return httpx2.Response(200, json={"code": 0, "msg": "success", "data": data})
 
 
-def route_pattern(op: Operation[Any, Any]) -> re.Pattern[str]:
+def route_pattern(op: Operation[Any, Any] | Endpoint) -> re.Pattern[str]:
     return re.compile("^" + re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(op.route)) + "$")
 
 
@@ -267,6 +279,10 @@ PRIMARY_LOOKUP = ("POST", re.compile("^" + re.escape(PRIMARY_ROUTE) + "$"))
 
 def allowed_routes(op: Operation[Any, Any]) -> list[tuple[str, re.Pattern[str]]]:
     allowed = [(op.method, route_pattern(op)), PRIMARY_LOOKUP]
+    # A tool of several requests (tools/composite.py) may send each it declares.
+    allowed += [(e.method, route_pattern(e)) for e in op.endpoints]
+    if "calendar_id" in op.input_model.model_fields:  # a calendar's name is looked up in the list
+        allowed.append(("GET", route_pattern(CALENDAR_LIST)))
     if op.check_overlaps:
         allowed.append(OVERLAP)
     return allowed
@@ -349,6 +365,10 @@ class Harness:
             assert result.is_error and REFUSED in message, story
             assert not self.upstream.requests, f"{story}\nbut {len(self.upstream.requests)} request(s) went out"
             self.outcomes["invalid refused"] += 1
+        elif result.is_error and NOT_FOUND in message:
+            # A name (calendar, person, room) that means nothing: only look-ups went out.
+            assert all(r.method == "GET" or r.url.path.endswith("/search") for r in self.upstream.requests), story
+            self.outcomes["valid, name not found"] += 1
         elif result.is_error:
             # Valid for the schema but not for a rule it cannot express (both times, a real date...).
             assert REFUSED in message and not self.upstream.requests, story

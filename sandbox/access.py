@@ -47,6 +47,7 @@ ALL_SCOPES = frozenset(
         "contact:user.employee:readonly",
         "contact:user.department_path:readonly",
         "vc:room:readonly",
+        "im:chat:readonly",
         "offline_access",
     }
 )

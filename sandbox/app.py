@@ -34,6 +34,7 @@ from sandbox import (
     attendees,
     caldav,
     calendars,
+    chats,
     event_reads,
     events,
     exchange,
@@ -73,6 +74,7 @@ ROUTE_MODULES: list[ModuleType] = [
     rooms,
     # Scheduling look-ups (scheduling-api.md): people, free/busy, room search, the undocumented two.
     people,
+    chats,
     freebusy,
     room_search,
     scheduling,

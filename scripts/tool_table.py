@@ -15,12 +15,14 @@ def tool_table() -> str:
         "| # | Interface function | Tool | HTTP route | Toolset | Read-only | Scope `login` asks for |",
         "|---|---|---|---|---|---|---|",
     ]
-    chosen = minimal_scopes(op.scopes for op in OPERATIONS)
+    chosen = minimal_scopes(s for op in OPERATIONS for s in op.scope_sets)
     for number, op in enumerate(OPERATIONS, 1):
         route = op.route.replace("{", ":").replace("}", "")
+        function = f"`{op.interface_function}`" if op.interface_function else "(scheduling)"
+        scopes = ", ".join(dict.fromkeys(f"`{pick_scope(s, chosen)}`" for s in op.scope_sets))
         rows.append(
-            f"| {number} | `{op.interface_function}` | `{op.name}` | `{op.method} {route}` | {op.toolset} | "
-            f"{'yes' if op.read_only else 'no'} | `{pick_scope(op.scopes, chosen)}` |"
+            f"| {number} | {function} | `{op.name}` | `{op.method} {route}` | {op.toolset} | "
+            f"{'yes' if op.read_only else 'no'} | {scopes} |"
         )
     return "\n".join(rows)
 

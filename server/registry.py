@@ -30,12 +30,16 @@ from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetad
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ValidationError
 
-from server import confirm, writes
+from server import choose, confirm, writes
 from server.errors import FeishuError
 from server.overlaps import add_overlap_warnings
 from server.schema import published_schema
 from server.state import AppState
+from server.upstream import ServerUpstream
+from tools.calendars import calendar_id_named
+from tools.composite import Refusal
 from tools.outputs import EventResult
+from tools.resolve import NotResolved
 from tools.spec import Operation
 
 log = logging.getLogger("feishu_calendar_mcp.tools")
@@ -151,19 +155,36 @@ def validate(op: Operation[Any, Any], arguments: dict[str, Any], state: AppState
         raise ToolError(describe_validation_error(op.name, exc, accepted, op.input_model)) from exc
 
 
-async def execute(op: Operation[Any, Any], inp: BaseModel, state: AppState) -> BaseModel:
+async def execute(
+    op: Operation[Any, Any], inp: BaseModel, state: AppState, picks: dict[str, str] | None = None
+) -> BaseModel:
     """Send one validated operation to Feishu and shape its result, all within one deadline."""
     with state.client.tool_call():
-        return await _execute(op, inp, state)
+        return await _execute(op, inp, state, picks or {})
 
 
-async def _execute(op: Operation[Any, Any], inp: BaseModel, state: AppState) -> BaseModel:
+async def _execute(op: Operation[Any, Any], inp: BaseModel, state: AppState, picks: dict[str, str]) -> BaseModel:
+    up = ServerUpstream(state, op.name)
+    calendar = getattr(inp, "calendar_id", None)
+    if isinstance(calendar, str) and calendar != "primary" and "@" not in calendar:
+        inp = inp.model_copy(update={"calendar_id": await calendar_id_named(up, calendar)})  # a name
+    if op.prepare is not None:  # names to ids (tools/names.py)
+        inp = await op.prepare(inp, up, picks)
+    if op.gather is not None:  # several requests (tools/composite.py), through the same client
+        if getattr(inp, "calendar_id", None) == "primary":
+            inp = inp.model_copy(update={"calendar_id": await state.client.primary_calendar_id()})
+        gathered = await op.gather(inp, up)
+        if gathered is not None:  # None: the one request below is what it takes
+            result: BaseModel = op.respond(inp, gathered)
+            return result
     wire = op.wire(inp)
     params = dict(wire.path_params)
     if params.get("calendar_id") == "primary":
         params["calendar_id"] = await state.client.primary_calendar_id()
     data, notes = await writes.send(op, inp, params, wire, state)
-    result: BaseModel = op.respond(inp, data)
+    if op.after is not None:  # more requests once the one has answered (e.g. a new event's attendees)
+        data = await op.after(inp, data, up, params["calendar_id"])
+    result = op.respond(inp, data)
     if notes:  # what a late or unanswered request may have done: the model must see it
         result = writes.with_notes(result, notes)
     moved = wire.body is not None and "start_time" in wire.body
@@ -181,6 +202,11 @@ async def error_boundary(operation: str, work: Awaitable[BaseModel]) -> BaseMode
     except FeishuError as exc:
         log.info("%s: Feishu code %s (log id %s)", operation, exc.code, exc.log_id)
         raise ToolError(str(exc)) from exc
+    except NotResolved as exc:
+        step = "ask the user which one, then pass its id" if exc.candidates else "check the name with the user"
+        raise ToolError(f"{operation}: {exc}. Nothing was changed; {step}.") from exc
+    except Refusal as exc:
+        raise ToolError(f"{operation}: {exc}. Nothing was changed.") from exc
     except Exception as exc:
         reference = uuid.uuid4().hex[:12]
         log.exception("internal error in %s (reference %s)", operation, reference)
@@ -198,18 +224,21 @@ def _run_function(op: Operation[Any, Any]) -> Callable[..., Awaitable[BaseModel]
             inp = validate(op, arguments, state)
             if op.destructive:
                 confirm.require_yes(op, resolved.get(confirm.PARAMETER))
-            return await execute(op, inp, state)
+            return await execute(op, inp, state, choose.picks(resolved.get(choose.PARAMETER)))
 
         return await error_boundary(op.name, work())
 
-    if op.destructive:
-        # The SDK finds resolved parameters in the signature: the confirmation is the only one.
+    if op.destructive or op.prepare is not None:
+        # The SDK finds resolved parameters in the signature: the confirmation and the picks.
         keyword = inspect.Parameter.KEYWORD_ONLY
         params = [
             inspect.Parameter("ctx", keyword, annotation=Context),
             inspect.Parameter(ARGUMENTS, keyword, annotation=dict[str, Any]),
-            confirm.parameter(op, lambda args, state: validate(op, args, state)),
         ]
+        if op.destructive:
+            params.append(confirm.parameter(op, lambda args, state: validate(op, args, state)))
+        if op.prepare is not None:
+            params.append(choose.parameter(op, lambda args, state: validate(op, args, state)))
         run.__signature__ = inspect.Signature(params, return_annotation=op.output_model)  # type: ignore[attr-defined]
         run.__annotations__ = {p.name: p.annotation for p in params} | {"return": op.output_model}
     run.__name__ = op.name

@@ -8,6 +8,8 @@ every byte of ``tools/list`` is paid for in the model's context. So the generato
 - inlines ``$defs`` so that no client has to resolve ``$ref``;
 - keeps ``additionalProperties: false`` (every input model refuses unknown names, naming the
   accepted ones): a client or model that trusts the schema never sends one;
+- leaves out length and item bounds of 200 and more (validation still applies them);
+- leaves out ``required`` from result schemas (every field is always sent);
 - leaves out ``additionalProperties: true`` (the ``dict[str, Any]`` objects of results):
   JSON Schema allows any further property anyway, so it says nothing.
 
@@ -53,6 +55,10 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
         if node.get("additionalProperties") is True:
             # JSON Schema's default already: publishing it costs bytes in every tools/list.
             node = {k: v for k, v in node.items() if k != "additionalProperties"}
+        if any(node.get(k, 0) >= LOOSE_BOUND for k in ("maxLength", "maxItems")):
+            # Bounds no model comes near (40960 characters, 1000 attendees) still hold when the
+            # input is validated; published they only cost context in every tools/list.
+            node = {k: v for k, v in node.items() if not (k in ("maxLength", "maxItems") and v >= LOOSE_BOUND)}
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/$defs/"):
             target = dict(_inline(defs[ref.removeprefix("#/$defs/")], defs))
@@ -73,13 +79,27 @@ def model_schema(model: type[BaseModel], *, mode: str = "validation") -> dict[st
         mode="serialization" if mode == "serialization" else "validation",
     )
     schema: dict[str, Any] = _inline(raw, raw.get("$defs", {}))
+    if mode == "serialization":
+        schema = _without_required(schema)
     schema.pop("title", None)
     schema.pop("description", None)  # the model docstring is for developers; the tool has its own
     schema.setdefault("type", "object")
     return schema
 
 
+def _without_required(node: Any) -> Any:
+    """A result schema without ``required`` lists: the server always sends the model's every field
+    (defaults included), so the lists tell a reader nothing and cost context in every tools/list."""
+    if isinstance(node, dict):
+        return {k: _without_required(v) for k, v in node.items() if k != "required"}
+    if isinstance(node, list):
+        return [_without_required(item) for item in node]
+    return node
+
+
 PREGENERATED = Path(__file__).with_name("tool_schemas.json")
+# Length and item bounds from here up are not published (see _inline).
+LOOSE_BOUND = 200
 
 
 def model_key(model: type[BaseModel]) -> str:

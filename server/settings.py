@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from tools.spec import Toolset
 
 DOMAINS = {"feishu": "https://open.feishu.cn", "lark": "https://open.larksuite.com"}
 
@@ -32,12 +34,13 @@ ENV_NAMES = {
     "toolsets": "FEISHU_TOOLSETS",
     "read_only": "FEISHU_READ_ONLY",
     "confirm_destructive": "FEISHU_CONFIRM_DESTRUCTIVE",
+    "working_hours": "FEISHU_WORKING_HOURS",
 }
 
-TOOLSETS = ("events", "attendees", "meetings", "rooms", "subscriptions", "settings", "exchange")
+TOOLSETS: tuple[str, ...] = tuple(t for t in get_args(Toolset) if t != "context")  # "context" is always on
 # Subscriptions need webhook set-up, CalDAV mints passwords, Exchange needs a super-admin:
 # opt-in only, which also keeps the default tool list short.
-DEFAULT_TOOLSETS = ("events", "attendees", "meetings", "rooms")
+DEFAULT_TOOLSETS = ("events", "attendees", "meetings", "rooms", "people", "freebusy", "calendars")
 
 
 class Settings(BaseModel):
@@ -67,6 +70,8 @@ class Settings(BaseModel):
     # Without client elicitation: "proceed" (annotations already mark the tool destructive)
     # or "refuse" (destructive tools fail with an explanation).
     confirm_destructive: Literal["proceed", "refuse"] = "proceed"
+    # When find_meeting_times may propose meetings, in the user's timezone.
+    working_hours: str = "Mon-Fri 09:00-18:00"
 
     @field_validator("toolsets", mode="before")
     @classmethod
@@ -91,6 +96,14 @@ class Settings(BaseModel):
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        from tools.working_hours import parse
+
+        parse(value)
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -74,7 +74,7 @@ def login_scopes(settings: Settings, extra: tuple[str, ...] = ()) -> tuple[str, 
     """What a login asks for: the offered tools' narrowest scopes, offline_access, and ``extra``."""
     from server.app import select_operations
 
-    return minimal_scopes((op.scopes for op in select_operations(settings)), extra)
+    return minimal_scopes((s for op in select_operations(settings) for s in op.scope_sets), extra)
 
 
 def login_request(settings: Settings, port: int, extra_scopes: tuple[str, ...] = ()) -> LoginRequest:

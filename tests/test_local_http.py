@@ -93,7 +93,7 @@ def test_the_key_opens_the_real_client(served: Served) -> None:
             httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=300)) as http,
             Client(streamable_http_client(served.url, http_client=http)) as client,
         ):
-            assert len((await client.list_tools()).tools) == 24
+            assert len((await client.list_tools()).tools) == 29  # every tool (the sandbox serves them all)
             context = await client.call_tool("get_current_context", {})
             assert not context.is_error and context.structured_content is not None
             assert context.structured_content["user"]["name"]

@@ -21,6 +21,7 @@ def test_every_setting_has_its_environment_variable() -> None:
         "FEISHU_TOOLSETS": "events,rooms",
         "FEISHU_READ_ONLY": "yes",
         "FEISHU_CONFIRM_DESTRUCTIVE": "refuse",
+        "FEISHU_WORKING_HOURS": "Sun-Thu 08:30-17:00",
     }
     settings = Settings.load(environ)
     assert settings.app_id == "cli_x" and settings.api_base == "https://open.larksuite.com"
@@ -29,7 +30,30 @@ def test_every_setting_has_its_environment_variable() -> None:
     assert (settings.connect_timeout, settings.read_timeout) == (2.5, 7.0)
     assert settings.toolsets == ("events", "rooms") and settings.read_only is True
     assert settings.confirm_destructive == "refuse"
+    assert settings.working_hours == "Sun-Thu 08:30-17:00"
     assert set(ENV_NAMES.values()) >= set(environ)
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("weekdays 9-5", "expected a form like"),
+        ("Mon-Fri 18:00-09:00", "after the start"),
+        ("Mon-Fry 09:00-17:00", "day"),
+    ],
+)
+def test_working_hours_are_refused_naming_the_form(text: str, why: str) -> None:
+    with pytest.raises(ValueError, match=why):
+        Settings.load({"FEISHU_WORKING_HOURS": text, "FEISHU_TIMEZONE": "UTC"})
+
+
+def test_working_hours_read_day_ranges_and_lists() -> None:
+    from tools.working_hours import parse
+
+    assert parse("Mon-Fri 09:00-18:00").weekdays == frozenset(range(5))
+    assert parse("Sun-Thu 08:30-17:00").weekdays == frozenset({6, 0, 1, 2, 3})
+    assert parse("Mon,Wed,Fri 10:00-12:00").weekdays == frozenset({0, 2, 4})
+    assert parse("sat 9:00-13:00").describe() == "Sat 09:00-13:00"
 
 
 def test_flags_beat_the_environment_and_none_means_not_given() -> None:

@@ -26,7 +26,10 @@ EVENTS = [
 ]
 ATTENDEES = ["add_attendees", "remove_attendees", "list_attendees", "list_chat_members"]
 MEETINGS = ["create_meeting_chat", "unbind_meeting_chat", "create_meeting_minutes"]
-ROOMS = ["get_room_freebusy"]
+ROOMS = ["get_room_freebusy", "find_rooms"]
+PEOPLE = ["find_people"]
+FREEBUSY = ["get_free_busy", "find_meeting_times"]
+CALENDARS = ["list_calendars"]
 SUBSCRIPTIONS = ["subscribe_events", "unsubscribe_events"]
 SETTINGS = ["generate_caldav_config"]
 EXCHANGE = ["create_exchange_binding", "delete_exchange_binding", "get_exchange_binding"]
@@ -41,6 +44,11 @@ READ_ONLY = {
     "list_attendees",
     "list_chat_members",
     "get_exchange_binding",
+    "find_people",
+    "get_free_busy",
+    "find_meeting_times",
+    "find_rooms",
+    "list_calendars",
 }
 
 
@@ -51,7 +59,17 @@ async def listed(environ: dict[str, str] | None = None, **overrides: Any) -> lis
 
 
 async def test_default_toolsets() -> None:
-    assert await listed() == ["get_current_context", *EVENTS, *MEETINGS, *ROOMS, *ATTENDEES]
+    assert await listed() == [
+        "get_current_context",
+        *EVENTS,
+        *MEETINGS,
+        "get_room_freebusy",
+        *ATTENDEES,
+        *PEOPLE,
+        *FREEBUSY,
+        "find_rooms",
+        *CALENDARS,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -61,11 +79,27 @@ async def test_default_toolsets() -> None:
         ("attendees", ATTENDEES),
         ("meetings", MEETINGS),
         ("rooms", ROOMS),
+        ("people", PEOPLE),
+        ("freebusy", FREEBUSY),
+        ("calendars", CALENDARS),
         ("subscriptions", SUBSCRIPTIONS),
         ("settings", SETTINGS),
         ("exchange", EXCHANGE),
-        ("rooms,exchange", ROOMS + EXCHANGE),
-        ("all", EVENTS + MEETINGS + ROOMS + ATTENDEES + SUBSCRIPTIONS + SETTINGS + EXCHANGE),
+        ("rooms,exchange", ["get_room_freebusy", *EXCHANGE, "find_rooms"]),
+        (
+            "all",
+            EVENTS
+            + MEETINGS
+            + ["get_room_freebusy"]
+            + ATTENDEES
+            + SUBSCRIPTIONS
+            + SETTINGS
+            + EXCHANGE
+            + PEOPLE
+            + FREEBUSY
+            + ["find_rooms"]
+            + CALENDARS,
+        ),
     ],
 )
 async def test_each_toolset_exactly(toolsets: str, expected: list[str]) -> None:

@@ -14,8 +14,13 @@ from tools.account import (
 )
 from tools.agenda import list_recurring_instances, reply_event, search_events, view_instances
 from tools.attendees import add_attendees, list_attendees, list_chat_members, remove_attendees
+from tools.calendars import list_calendars
 from tools.events import create_event, delete_event, get_event, list_events, update_event
+from tools.freebusy import get_free_busy
+from tools.freebusy_meeting_times import find_meeting_times
 from tools.meetings import create_meeting_chat, create_meeting_minutes, get_room_freebusy, unbind_meeting_chat
+from tools.people import find_people
+from tools.rooms_find import find_rooms
 from tools.spec import Operation
 
 # In the order of the user-token interface (IFeishuUserV4CalendarEvent).
@@ -43,6 +48,12 @@ OPERATIONS: tuple[Operation[Any, Any], ...] = (
     create_exchange_binding,
     delete_exchange_binding,
     get_exchange_binding,
+    # Scheduling by name (not among the 23): people, free/busy, meeting times, rooms, calendars.
+    find_people,
+    get_free_busy,
+    find_meeting_times,
+    find_rooms,
+    list_calendars,
 )
 
 __all__ = ["OPERATIONS"]

@@ -193,8 +193,7 @@ view_instances = Operation(
     name="view_instances",
     title="View agenda",
     description=(
-        "The agenda of a calendar: every event occurrence in a window under 40 days, recurring events "
-        "expanded, with booked rooms. Best for 'what is on my calendar tomorrow'. "
+        "Agenda of a calendar: every occurrence in a window under 40 days, series expanded, with rooms. "
         "Example: start='2026-11-23', end='2026-11-23' (that whole day)."
     ),
     interface_function="GetInstanceViewCalendarEventAsync",

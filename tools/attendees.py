@@ -6,9 +6,12 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from tools.composite import Upstream
 from tools.events import EVENT, EventRef
 from tools.fields import NOT_BOOLEAN, AttendeeType, PageToken, PathId, UserIdTypeField
+from tools.names import CHAT_SEARCH, attendees_for
 from tools.outputs import Done, ItemPage, done, item_page
+from tools.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText
 from tools.spec import IN_QUERY, Operation, ReadBack, Replay, WireRequest
 
 ATTENDEES = EVENT + "/attendees"
@@ -28,11 +31,15 @@ class NewAttendee(BaseModel):
     is_optional: bool | None = None
     approval_reason: Annotated[str | None, Field(max_length=200, description="For rooms that need approval.")] = None
     operate_id: Annotated[PathId | None, Field(description="Room contact person.")] = None
+    name: Annotated[NameText | None, Field(description="Instead of the id (user: or email).")] = None
 
     @model_validator(mode="after")
     def _id_matches_type(self) -> Self:
         wanted = ID_FIELD[self.type]
-        if getattr(self, wanted) is None:
+        if self.name is not None:
+            if self.type == "third_party" or getattr(self, wanted) is not None:
+                raise ValueError(f"name: give either name or {wanted}, for user, chat or resource")
+        elif getattr(self, wanted) is None:
             raise ValueError(f"{wanted}: required when type is {self.type}")
         for other in ID_FIELD.values():
             if other != wanted and getattr(self, other) is not None:
@@ -57,8 +64,32 @@ class AddAttendeesInput(EventRef):
         return self
 
 
+# The look-up a name of each attendee type gets (tools/names.py).
+NAME_KIND = {"user": "user", "chat": "chat", "resource": "resource"}
+
+
+async def named_attendees(attendees: list[NewAttendee], up: Upstream, picks: dict[str, str]) -> list[NewAttendee]:
+    """``attendees`` with every name replaced by the id it means."""
+    named = [(NAME_KIND[a.type], a.name) for a in attendees if a.name]
+    if not named:
+        return attendees
+    found = dict(zip(dict.fromkeys(named), await attendees_for(up, named, picks), strict=True))
+    return [
+        NewAttendee.model_validate(
+            {**a.model_dump(exclude_none=True, exclude={"name", "type"}), **found[(NAME_KIND[a.type], a.name)]}
+        )
+        if a.name
+        else a
+        for a in attendees
+    ]
+
+
+async def _prepare_add(inp: AddAttendeesInput, up: Upstream, picks: dict[str, str]) -> AddAttendeesInput:
+    return inp.model_copy(update={"attendees": await named_attendees(inp.attendees, up, picks)})
+
+
 def _add_wire(inp: AddAttendeesInput) -> WireRequest:
-    body: dict[str, Any] = {"attendees": [a.model_dump(exclude_none=True) for a in inp.attendees]}
+    body: dict[str, Any] = {"attendees": [a.model_dump(exclude_none=True, exclude={"name"}) for a in inp.attendees]}
     if inp.need_notification is not None:
         body["need_notification"] = inp.need_notification
     query: list[tuple[str, str]] = [("user_id_type", inp.user_id_type)] if inp.user_id_type else []
@@ -107,9 +138,9 @@ add_attendees = Operation(
     name="add_attendees",
     title="Add attendees",
     description=(
-        "Invite people, chats, email guests, or book meeting rooms (type=resource; booking is confirmed "
-        "asynchronously: check rsvp_status with list_attendees). "
-        "Example: attendees=[{type:'user', user_id:'ou_x'}, {type:'resource', room_id:'omm_y'}]."
+        "Invite people, chats, email guests, or book rooms (type=resource; confirmed later: rsvp_status in "
+        "list_attendees), by id or name. Example: attendees=[{type:'user', name:'Han Meimei'}, "
+        "{type:'resource', room_id:'omm_y'}]."
     ),
     interface_function="CreateCalendarEventAttendeeAsync",
     method="POST",
@@ -125,6 +156,8 @@ add_attendees = Operation(
     to_wire=_add_wire,
     respond=_attendee_list,
     read_back=ReadBack(route=ATTENDEES, differs=_added_missing, query=ATTENDEE_READ_BACK),
+    prepare=_prepare_add,
+    endpoints=(SEARCH_USER, PROFILES, CHAT_SEARCH, ROOM_SEARCH),
 )
 
 

@@ -13,9 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from tools.spec import Method
+from tools.spec import Method, Replay
 
 JsonObject = dict[str, Any]
+
+
+class Refusal(Exception):
+    """What a composite tool refuses after looking (a name nobody has, a scope the id cannot take):
+    the message goes to the model as it is; nothing was changed."""
 
 
 @dataclass(frozen=True)
@@ -49,12 +54,21 @@ class Upstream(Protocol):
         """The user's IANA zone."""
         ...
 
+    @property
+    def working_hours(self) -> str:
+        """The working-hours setting, e.g. ``Mon-Fri 09:00-18:00`` (tools/working_hours.py reads it)."""
+        ...
+
     def now(self) -> float:
         """Unix seconds, from the server's one clock."""
         ...
 
     async def send(self, request: Request) -> JsonObject:
         """Feishu's ``data``, or a FeishuError raised for the model (the tool does not catch it)."""
+        ...
+
+    async def write(self, request: Request, replay: Replay) -> JsonObject:
+        """A request that changes something, with its replay rule (see tools.spec.Replay)."""
         ...
 
     async def send_all(self, requests: Sequence[Request]) -> list[JsonObject]:

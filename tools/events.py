@@ -8,6 +8,7 @@ from typing import Annotated, Any, Self
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
 from tools import times
+from tools.composite import Request, Upstream
 from tools.event_models import EventBody
 from tools.fields import (
     NOT_BOOLEAN,
@@ -19,7 +20,11 @@ from tools.fields import (
     Timezone,
     UserIdTypeField,
 )
-from tools.outputs import Done, EventPage, EventResult, done, event_page, event_result
+from tools.names import CHAT_SEARCH, attendees_for
+from tools.outputs import Done, EventPage, EventResult, event_page, event_result
+from tools.recurring import ADD_ATTENDEES as INVITE
+from tools.recurring import CREATE_EVENT, DELETE_EVENT, GET_EVENT, PATCH_EVENT, Scope, delete_series, edit_series
+from tools.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText
 from tools.spec import IN_QUERY, Input, Operation, ReadBack, Replay, WireRequest
 
 EVENTS = "/open-apis/calendar/v4/calendars/{calendar_id}/events"
@@ -33,6 +38,10 @@ def _new_idempotency_key() -> str:
 
 class CreateEventInput(EventBody):
     calendar_id: CalendarId = "primary"
+    invite: Annotated[list[NameText] | None, Field(max_length=100, description="Names, emails, open_ids or chats.")] = (
+        None
+    )
+    room: Annotated[NameText | None, Field(description="A room to book: name or room_id.")] = None
     idempotency_key: Annotated[
         str,
         Field(min_length=32, max_length=128, description="32-128 chars; same key = same event. Auto if omitted."),
@@ -42,6 +51,31 @@ class CreateEventInput(EventBody):
     # Required here (optional in an update): the published schema says so, not only the validator.
     start: Annotated[TimeValue, Field(description="Start: RFC 3339, local time, date or Unix s.")]
     end: Annotated[TimeValue, Field(description="End, same forms; a date makes it all-day.")]
+
+    _attendees: list[dict[str, Any]] = PrivateAttr(default_factory=list)
+
+
+async def _prepare_create(inp: CreateEventInput, up: Upstream, picks: dict[str, str]) -> CreateEventInput:
+    """The invitees and the room as Feishu attendees, looked up before anything is created."""
+    wanted = [("invite", name) for name in inp.invite or []] + ([("resource", inp.room)] if inp.room else [])
+    if wanted:
+        inp._attendees = await attendees_for(up, wanted, picks)
+    return inp
+
+
+async def _invite_after_create(
+    inp: CreateEventInput, data: dict[str, Any], up: Upstream, calendar_id: str
+) -> dict[str, Any]:
+    """One call creates, invites and books: the attendees go to the new event at once."""
+    event = data.get("event") if isinstance(data.get("event"), dict) else None
+    if not inp._attendees or event is None or not event.get("event_id"):
+        return data
+    body: dict[str, Any] = {"attendees": inp._attendees}
+    if inp.need_notification is not None:
+        body["need_notification"] = inp.need_notification
+    path = {"calendar_id": calendar_id, "event_id": str(event["event_id"])}
+    added = await up.write(Request(INVITE, body=body, path=path), Replay.SAFE)
+    return {**data, "event": {**event, "attendees": added.get("attendees") or []}}
 
 
 def _event_wire(inp: CreateEventInput | UpdateEventInput) -> WireRequest:
@@ -60,9 +94,8 @@ create_event = Operation(
     name="create_event",
     title="Create event",
     description=(
-        "Create an event on a calendar (default: your primary). Times: RFC 3339, local time + timezone, "
-        "or dates for all-day. Invite people or book rooms afterwards with add_attendees. "
-        "Example: summary='1:1 with Li Lei', start='2026-11-23T15:00:00+08:00', end='2026-11-23T15:30:00+08:00'."
+        "Create an event, invite and book a room in one call; dates make it all-day. Example: summary='Sync', "
+        "start='2026-11-23T15:00', end='2026-11-23T15:30', invite=['Li Lei'], room='Huangshan'."
     ),
     interface_function="CreateCalendarEventAsync",
     method="POST",
@@ -78,6 +111,9 @@ create_event = Operation(
     respond=event_result,
     to_wire=_event_wire,
     check_overlaps=True,
+    prepare=_prepare_create,
+    after=_invite_after_create,
+    endpoints=(SEARCH_USER, PROFILES, CHAT_SEARCH, ROOM_SEARCH, INVITE),
 )
 
 
@@ -86,16 +122,29 @@ class EventRef(Input):
     event_id: EventId
 
 
+SCOPE_FIELD = Field(description="Recurring: this (default), this_and_following or all.")
+
+
 class DeleteEventInput(EventRef):
     need_notification: Annotated[bool | None, Field(description="Notify attendees (default true)."), IN_QUERY] = None
+    scope: Annotated[Scope | None, SCOPE_FIELD] = None
+
+
+async def _delete_scoped(inp: DeleteEventInput, up: Upstream) -> dict[str, Any] | None:
+    return await delete_series(up, inp.scope or "this", inp.calendar_id, inp.event_id)
+
+
+def _deleted(_: DeleteEventInput, data: dict[str, Any]) -> Done:
+    notes = data.get("notes") if isinstance(data.get("notes"), list) else None
+    return Done(detail="; ".join(str(n) for n in notes) if notes else "event deleted")
 
 
 delete_event = Operation(
     name="delete_event",
     title="Delete event",
     description=(
-        "Delete an event you organize (all occurrences if recurring; pass an instance's event_id for one). "
-        "Attendees are notified unless need_notification=false. Example: event_id='abc_0'."
+        "Delete an event you organize; recurring: an occurrence's event_id and scope. "
+        "Attendees are notified unless need_notification=false."
     ),
     interface_function="DeleteCalendarEventAsync",
     method="DELETE",
@@ -108,7 +157,9 @@ delete_event = Operation(
     idempotent=True,
     replay=Replay.DELETE,
     scopes=("calendar:calendar", "calendar:calendar.event:delete"),
-    respond=done("event deleted"),
+    respond=_deleted,
+    gather=_delete_scoped,
+    endpoints=(GET_EVENT, PATCH_EVENT, DELETE_EVENT),
     confirm="Delete event {event_id} from calendar {calendar_id}? Attendees are notified.",
     done_after_replay=frozenset({193001, 193003}),
 )
@@ -118,6 +169,11 @@ class UpdateEventInput(EventBody):
     calendar_id: CalendarId = "primary"
     event_id: EventId
     user_id_type: UserIdTypeField = None
+    scope: Annotated[Scope | None, SCOPE_FIELD] = None
+
+
+async def _update_scoped(inp: UpdateEventInput, up: Upstream) -> dict[str, Any] | None:
+    return await edit_series(up, inp.scope or "this", inp.calendar_id, inp.event_id, inp.body())
 
 
 # Sent but never echoed by get_event (or echoed in another shape): not compared on read-back.
@@ -154,9 +210,9 @@ update_event = Operation(
     name="update_event",
     title="Update event",
     description=(
-        "Change fields of an event; omitted fields stay as they are. To move it, send both start and end. "
-        "Attendees (not organizer) may change only visibility, free_busy_status, color, reminders. "
-        "Example: event_id='abc_0', start='2026-11-26T15:00', end='2026-11-26T16:00', timezone='Asia/Shanghai'."
+        "Change fields of an event; omitted fields stay. To move it send start and end; recurring: an "
+        "occurrence's event_id and scope. Attendees may change only visibility, free_busy_status, color, "
+        "reminders. Example: event_id='abc_0', start='2026-11-26T15:00', end='2026-11-26T16:00'."
     ),
     interface_function="UpdateCalendarEventAsync",
     method="PATCH",
@@ -173,6 +229,8 @@ update_event = Operation(
     to_wire=_event_wire,
     check_overlaps=True,
     read_back=ReadBack(route=EVENT, differs=event_differs),
+    gather=_update_scoped,
+    endpoints=(GET_EVENT, PATCH_EVENT, CREATE_EVENT, INVITE),
 )
 
 

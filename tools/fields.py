@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field
 
 
 def _not_a_boolean(value: Any) -> Any:
@@ -45,11 +45,31 @@ def safe_segment(value: str) -> str:
     return value
 
 
-PathId = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=256), AfterValidator(safe_segment)]
+def _path_id(value: str) -> str:
+    # Checked here, not published as pattern/maxLength: those ~50 bytes would repeat in every
+    # tool that takes an id (17 of them), paid for in the model's context on every conversation.
+    if len(value) > 256:
+        raise ValueError("an id is at most 256 characters")
+    return safe_segment(value)
+
+
+PathId = Annotated[str, AfterValidator(_path_id)]
+
+
+def _calendar(value: str) -> str:
+    # An id (it has an '@') must be one safe path segment; a name may have spaces (the server
+    # looks it up in the calendar list), never a character that could change a route.
+    if "@" in value or value in ("primary", ".", ".."):
+        return _path_id(value)
+    if not 1 <= len(value) <= 256 or _CONTROL.search(value) or any(c in value for c in "/\\?#%"):
+        raise ValueError("a calendar name is 1-256 characters without / \\ ? # % (or pass its id)")
+    return value.strip()
+
 
 CalendarId = Annotated[
-    PathId,
-    Field(description="Default: your primary calendar."),
+    str,
+    AfterValidator(_calendar),
+    Field(description="Id or name; default: your primary."),
 ]
 EventId = Annotated[
     PathId,
@@ -57,10 +77,8 @@ EventId = Annotated[
 ]
 
 UserIdType = Literal["open_id", "union_id", "user_id"]
-UserIdTypeField = Annotated[
-    UserIdType | None,
-    Field(description="Default open_id."),
-]
+
+UserIdTypeField = Annotated[UserIdType | None, Field(description="Default open_id.")]
 
 
 def _number_as_text(value: Any) -> Any:
@@ -101,7 +119,7 @@ Timezone = Annotated[
 ]
 
 _Token = Annotated[str, _at_most(TOKEN_MAX, "pass back the token exactly as a previous answer gave it")]
-PageToken = Annotated[_Token | None, Field(description="page_token from the previous page.")]
+PageToken = Annotated[_Token | None, Field(description="From the previous page.")]
 SyncToken = Annotated[_Token | None, Field(description="From a previous list: only changes since.")]
 
 RsvpStatus = Literal["accept", "decline", "tentative"]

@@ -161,9 +161,8 @@ get_room_freebusy = Operation(
     name="get_room_freebusy",
     title="Meeting-room free/busy",
     description=(
-        "Busy slots of up to 20 meeting rooms in a range (keep it within 30 days), and which rooms are "
-        "entirely free. Example: room_ids=['omm_1'], start='2026-11-24T09:00', end='2026-11-24T12:00', "
-        "timezone='Asia/Shanghai'."
+        "Busy slots of up to 20 rooms by id in a range (within 30 days) and which are free. "
+        "Example: room_ids=['omm_1'], start='2026-11-24T09:00', end='2026-11-24T12:00'."
     ),
     interface_function="QueryMeetingRoomFreebusyAsync",
     method="GET",

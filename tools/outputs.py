@@ -39,14 +39,14 @@ def with_rendered_times(event: Any) -> JsonObject:
 
 class EventResult(BaseModel):
     event: Annotated[JsonObject, Field(description="Feishu event; start/end as RFC 3339; text in external_content.")]
-    warnings: Annotated[list[str], Field(description="Non-blocking notes, e.g. overlaps.")] = []
+    warnings: Annotated[list[str], Field(description="Notes: overlaps; what a series edit did.")] = []
 
 
 class EventPage(BaseModel):
     items: list[JsonObject]
     has_more: bool = False
-    page_token: Annotated[str, Field(description="Pass back to get the next page.")] = ""
-    sync_token: Annotated[str, Field(description="Pass back later to get only changes.")] = ""
+    page_token: str = ""
+    sync_token: Annotated[str, Field(description="Pass back later for changes only.")] = ""
 
 
 class ItemPage(BaseModel):
@@ -68,7 +68,9 @@ class FeishuData(BaseModel):
 
 
 def event_result(_: object, data: JsonObject) -> EventResult:
-    return EventResult(event=with_rendered_times(data.get("event")))
+    # A series edit (tools/recurring.py) says what it did to each part.
+    notes = [str(n) for n in data.get("notes") or []] if isinstance(data.get("notes"), list) else []
+    return EventResult(event=with_rendered_times(data.get("event")), warnings=notes)
 
 
 def event_page(_: object, data: JsonObject) -> EventPage:

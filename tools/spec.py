@@ -9,7 +9,7 @@ request/response shaping only: no HTTP, no tokens, no error handling.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
@@ -18,7 +18,19 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 Method = Literal["GET", "POST", "PATCH", "DELETE"]
-Toolset = Literal["events", "attendees", "meetings", "rooms", "subscriptions", "settings", "exchange", "context"]
+Toolset = Literal[
+    "events",
+    "attendees",
+    "meetings",
+    "rooms",
+    "people",
+    "freebusy",
+    "calendars",
+    "subscriptions",
+    "settings",
+    "exchange",
+    "context",
+]
 
 
 class Replay(Enum):
@@ -156,6 +168,24 @@ class Operation(Generic[InT, OutT]):
     read_back: ReadBack | None = None
     # Replay.NEVER: the tool call that settles an unknown outcome, for the model (from the input).
     outcome_check: Callable[[InT], str] | None = None
+    # A tool that needs several Feishu requests (tools/composite.py): ``gather(input, upstream)``
+    # sends them and returns what ``respond`` shapes, instead of the one request above.
+    # (It may answer None: then the one request is what this input takes.)
+    gather: Callable[[InT, Any], Awaitable[dict[str, Any] | None]] | None = None
+    # Every request ``gather`` may send (their scopes are asked for at login).
+    endpoints: tuple[Any, ...] = ()
+    # Names to ids before the request is built: ``prepare(input, upstream, picks)`` returns the input
+    # with ids (``picks``: the user's choice per ambiguous name, see server/choose.py).
+    prepare: Callable[[InT, Any, dict[str, str]], Awaitable[InT]] | None = None
+    # After the one request: ``after(input, data, upstream, calendar_id)`` may send more (e.g. the
+    # attendees of a new event) and returns the data ``respond`` shapes.
+    after: Callable[[InT, dict[str, Any], Any, str], Awaitable[dict[str, Any]]] | None = None
+
+    @property
+    def scope_sets(self) -> tuple[tuple[str, ...], ...]:
+        """Every "any one of these" scope set the tool needs: its own and each endpoint's it may send."""
+        sets = [self.scopes, *(tuple(getattr(e, "scopes", ())) for e in self.endpoints)]
+        return tuple(dict.fromkeys(s for s in sets if s))
 
     def wire(self, inp: InT) -> WireRequest:
         if self.to_wire is not None:

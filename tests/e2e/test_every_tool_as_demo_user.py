@@ -75,5 +75,13 @@ async def test_every_tool_succeeds_for_the_demo_user(mcp: Harness) -> None:
     assert (await call("get_exchange_binding", exchange_binding_id=binding_id))["data"]["status"]
     await call("delete_exchange_binding", exchange_binding_id=binding_id)
 
+    # Scheduling by name.
+    assert (await call("find_people", query="Li Lei"))["people"][0]["open_id"] == LI_LEI_OPEN_ID
+    window = {"start": "2026-11-24", "end": "2026-11-25"}
+    assert (await call("get_free_busy", people=["Li Lei"], rooms=[room], **window))["items"]
+    assert (await call("find_meeting_times", attendees=["Li Lei"], duration_minutes=30, **window))["slots"]
+    assert (await call("find_rooms", min_capacity=4))["rooms"]
+    assert (await call("list_calendars"))["calendars"]
+
     offered = {tool.name for tool in (await mcp.client.list_tools()).tools}
     assert call.called == offered, offered - call.called

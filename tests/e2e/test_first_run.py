@@ -29,7 +29,7 @@ async def test_serve_sandbox_over_stdio_offers_every_tool_and_answers() -> None:
     )
     async with Client(params) as client:
         tools = (await client.list_tools()).tools
-        assert len(tools) == 24  # the 23 operations and the time tool
+        assert len(tools) == 29  # the 23 operations, the time tool and the 5 scheduling tools
         context = await client.call_tool("get_current_context", {})
         assert not context.is_error and context.structured_content is not None
         assert context.structured_content["user"]["name"]
@@ -95,7 +95,7 @@ async def test_serve_sandbox_over_streamable_http_on_loopback(tmp_path: Path) ->
             httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=httpx2.Timeout(30, read=300)) as h,
             Client(streamable_http_client(url, http_client=h)) as client,
         ):
-            assert len((await client.list_tools()).tools) == 24
+            assert len((await client.list_tools()).tools) == 29  # every tool (the sandbox serves them all)
             rooms = await client.call_tool(
                 "get_room_freebusy",
                 {

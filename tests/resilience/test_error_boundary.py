@@ -23,17 +23,17 @@ pytestmark = pytest.mark.anyio
 BARE = re.compile(r"^Error executing tool \w+:?\s*$")
 
 # Minimal valid arguments per tool (ids explicit so no primary-calendar lookup is needed).
-IDS = {"calendar_id": "cal_1", "event_id": "e1_0"}
+IDS = {"calendar_id": "cal_1@x", "event_id": "e1_0"}
 ARGS: dict[str, dict[str, Any]] = {
-    "create_event": {"calendar_id": "cal_1", "start": "2026-11-23T10:00:00Z", "end": "2026-11-23T11:00:00Z"},
+    "create_event": {"calendar_id": "cal_1@x", "start": "2026-11-23T10:00:00Z", "end": "2026-11-23T11:00:00Z"},
     "delete_event": IDS,
     "update_event": {**IDS, "start": "2026-11-23T10:00:00Z", "end": "2026-11-23T11:00:00Z"},
     "get_event": IDS,
-    "list_events": {"calendar_id": "cal_1"},
-    "search_events": {"calendar_id": "cal_1", "query": "x"},
+    "list_events": {"calendar_id": "cal_1@x"},
+    "search_events": {"calendar_id": "cal_1@x", "query": "x"},
     "reply_event": {**IDS, "rsvp_status": "accept"},
     "list_recurring_instances": {**IDS, "start": "2026-11-01", "end": "2026-11-30"},
-    "view_instances": {"calendar_id": "cal_1", "start": "2026-11-01", "end": "2026-11-20"},
+    "view_instances": {"calendar_id": "cal_1@x", "start": "2026-11-01", "end": "2026-11-20"},
     "create_meeting_chat": IDS,
     "unbind_meeting_chat": {**IDS, "meeting_chat_id": "oc_1"},
     "create_meeting_minutes": IDS,
@@ -42,12 +42,17 @@ ARGS: dict[str, dict[str, Any]] = {
     "remove_attendees": {**IDS, "attendee_ids": ["user_1"]},
     "list_attendees": IDS,
     "list_chat_members": {**IDS, "attendee_id": "chat_1"},
-    "subscribe_events": {"calendar_id": "cal_1"},
-    "unsubscribe_events": {"calendar_id": "cal_1"},
+    "subscribe_events": {"calendar_id": "cal_1@x"},
+    "unsubscribe_events": {"calendar_id": "cal_1@x"},
     "generate_caldav_config": {},
     "create_exchange_binding": {},
     "delete_exchange_binding": {"exchange_binding_id": "ZXhj"},
     "get_exchange_binding": {"exchange_binding_id": "ZXhj"},
+    "find_people": {"query": "Li"},
+    "get_free_busy": {"people": ["ou_1"], "rooms": ["omm_1"], "start": "2026-11-23", "end": "2026-11-24"},
+    "find_meeting_times": {"attendees": ["ou_1"], "duration_minutes": 30, "start": "2036-11-24", "end": "2036-11-25"},
+    "find_rooms": {"min_capacity": 2, "start": "2026-11-23T10:00", "end": "2026-11-23T11:00"},
+    "list_calendars": {},
 }
 # Replies a buggy or changed Feishu could send: right envelope, wrong shapes inside.
 ODD_DATA: list[Any] = [
@@ -106,7 +111,7 @@ async def test_invalid_input_is_refused_before_the_network_with_the_field_named(
     upstream = Upstream()
     async with Client(server_for(upstream, VirtualClock())) as client:
         result = await client.call_tool("get_event", {**IDS, "max_attendee_num": 1000})
-        confirm = await client.call_tool("delete_event", {"calendar_id": "cal_1", "event_id": ""})
+        confirm = await client.call_tool("delete_event", {"calendar_id": "cal_1@x", "event_id": ""})
     assert result.is_error
     assert "max_attendee_num" in text(result)
     assert "nothing was sent to Feishu" in text(result)

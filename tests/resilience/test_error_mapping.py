@@ -17,7 +17,7 @@ from tests.helpers import all_tools_settings
 from tests.resilience.upstream import Upstream, reply, server_for, text
 
 pytestmark = pytest.mark.anyio
-EVENT = {"calendar_id": "cal_1", "event_id": "e1_0"}
+EVENT = {"calendar_id": "cal_1@x", "event_id": "e1_0"}
 
 # feishu-api.md §10.2 and §10.3: every code documented there, with the class it must map to.
 DOCUMENTED: dict[int, type[errors.FeishuError]] = {
@@ -201,7 +201,7 @@ async def test_a_non_feishu_error_page_is_a_clear_upstream_failure() -> None:
         result = await client.call_tool("get_event", EVENT)
     assert result.is_error
     message = text(result)
-    assert "HTTP 502 from https://open.feishu.cn/open-apis/calendar/v4/calendars/cal_1/events/e1_0" in message
+    assert "HTTP 502 from https://open.feishu.cn/open-apis/calendar/v4/calendars/cal_1@x/events/e1_0" in message
     assert "not a Feishu reply" in message
     assert "retry this call in a minute" in message
 
@@ -222,7 +222,7 @@ async def test_a_web_server_that_is_not_feishu_is_named_with_the_setting() -> No
     async with Client(server_for(upstream, VirtualClock())) as client:
         result = await client.call_tool("get_event", EVENT)
     message = text(result)
-    assert "HTTP 404 from https://open.feishu.cn/open-apis/calendar/v4/calendars/cal_1/events/e1_0" in message
+    assert "HTTP 404 from https://open.feishu.cn/open-apis/calendar/v4/calendars/cal_1@x/events/e1_0" in message
     assert "check the address, which FEISHU_DOMAIN (or serve --domain)" in message
     assert "check the ids" not in message  # not a missing event: not Feishu at all
 

@@ -18,7 +18,7 @@ from tools.spec import Replay
 OPERATIONS_BY_NAME = {op.name: op for op in OPERATIONS}
 
 pytestmark = pytest.mark.anyio
-CAL = {"calendar_id": "cal_1"}
+CAL = {"calendar_id": "cal_1@x"}
 EVENT = {**CAL, "event_id": "e1_0"}
 NEW_EVENT = {**CAL, "summary": "Sync", "start": "2026-11-23T15:00:00+08:00", "end": "2026-11-23T16:00:00+08:00"}
 CREATED = reply(0, {"event": {"event_id": "e1_0", "summary": "Sync"}})

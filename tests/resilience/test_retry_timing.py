@@ -18,7 +18,7 @@ from tests.helpers import all_tools_settings
 from tests.resilience.upstream import Upstream, client_for, reply
 
 pytestmark = pytest.mark.anyio
-ROUTE = "/open-apis/calendar/v4/calendars/cal_1/events/e_0"
+ROUTE = "/open-apis/calendar/v4/calendars/cal_1@x/events/e_0"
 
 
 def throttled(
@@ -162,7 +162,7 @@ async def test_all_requests_of_one_tool_call_share_its_deadline() -> None:
     server = build_server(
         all_tools_settings(call_deadline=10), StaticToken("u-test"), transport=httpx2.MockTransport(feishu), clock=clock
     )
-    arguments = {"calendar_id": "cal_1", "start": "2026-11-23T10:00:00Z", "end": "2026-11-23T11:00:00Z"}
+    arguments = {"calendar_id": "cal_1@x", "start": "2026-11-23T10:00:00Z", "end": "2026-11-23T11:00:00Z"}
     async with Client(server) as client:
         result = await client.call_tool("create_event", arguments)
     assert not result.is_error

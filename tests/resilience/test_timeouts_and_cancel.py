@@ -20,7 +20,7 @@ from server.tokens import StaticToken
 from tests.helpers import all_tools_settings
 
 pytestmark = pytest.mark.anyio
-EVENT = {"calendar_id": "cal_1", "event_id": "e1_0"}
+EVENT = {"calendar_id": "cal_1@x", "event_id": "e1_0"}
 Scope = MutableMapping[str, Any]
 
 

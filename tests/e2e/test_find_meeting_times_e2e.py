@@ -1,0 +1,205 @@
+"""find_meeting_times through the MCP client: working hours, time zones, unreadable people, batching,
+the undocumented path and its documented fallback, and no slot at all."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from sandbox.seed_directory import open_id
+from tests.e2e.scheduling_harness import MONDAY_10, Session, pinned_sandbox, session
+
+pytestmark = pytest.mark.anyio
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TEN_COLLEAGUES = [
+    open_id(s)
+    for s in ("sun0li", "zhou0jie", "wu0xia", "zheng0hao", "liu0yang", "chen0gang", "yang0fan", "huang0lei", "lin0na")
+] + [open_id("he0jing"), open_id("luo0bin")]
+
+
+@pytest.fixture(params=["UTC", "America/Los_Angeles", "Asia/Tokyo"])
+def machine_zone(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Run under several machine time zones: nothing may depend on the machine's zone."""
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield request.param
+    monkeypatch.undo()
+    time.tzset()
+
+
+async def find_times(
+    *, undocumented: bool = False, settings: dict[str, Any] | None = None, **arguments: Any
+) -> tuple[dict[str, Any], Session]:
+    """One find_meeting_times call on a fresh pinned sandbox; the session still shows what was sent."""
+    sb = pinned_sandbox()
+    sb.world.directory.undocumented_endpoints = undocumented
+    async with session(sb, **(settings or {})) as mcp:
+        return await mcp.call("find_meeting_times", **arguments), mcp
+
+
+def within(slot: dict[str, str], zone: ZoneInfo, first: int = 9, last: int = 18) -> bool:
+    start = datetime.fromisoformat(slot["start"]).astimezone(zone)
+    end = datetime.fromisoformat(slot["end"]).astimezone(zone)
+    return (
+        start.weekday() < 5
+        and start.hour >= first
+        and (end.hour, end.minute) <= (last, 0)
+        and start.date() == end.date()
+    )
+
+
+@pytest.mark.parametrize("undocumented", [True, False], ids=["suggestion", "documented-fallback"])
+async def test_slots_in_working_hours_never_past_with_who_is_free(undocumented: bool, machine_zone: str) -> None:
+    sb = pinned_sandbox()
+    sb.world.directory.undocumented_endpoints = undocumented
+    async with session(sb) as mcp:
+        result = await mcp.call(
+            "find_meeting_times",
+            attendees=["Li Lei", "Han Meimei"],
+            duration_minutes=30,
+            start="2026-11-23",
+            end="2026-11-27",
+        )
+        assert result["source"] == ("feishu_suggestion" if undocumented else "free_busy")
+        assert 1 <= len(result["slots"]) <= 5
+        for slot in result["slots"]:
+            assert within(slot, SHANGHAI), slot
+            assert datetime.fromisoformat(slot["start"]).timestamp() >= MONDAY_10
+            assert set(slot["free"]) >= {"李雷", "韩梅梅", "you"} or slot["busy"]
+        first = result["slots"][0]
+        assert first["busy"] == [] and first["why"]
+        # Every proposed slot is really free for all three on their calendars.
+        busy = await mcp.call(
+            "get_free_busy", people=["Li Lei", "Han Meimei", sb.demo_user.open_id], start="2026-11-23", end="2026-11-27"
+        )
+        for person in busy["items"]:
+            for span in person["busy"]:
+                assert not (span["start"] < first["end"] and span["end"] > first["start"]), (person["name"], first)
+        if not undocumented:
+            assert len(mcp.sent("/freebusy/batch")) == 1  # the second call: get_free_busy's own
+
+
+async def test_the_probe_is_remembered_and_the_fallback_is_taken_at_once() -> None:
+    sb = pinned_sandbox()
+    sb.world.directory.undocumented_endpoints = False
+    async with session(sb) as mcp:
+        args = {"attendees": ["Li Lei"], "duration_minutes": 30, "start": "2026-11-24", "end": "2026-11-24"}
+        await mcp.call("find_meeting_times", **args)
+        assert len(mcp.sent("/freebusy/suggestion")) == 1 and mcp.sent("/freebusy/batch")
+        await mcp.call("find_meeting_times", **args)
+        assert mcp.sent("/freebusy/suggestion") == []
+
+
+async def test_working_hours_setting_is_honoured() -> None:
+    result, _ = await find_times(
+        settings={"working_hours": "Tue-Thu 13:00-16:00"},
+        attendees=["Li Lei"],
+        duration_minutes=60,
+        start="2026-11-23",
+        end="2026-11-29",
+        limit=10,
+    )
+    assert result["slots"]
+    for slot in result["slots"]:
+        start = datetime.fromisoformat(slot["start"]).astimezone(SHANGHAI)
+        assert start.weekday() in (1, 2, 3) and within(slot, SHANGHAI, 13, 16), slot
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])  # UTC+14 and UTC-11
+async def test_time_zones_on_both_sides_of_the_date_line(zone: str, machine_zone: str) -> None:
+    result, _ = await find_times(
+        settings={"timezone": zone}, attendees=["Li Lei"], duration_minutes=60, start="2026-11-23", end="2026-11-25"
+    )
+    assert result["slots"]
+    for slot in result["slots"]:
+        assert within(slot, ZoneInfo(zone)), slot
+        assert datetime.fromisoformat(slot["start"]).timestamp() >= MONDAY_10
+        assert slot["start"].endswith("+14:00" if zone == "Pacific/Kiritimati" else "-11:00")
+
+
+@pytest.mark.parametrize("undocumented", [True, False], ids=["suggestion", "documented-fallback"])
+async def test_a_person_with_unreadable_free_busy_is_unknown_never_free(undocumented: bool) -> None:
+    result, _ = await find_times(
+        undocumented=undocumented,
+        attendees=["Li Lei", "陈静"],
+        duration_minutes=30,
+        start="2026-11-24",
+        end="2026-11-25",
+    )
+    assert result["slots"]
+    for slot in result["slots"]:
+        assert "陈静" in slot["unknown"] and "陈静" not in slot["free"]
+        assert "free/busy unknown: 陈静" in slot["why"]
+
+
+async def test_ten_plus_people_are_batched_by_ten() -> None:
+    sb = pinned_sandbox()
+    sb.world.directory.undocumented_endpoints = False
+    async with session(sb) as mcp:
+        result = await mcp.call(
+            "find_meeting_times", attendees=TEN_COLLEAGUES, duration_minutes=30, start="2026-11-24", end="2026-11-26"
+        )
+        batches = mcp.sent("/freebusy/batch")
+    assert result["slots"] and len(batches) == 2
+    assert sorted(len(b.body["user_ids"]) for b in batches) == [2, 10]  # 11 colleagues and you
+    ranked = [len(s["busy"]) for s in result["slots"]]
+    assert ranked == sorted(ranked)
+    assert all(s["why"] == "everyone is free" or s["why"].startswith("busy:") for s in result["slots"])
+
+
+@pytest.mark.parametrize("undocumented", [True, False], ids=["room_find", "documented-fallback"])
+async def test_room_for_three_with_each_slot(undocumented: bool) -> None:
+    result, mcp = await find_times(
+        undocumented=undocumented,
+        attendees=["Li Lei", "Han Meimei"],
+        duration_minutes=30,
+        start="2026-11-23",
+        end="2026-11-27",
+        room_capacity=3,
+        limit=3,
+    )
+    assert mcp.sent("/freebusy/room_find" if undocumented else "/meeting_room/freebusy/batch_get")
+    assert result["slots"]
+    for slot in result["slots"]:
+        assert slot["rooms"] and all(r["capacity"] >= 3 for r in slot["rooms"])
+        assert slot["rooms"][0]["name"] == "Hengshan 衡山"  # the smallest room that fits
+
+
+async def test_no_slot_at_all_is_a_clear_answer() -> None:
+    sb = pinned_sandbox()
+    async with session(sb) as mcp:
+        weekend = await mcp.call(
+            "find_meeting_times", attendees=["Li Lei"], duration_minutes=30, start="2026-11-28", end="2026-11-29"
+        )
+        past = await mcp.call(
+            "find_meeting_times", attendees=["Li Lei"], duration_minutes=30, start="2026-11-16", end="2026-11-20"
+        )
+    for answer in (weekend, past):
+        assert answer["slots"] == []
+        assert "No 30-minute slot" in answer["note"] and "Mon,Tue,Wed,Thu,Fri 09:00-18:00" in answer["note"]
+
+
+async def test_past_window_sends_nothing_to_feishu_for_slots() -> None:
+    result, mcp = await find_times(attendees=["ou_x"], duration_minutes=30, start="2026-11-16", end="2026-11-20")
+    assert result["slots"] == [] and mcp.sent("/freebusy") == []
+
+
+@pytest.mark.parametrize("undocumented", [True, False], ids=["suggestion", "documented-fallback"])
+async def test_a_group_chat_by_name_brings_its_members(undocumented: bool) -> None:
+    result, mcp = await find_times(
+        undocumented=undocumented,
+        attendees=["Design guild 设计"],
+        duration_minutes=30,
+        start="2026-11-24",
+        end="2026-11-25",
+    )
+    assert mcp.sent("/im/v1/chats/search")
+    assert result["slots"]
+    everyone = set(result["slots"][0]["free"]) | set(result["slots"][0]["busy"])
+    assert {"韩梅梅", "吴霞", "郑浩", "you"} <= everyone  # the chat's members, by name

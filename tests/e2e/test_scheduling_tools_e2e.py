@@ -1,0 +1,158 @@
+"""find_people, get_free_busy, find_rooms and list_calendars through the MCP client, with their wire."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import pytest
+
+from sandbox import HAN_MEIMEI_OPEN_ID, LI_LEI_OPEN_ID, ROOM_IDS, TEAM_CALENDAR_ID, Sandbox
+from sandbox.seed_directory import (
+    CHEN_JING_PRIVATE_OPEN_ID,
+    HOLIDAYS_CALENDAR_ID,
+    ZHANG_WEI_BACKEND_OPEN_ID,
+    ZHANG_WEI_SALES_OPEN_ID,
+    open_id,
+)
+from tests.e2e.scheduling_harness import Session, pinned_sandbox, session
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def sb() -> Sandbox:
+    return pinned_sandbox()
+
+
+@pytest.fixture
+async def mcp(sb: Sandbox) -> AsyncIterator[Session]:
+    async with session(sb) as s:
+        yield s
+
+
+async def test_find_people_by_part_of_a_name_with_profiles(mcp: Session) -> None:
+    found = await mcp.call("find_people", query="Li Lei")
+    assert [p["open_id"] for p in found["people"]] == [LI_LEI_OPEN_ID]
+    li_lei = found["people"][0]
+    assert (li_lei["name"], li_lei["department"], li_lei["city"]) == ("李雷", "Backend", "Shanghai")
+    search, profiles = mcp.sent("/search/v1/user"), mcp.sent("/contact/v3/users/batch")
+    assert search[0].method == "GET" and search[0].query["query"] == "Li Lei"
+    assert profiles[0].query["user_ids"] == LI_LEI_OPEN_ID
+
+
+async def test_find_people_says_what_tells_two_zhang_wei_apart(mcp: Session) -> None:
+    found = await mcp.call("find_people", query="张伟")
+    assert {p["open_id"] for p in found["people"]} == {ZHANG_WEI_BACKEND_OPEN_ID, ZHANG_WEI_SALES_OPEN_ID}
+    assert {(p["department"], p["city"]) for p in found["people"]} == {("Backend", "Shanghai"), ("Sales", "Beijing")}
+    assert "2 people are named 张伟" in found["note"] and "Beijing" in found["note"]
+
+
+async def test_find_people_without_a_match_says_an_email_can_still_be_invited(mcp: Session) -> None:
+    found = await mcp.call("find_people", query="guest@partner.example")
+    assert found["people"] == []
+    assert "third_party" in found["note"]
+
+
+async def test_find_people_without_profile_scope_still_finds(sb: Sandbox) -> None:
+    token = sb.issue_user_token(sb.demo_user.open_id, scopes=["contact:user:search", "calendar:calendar"])
+    from mcp import Client
+
+    from server.app import build_server
+    from server.tokens import StaticToken
+    from tests.helpers import all_tools_settings
+
+    server = build_server(all_tools_settings(), StaticToken(token), transport=sb.transport(), clock=sb.clock)
+    async with Client(server) as client:
+        result = await client.call_tool("find_people", {"query": "韩梅梅"})
+    assert not result.is_error and result.structured_content is not None
+    assert [p["open_id"] for p in result.structured_content["people"]] == [HAN_MEIMEI_OPEN_ID]
+    assert result.structured_content["people"][0]["department"] == "od-design"  # ids only, without the scope
+
+
+async def test_free_busy_by_name_unreadable_is_unknown_and_rooms_by_name(mcp: Session) -> None:
+    result = await mcp.call(
+        "get_free_busy", people=["Li Lei", "陈静"], rooms=["Kunlun"], start="2026-11-23", end="2026-11-23"
+    )
+    li_lei, chen_jing, kunlun = result["items"]
+    assert li_lei["status"] == "known"
+    assert {"start": "2026-11-23T14:00:00+08:00", "end": "2026-11-23T14:30:00+08:00"} in li_lei["busy"]
+    assert (chen_jing["id"], chen_jing["status"], chen_jing["busy"]) == (CHEN_JING_PRIVATE_OPEN_ID, "unknown", [])
+    assert [kunlun] == [
+        {
+            "kind": "room",
+            "name": "Kunlun 昆仑 (4)",
+            "id": ROOM_IDS[1],
+            "status": "known",
+            "busy": [{"start": "2026-11-23T14:00:00+08:00", "end": "2026-11-23T14:30:00+08:00"}],
+        }
+    ]
+    (batch,) = mcp.sent("/freebusy/batch")
+    assert batch.body["user_ids"] == [LI_LEI_OPEN_ID, CHEN_JING_PRIVATE_OPEN_ID]
+    assert (batch.body["time_min"], batch.body["time_max"]) == (
+        "2026-11-23T00:00:00+08:00",
+        "2026-11-24T00:00:00+08:00",
+    )
+    (room,) = mcp.sent("/freebusy/list")
+    assert room.body["room_id"] == ROOM_IDS[1]
+
+
+async def test_free_busy_splits_into_feishu_sized_calls(mcp: Session) -> None:
+    people = [open_id(slug) for slug in ("sun0li", "zhou0jie", "wu0xia", "zheng0hao", "liu0yang", "chen0gang")]
+    people += [open_id(slug) for slug in ("yang0fan", "huang0lei", "lin0na", "he0jing", "luo0bin", "ma0chao")]
+    result = await mcp.call("get_free_busy", people=people, start="2026-11-23", end="2026-12-13")
+    assert len(result["items"]) == 12 and all(p["status"] == "known" for p in result["items"])
+    batches = mcp.sent("/freebusy/batch")
+    assert len(batches) == 4  # 12 people = 10 + 2; 21 days = 14 + 7
+    for request in batches:
+        assert 1 <= len(request.body["user_ids"]) <= 10
+        span = datetime.fromisoformat(request.body["time_max"]) - datetime.fromisoformat(request.body["time_min"])
+        assert span.days <= 14
+    assert sorted(len(r.body["user_ids"]) for r in batches) == [2, 2, 10, 10]
+
+
+async def test_free_busy_of_an_ambiguous_name_lists_the_candidates(mcp: Session) -> None:
+    message = await mcp.fail("get_free_busy", people=["Zhang Wei"], start="2026-11-23", end="2026-11-24")
+    assert "matches 2 people" in message
+    assert ZHANG_WEI_BACKEND_OPEN_ID in message and ZHANG_WEI_SALES_OPEN_ID in message
+    assert "Backend" in message and "Beijing" in message
+    assert mcp.sent("/freebusy") == []
+
+
+async def test_free_busy_needs_someone_and_at_most_twenty(mcp: Session) -> None:
+    message = await mcp.fail("get_free_busy", people=[], start="2026-11-23", end="2026-11-24")
+    assert "people/rooms" in message and mcp.sb.log == []
+    many = [f"ou_{i}" for i in range(21)]
+    assert "at most 20" in await mcp.fail("get_free_busy", people=many, start="2026-11-23", end="2026-11-24")
+
+
+async def test_find_rooms_free_for_a_slot_smallest_first(mcp: Session) -> None:
+    # Tuesday 14:00-15:00: the weekly sync (moved) holds Everest.
+    result = await mcp.call("find_rooms", min_capacity=6, start="2026-11-24T14:00", end="2026-11-24T15:00")
+    names = [r["name"] for r in result["rooms"]]
+    assert "Everest 珠峰 (8)" not in names and names[0] in ("Emei 峨眉", "Huangshan 黄山", "Yandang 雁荡")
+    capacities = [r["capacity"] for r in result["rooms"]]
+    assert capacities == sorted(capacities) and min(capacities) >= 6
+    assert result["free_between"] == ["2026-11-24T14:00:00+08:00", "2026-11-24T15:00:00+08:00"]
+    (search,) = mcp.sent("/vc/v1/rooms/search")
+    assert search.body == {"page_size": 100, "search_level_name": True}
+    (freebusy,) = mcp.sent("/meeting_room/freebusy/batch_get")
+    assert len(freebusy.query["room_ids"]) == len([n for n in names]) + 1
+
+
+async def test_find_rooms_by_building_words(mcp: Session) -> None:
+    result = await mcp.call("find_rooms", query="Building B")
+    assert {r["name"] for r in result["rooms"]} == {
+        "Taishan 泰山 (20)",
+        "Emei 峨眉",
+        "Lushan 庐山",
+        "Qingcheng 青城 phone booth",
+    }
+    assert mcp.sent("/meeting_room/freebusy") == []
+
+
+async def test_list_calendars_with_roles(mcp: Session) -> None:
+    calendars = {c["calendar_id"]: c for c in (await mcp.call("list_calendars"))["calendars"]}
+    assert calendars[TEAM_CALENDAR_ID]["role"] == "writer"
+    assert calendars[HOLIDAYS_CALENDAR_ID]["role"] == "reader"
+    assert any(c["type"] == "primary" and c["role"] == "owner" for c in calendars.values())

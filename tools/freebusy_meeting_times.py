@@ -1,0 +1,341 @@
+"""find_meeting_times (the ``freebusy`` toolset): a short ranked list of slots, who is free, which rooms.
+
+Two ways to the same answer. Feishu's own CLI asks the UNDOCUMENTED ``freebusy/suggestion`` and
+``freebusy/room_find`` (scheduling-api.md §3.4, §4.5); the server probes for them (the first call
+is the probe; their absence is remembered) and otherwise, or when they suggest nothing, computes
+the slots from documented endpoints: batch free/busy (10 people, 2 weeks a call), room search
+and room free/busy. Either way slots lie within the user's working hours (a server setting,
+default Mon-Fri 09:00-18:00 in their timezone) and never before now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, Field
+
+from tools import times, working_hours
+from tools.composite import Endpoint, JsonObject, Request, Upstream
+from tools.fields import NOT_BOOLEAN
+from tools.freebusy import FREEBUSY_BATCH, Span, people_busy
+from tools.names import CHAT_SEARCH, people_and_chats
+from tools.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText, Person, search_rooms
+from tools.rooms_find import ROOM_FREEBUSY
+from tools.spec import Operation, Replay
+from tools.window import TimeWindow
+
+FB_SCOPES = ("calendar:calendar.free_busy:read", "calendar:calendar")
+SUGGESTION = Endpoint("suggest_times", "POST", "/open-apis/calendar/v4/freebusy/suggestion", FB_SCOPES, True)
+ROOM_FIND = Endpoint("find_free_rooms", "POST", "/open-apis/calendar/v4/freebusy/room_find", FB_SCOPES, True)
+USER_INFO = Endpoint("who_am_i", "GET", "/open-apis/authen/v1/user_info", ())
+CHAT_MEMBERS = Endpoint("chat_members", "GET", "/open-apis/im/v1/chats/{chat_id}/members", ("im:chat:readonly",))
+STEP = timedelta(minutes=30)
+ROOM_CHOICES = 3
+
+
+class MeetingTimesInput(TimeWindow):
+    max_days: ClassVar[float] = 31
+
+    attendees: Annotated[
+        list[NameText], Field(min_length=1, max_length=50, description="People or group chats: names or ids.")
+    ]
+    duration_minutes: Annotated[int, Field(ge=5, le=480, description="Length of the meeting."), NOT_BOOLEAN]
+    room_capacity: Annotated[
+        int | None, Field(ge=1, le=1000, description="Also find a room this big."), NOT_BOOLEAN
+    ] = None
+    room_query: Annotated[str | None, Field(max_length=64, description="Room/building/floor words.")] = None
+    limit: Annotated[int, Field(ge=1, le=10, description="Most slots (default 5)."), NOT_BOOLEAN] = 5
+
+
+class RoomChoice(BaseModel):
+    room_id: str
+    name: str
+    capacity: int = 0
+
+
+class Slot(BaseModel):
+    start: str
+    end: str
+    free: list[str]
+    busy: list[str] = []
+    unknown: list[str] = []
+    rooms: list[RoomChoice] = []
+    why: str
+
+
+class MeetingTimes(BaseModel):
+    slots: list[Slot]
+    source: Literal["feishu_suggestion", "free_busy"]
+    note: str = ""
+
+
+@dataclass
+class Candidate:
+    start: datetime
+    end: datetime
+    busy: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    rooms: list[JsonObject] = field(default_factory=list)
+    reason: str = ""
+
+
+def _grid(moment: datetime) -> datetime:
+    """The next half hour at or after ``moment``."""
+    base = moment.replace(second=0, microsecond=0)
+    if base < moment:
+        base += timedelta(minutes=1)
+    return base + timedelta(minutes=-base.minute % 30)
+
+
+async def _gather(inp: MeetingTimesInput, up: Upstream) -> JsonObject:
+    zone = times.zone(inp._tz)
+    hours = working_hours.parse(up.working_hours)
+    now = datetime.fromtimestamp(up.now(), zone)
+    lo, hi, length = max(inp._lo, now), inp._hi, timedelta(minutes=inp.duration_minutes)
+    people, chats = await people_and_chats(up, inp.attendees)
+    me = await up.send(Request(USER_INFO))
+    names = {p.open_id: p.name for p in people} | {str(me.get("open_id")): "you"}
+    spans = hours.spans(lo, hi, zone)
+    base: JsonObject = {"names": names, "hours": hours.describe(), "lo": lo, "hi": hi}
+    if not spans:
+        return base | {"source": "free_busy", "slots": []}
+    suggested = await _suggested(inp, up, people, chats, spans, length)
+    # Who is free when comes from the calendars either way: Feishu's suggestion cannot say whose
+    # calendar it could not read, and "unknown" must never read as "free".
+    members = await _members(up, chats)
+    names |= {m: n for m, n in members.items() if m not in names}
+    ids = [str(me.get("open_id")), *(p.open_id for p in people), *members]
+    busy = await people_busy(up, list(dict.fromkeys(i for i in ids if i)), lo, hi)
+    want_room = bool(inp.room_capacity or inp.room_query)
+    if suggested:
+        slots = _pick([_score(c.start, c.end, busy, names, c.reason) for c in suggested], inp.limit)
+        if want_room:
+            await _rooms_found(inp, up, people, slots)
+        return base | {"source": "feishu_suggestion", "slots": _explain(_rank(slots, want_room), inp)}
+    candidates = [_score(start, start + length, busy, names) for start in _starts(spans, length)]
+    if want_room:
+        await _add_rooms(inp, up, candidates, lo, hi)
+    slots = _pick(_rank(candidates, want_room), inp.limit)
+    return base | {"source": "free_busy", "slots": _explain(_rank(slots, want_room), inp)}
+
+
+def _starts(spans: Sequence[Span], length: timedelta) -> list[datetime]:
+    starts: list[datetime] = []
+    for begin, finish in spans:
+        start = _grid(begin)
+        while start + length <= finish:
+            starts.append(start)
+            start += STEP
+    return starts
+
+
+def _score(
+    start: datetime, end: datetime, busy: dict[str, list[Span] | None], names: dict[str, str], reason: str = ""
+) -> Candidate:
+    slot = Candidate(start, end, reason=reason)
+    for person, spans in busy.items():
+        label = names.get(person, person)
+        if spans is None:
+            slot.unknown.append(label)
+        elif any(a < end and b > start for a, b in spans):
+            slot.busy.append(label)
+    return slot
+
+
+async def _members(up: Upstream, chats: Sequence[str]) -> dict[str, str]:
+    """The members of the chats: open_id -> name."""
+    answers = await up.send_all(
+        [
+            Request(CHAT_MEMBERS, path={"chat_id": c}, query=[("member_id_type", "open_id"), ("page_size", "100")])
+            for c in chats
+        ]
+    )
+    items = [m for a in answers for m in a.get("items") or [] if isinstance(m, dict) and m.get("member_id")]
+    return {str(m["member_id"]): str(m.get("name") or m["member_id"]) for m in items}
+
+
+async def _add_rooms(inp: MeetingTimesInput, up: Upstream, slots: list[Candidate], lo: datetime, hi: datetime) -> None:
+    """Each slot's free rooms (smallest that fits first), from room search and room free/busy."""
+    rooms = [
+        r
+        for r in await search_rooms(up, inp.room_query or "")
+        if int(r.get("capacity") or 0) >= (inp.room_capacity or 1)
+    ]
+    rooms.sort(key=lambda r: (int(r.get("capacity") or 0), str(r.get("name"))))
+    rooms = rooms[:20]  # one room free/busy call covers 20 rooms
+    if not rooms:
+        return
+    answer = await up.send(
+        Request(
+            ROOM_FREEBUSY,
+            query=[
+                *(("room_ids", str(r["room_id"])) for r in rooms),
+                ("time_min", times.rfc3339(lo)),
+                ("time_max", times.rfc3339(hi)),
+            ],
+        )
+    )
+    booked = {
+        room: [(datetime.fromisoformat(s["start_time"]), datetime.fromisoformat(s["end_time"])) for s in slots_]
+        for room, slots_ in (answer.get("free_busy") or {}).items()
+    }
+    for slot in slots:
+        slot.rooms = [
+            r for r in rooms if not any(a < slot.end and b > slot.start for a, b in booked.get(str(r["room_id"]), []))
+        ][:ROOM_CHOICES]
+
+
+def _rank(candidates: Sequence[Candidate], want_room: bool) -> list[Candidate]:
+    """Everyone free (and a room, when one is wanted) first, then fewer busy, fewer unknown, earlier."""
+    return sorted(candidates, key=lambda c: (want_room and not c.rooms, len(c.busy), len(c.unknown), c.start))
+
+
+def _pick(ranked: Sequence[Candidate], limit: int) -> list[Candidate]:
+    """The first ``limit`` slots that do not overlap, one a day before a second on any day (choices
+    on several days serve the user better than four half hours of one morning)."""
+    chosen: list[Candidate] = []
+    for per_day in (1, limit):
+        for slot in ranked:
+            same_day = sum(c.start.date() == slot.start.date() for c in chosen)
+            free_of_chosen = all(slot.end <= c.start or slot.start >= c.end for c in chosen)
+            if len(chosen) < limit and same_day < per_day and free_of_chosen and slot not in chosen:
+                chosen.append(slot)
+    return chosen
+
+
+def _explain(slots: list[Candidate], inp: MeetingTimesInput) -> list[Candidate]:
+    want_room = bool(inp.room_capacity or inp.room_query)
+    for slot in slots:
+        reasons = []
+        if want_room and not slot.rooms:
+            reasons.append(f"no free room for {inp.room_capacity or 'the group'}")
+        if slot.busy:
+            reasons.append(f"busy: {', '.join(slot.busy)}")
+        if slot.unknown:
+            reasons.append(f"free/busy unknown: {', '.join(slot.unknown)}")
+        slot.reason = "; ".join(reasons) or slot.reason or "everyone is free"
+    return slots
+
+
+async def _suggested(
+    inp: MeetingTimesInput,
+    up: Upstream,
+    people: Sequence[Person],
+    chats: Sequence[str],
+    spans: Sequence[Span],
+    length: timedelta,
+) -> list[Candidate]:
+    """Feishu's own suggestion (undocumented), kept to working hours; empty when it is not offered."""
+    body = {
+        "search_start_time": times.rfc3339(spans[0][0]),
+        "search_end_time": times.rfc3339(spans[-1][1]),
+        "timezone": inp._tz,
+        "duration_minutes": inp.duration_minutes,
+        "attendee_user_ids": [p.open_id for p in people],
+        "attendee_chat_ids": list(chats),
+    }
+    answer = await up.send_if_offered(Request(SUGGESTION, body=body))
+    if not answer:
+        return []
+    slots: list[Candidate] = []
+    for item in answer.get("suggestions") or []:
+        start = datetime.fromisoformat(str(item.get("event_start_time")))
+        end = datetime.fromisoformat(str(item.get("event_end_time")))
+        inside = any(a <= start and end <= b for a, b in spans)
+        if inside and end - start >= length:
+            slots.append(Candidate(start, end, reason=str(item.get("recommend_reason") or "")))
+    return slots
+
+
+async def _rooms_found(inp: MeetingTimesInput, up: Upstream, people: Sequence[Person], slots: list[Candidate]) -> None:
+    """Rooms for each suggested slot: room_find (undocumented) when offered, else the documented path."""
+    for slot in slots:
+        body: JsonObject = {
+            "event_start_time": times.rfc3339(slot.start),
+            "event_end_time": times.rfc3339(slot.end),
+            "timezone": inp._tz,
+            "attendee_user_ids": [p.open_id for p in people],
+        }
+        if inp.room_capacity:
+            body["min_capacity"] = inp.room_capacity
+        if inp.room_query:
+            body["room_name"] = inp.room_query
+        answer = await up.send_if_offered(Request(ROOM_FIND, body=body))
+        if answer is None:
+            await _add_rooms(inp, up, slots, slots[0].start, max(s.end for s in slots))
+            return
+        found = [r for r in answer.get("available_rooms") or [] if isinstance(r, dict) and r.get("room_id")]
+        found.sort(key=lambda r: (int(r.get("capacity") or 0), str(r.get("room_name"))))
+        slot.rooms = [
+            {"room_id": r["room_id"], "name": r.get("room_name", ""), "capacity": r.get("capacity", 0)} for r in found
+        ][:ROOM_CHOICES]
+
+
+def _respond(inp: MeetingTimesInput, data: dict[str, Any]) -> MeetingTimes:
+    zone = times.zone(inp._tz)
+    everyone = list(dict.fromkeys(data["names"].values()))
+    slots = [
+        Slot(
+            start=times.rfc3339(c.start.astimezone(zone)),
+            end=times.rfc3339(c.end.astimezone(zone)),
+            free=[n for n in everyone if n not in c.busy and n not in c.unknown],
+            busy=c.busy,
+            unknown=c.unknown,
+            rooms=[
+                RoomChoice(
+                    room_id=str(r["room_id"]), name=str(r.get("name") or ""), capacity=int(r.get("capacity") or 0)
+                )
+                for r in c.rooms
+            ],
+            why=c.reason,
+        )
+        for c in data["slots"]
+    ]
+    note = ""
+    if not slots:
+        note = (
+            f"No {inp.duration_minutes}-minute slot: between {times.rfc3339(data['lo'])} "
+            f"and {times.rfc3339(data['hi'])} "
+            f"there is no time within working hours ({data['hours']}, {inp._tz}) that is still ahead. "
+            "Widen the window or ask the user about other days."
+        )
+    return MeetingTimes(slots=slots, source=data["source"], note=note)
+
+
+find_meeting_times = Operation(
+    name="find_meeting_times",
+    title="Find meeting times",
+    description=(
+        "Ranked slots in your working hours when attendees are free (free rooms with room_capacity); 'why' "
+        "explains a lower rank. Example: attendees=['Li Lei'], duration_minutes=30, start='2026-11-23', "
+        "end='2026-11-27'."
+    ),
+    interface_function="",  # not one of the 23 calendar operations: free/busy, rooms (see module doc)
+    method="POST",
+    route=FREEBUSY_BATCH.route,
+    input_model=MeetingTimesInput,
+    output_model=MeetingTimes,
+    toolset="freebusy",
+    read_only=True,
+    destructive=False,
+    idempotent=True,
+    replay=Replay.SAFE,
+    scopes=FREEBUSY_BATCH.scopes,
+    respond=_respond,
+    gather=_gather,
+    endpoints=(
+        SEARCH_USER,
+        PROFILES,
+        USER_INFO,
+        FREEBUSY_BATCH,
+        SUGGESTION,
+        ROOM_FIND,
+        ROOM_SEARCH,
+        ROOM_FREEBUSY,
+        CHAT_MEMBERS,
+        CHAT_SEARCH,
+    ),
+)

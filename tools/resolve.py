@@ -1,0 +1,200 @@
+"""Names to ids: people (search/v1/user), rooms (vc/v1/rooms/search).
+
+One match is used; several that fit equally well are a :class:`NotUnique` listing the candidates
+with what tells them apart (department, city, job title; capacity for rooms), so the model can ask
+the user. A person's id (``ou_…``) or a room's (``omm_…``) is used as given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel
+
+from tools.composite import Endpoint, JsonObject, Refusal, Request, Upstream
+
+SEARCH_USER = Endpoint("search_people", "GET", "/open-apis/search/v1/user", ("contact:user:search",))
+PROFILES = Endpoint(
+    "read_profiles",
+    "GET",
+    "/open-apis/contact/v3/users/batch",
+    ("contact:contact.base:readonly", "contact:contact:readonly"),
+)
+ROOM_SEARCH = Endpoint("search_rooms", "POST", "/open-apis/vc/v1/rooms/search", ("vc:room:readonly", "vc:room"))
+PROFILE_BATCH = 50
+
+
+def _name_text(value: str) -> str:
+    # Checked here rather than published as minLength/maxLength (context in every tools/list).
+    if not 1 <= len(value.strip()) <= 64:
+        raise ValueError("a name or id is 1-64 characters")
+    return value.strip()
+
+
+NameText = Annotated[str, AfterValidator(_name_text)]  # a person's, chat's or room's name, or its id
+
+
+class NotResolved(Refusal):
+    """A name that matched nobody, or several people/rooms equally: the message lists the choices.
+
+    ``groups`` holds (name, its candidates) per name, so the user can be asked about each.
+    """
+
+    def __init__(self, message: str, candidates: Sequence[Candidate] = (), name: str = "") -> None:
+        super().__init__(message)
+        self.candidates = list(candidates)
+        self.groups: list[tuple[str, list[Candidate]]] = [(name, self.candidates)] if name else []
+
+    @classmethod
+    def combine(cls, problems: Sequence[NotResolved]) -> NotResolved:
+        combined = cls("\n".join(str(p) for p in problems), [c for p in problems for c in p.candidates])
+        combined.groups = [group for p in problems for group in p.groups]
+        return combined
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A person or room a name may mean, with what tells it apart from the others."""
+
+    id: str
+    name: str
+    detail: str = ""  # e.g. "Backend, Shanghai, Backend engineer" or "6 seats"
+
+    def label(self) -> str:
+        return f"{self.name} ({self.detail}; {self.id})" if self.detail else f"{self.name} ({self.id})"
+
+
+class Person(BaseModel):
+    """A colleague as the tools show one (find_people's result items)."""
+
+    open_id: str
+    name: str
+    en_name: str = ""
+    department: str = ""
+    job_title: str = ""
+    city: str = ""
+    email: str = ""
+
+    @property
+    def detail(self) -> str:
+        return ", ".join(p for p in (self.department, self.city, self.job_title) if p)
+
+
+def person_from(user: JsonObject, profile: JsonObject | None) -> Person:
+    profile = profile or {}
+    paths = profile.get("department_path") or []
+    department = ""
+    if paths and isinstance(paths[0], dict):
+        names = paths[0].get("department_name") or {}
+        i18n = names.get("i18n_name") or {}
+        department = str(i18n.get("en_us") or names.get("name") or "")
+    elif user.get("department_ids"):
+        department = ", ".join(str(d) for d in user["department_ids"])
+    return Person(
+        open_id=str(user.get("open_id") or profile.get("open_id") or ""),
+        name=str(user.get("name") or profile.get("name") or ""),
+        en_name=str(profile.get("en_name") or ""),
+        department=department,
+        job_title=str(profile.get("job_title") or ""),
+        city=str(profile.get("city") or ""),
+        email=str(profile.get("email") or ""),
+    )
+
+
+async def search_people(up: Upstream, query: str, limit: int) -> tuple[list[Person], bool]:
+    """People whose name matches ``query``, with profiles where the user's scopes allow."""
+    found = await up.send(Request(SEARCH_USER, query=[("query", query), ("page_size", str(limit))]))
+    users = [u for u in found.get("users") or [] if isinstance(u, dict) and u.get("open_id")]
+    return await with_profiles(up, users), bool(found.get("has_more"))
+
+
+async def with_profiles(up: Upstream, users: Sequence[JsonObject]) -> list[Person]:
+    """Search hits as people, with department, city and title where the user may read profiles."""
+    profiles: dict[str, JsonObject] = {}
+    ids = [str(u["open_id"]) for u in users]
+    for chunk in (ids[i : i + PROFILE_BATCH] for i in range(0, len(ids), PROFILE_BATCH)):
+        query_args = [("user_ids", i) for i in chunk] + [("department_id_type", "open_department_id")]
+        data = await up.send_if_allowed(Request(PROFILES, query=query_args))
+        for item in (data or {}).get("items") or []:
+            profiles[str(item.get("open_id"))] = item
+    return [person_from(u, profiles.get(str(u["open_id"]))) for u in users]
+
+
+def is_person_id(text: str) -> bool:
+    return text.startswith("ou_")
+
+
+def best_matches(name: str, people: Sequence[Person]) -> list[Person]:
+    """The people ``name`` means: exact names if any match exactly, else every match."""
+    wanted = name.casefold().replace(" ", "")
+    exact = [p for p in people if wanted in (p.name.casefold().replace(" ", ""), p.en_name.casefold().replace(" ", ""))]
+    return exact or list(people)
+
+
+async def lookup_person(up: Upstream, name: str) -> Person | NotResolved:
+    """The one person ``name`` (a name, part of one, or an ``ou_`` id) means, or why not."""
+    if is_person_id(name):
+        return Person(open_id=name, name=name)
+    found = await up.send(Request(SEARCH_USER, query=[("query", name), ("page_size", "10")]))
+    users = [u for u in found.get("users") or [] if isinstance(u, dict) and u.get("open_id")]
+    matches = best_matches(name, [person_from(u, None) for u in users])
+    if len(matches) == 1:
+        return matches[0]
+    # Profiles only to tell several apart: one match needs no second request.
+    matches = await with_profiles(up, [u for u in users if str(u["open_id"]) in {m.open_id for m in matches}])
+    if not matches:
+        return NotResolved(
+            f'nobody in your organisation is called "{name}" (resigned and external people are not found)', (), name
+        )
+    choices = [Candidate(p.open_id, p.name, p.detail) for p in matches]
+    return NotResolved(
+        f'"{name}" matches {len(matches)} people: {"; ".join(c.label() for c in choices)}', choices, name
+    )
+
+
+async def resolve_people(up: Upstream, names: Sequence[str]) -> list[Person]:
+    """Each name resolved (in order); every unresolved one is reported at once."""
+    found = [await lookup_person(up, name) for name in dict.fromkeys(names)]
+    problems = [f for f in found if isinstance(f, NotResolved)]
+    if problems:
+        raise NotResolved.combine(problems)
+    return [f for f in found if isinstance(f, Person)]
+
+
+async def search_rooms(up: Upstream, keyword: str = "", pages: int = 3) -> list[JsonObject]:
+    """Rooms whose name (or city/building/floor name) contains ``keyword``; all bookable rooms if empty."""
+    rooms: list[JsonObject] = []
+    body: JsonObject = {"page_size": 100, "search_level_name": True}
+    if keyword:
+        body["keyword"] = keyword
+    for _ in range(pages):
+        data = await up.send(Request(ROOM_SEARCH, body=dict(body)))
+        rooms += [r for r in data.get("rooms") or [] if isinstance(r, dict) and r.get("room_id")]
+        if not data.get("has_more") or not data.get("page_token"):
+            break
+        body["page_token"] = data["page_token"]
+    return rooms
+
+
+async def lookup_room(up: Upstream, name: str) -> JsonObject | NotResolved:
+    """The one room ``name`` (part of its name, or an ``omm_`` id) means, or why not."""
+    if name.startswith("omm_"):
+        return {"room_id": name, "name": name}
+    rooms = await search_rooms(up, name, pages=1)
+    exact = [r for r in rooms if str(r.get("name", "")).casefold() == name.casefold()]
+    matches = exact or rooms
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        return NotResolved(f'no meeting room you may book is called "{name}"', (), name)
+    choices = [Candidate(str(r["room_id"]), str(r.get("name", "")), f"{r.get('capacity', '?')} seats") for r in matches]
+    return NotResolved(f'"{name}" matches {len(matches)} rooms: {"; ".join(c.label() for c in choices)}', choices, name)
+
+
+async def resolve_room(up: Upstream, name: str) -> JsonObject:
+    found = await lookup_room(up, name)
+    if isinstance(found, NotResolved):
+        raise found
+    return found

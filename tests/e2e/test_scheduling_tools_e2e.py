@@ -156,3 +156,17 @@ async def test_list_calendars_with_roles(mcp: Session) -> None:
     assert calendars[TEAM_CALENDAR_ID]["role"] == "writer"
     assert calendars[HOLIDAYS_CALENDAR_ID]["role"] == "reader"
     assert any(c["type"] == "primary" and c["role"] == "owner" for c in calendars.values())
+    # The wire: one GET of the calendar list, no query (Feishu's default page), the user's token.
+    [sent] = mcp.sent("/open-apis/calendar/v4/calendars")
+    assert (sent.method, sent.path, sent.query, sent.body) == ("GET", "/open-apis/calendar/v4/calendars", {}, None)
+    assert sent.headers["authorization"].startswith("Bearer ") and sent.status == 200 and sent.code == 0
+
+
+async def test_calendar_named_instead_of_an_id(mcp: Session) -> None:
+    """A calendar's exact name where a calendar_id is wanted resolves through the calendar list."""
+    listed = (await mcp.call("list_calendars"))["calendars"]
+    team = next(c for c in listed if c["calendar_id"] == TEAM_CALENDAR_ID)
+    today = (await mcp.call("get_current_context"))["today"]["start"][:10]
+    await mcp.call("list_events", calendar_id=team["summary"], start=today, end=today)
+    [events_request] = mcp.sent("/events")
+    assert events_request.path == f"/open-apis/calendar/v4/calendars/{TEAM_CALENDAR_ID}/events"

@@ -39,6 +39,7 @@ from sandbox import (
     LI_LEI_OPEN_ID,
     ROOM_IDS,
     Sandbox,
+    room_booking,
 )
 from tests.sandbox.helpers_sandbox import DAY, FIXED_NOW, HOUR
 from tests.sandbox.lark_sdk import as_user, new_event, parsed, when
@@ -242,3 +243,24 @@ def test_moving_a_series_with_a_modified_occurrence_shows_each_day_once(client: 
     assert [e.event_id for e in window.items if e.summary == "weekly"] == [series.event_id]
     stray = GetCalendarEventRequest.builder().calendar_id(DEMO_PRIMARY_CALENDAR_ID).event_id(f"{uid}_{second}")
     assert client.calendar.v4.calendar_event.get(stray.build(), as_demo).code == 193003
+
+
+def test_a_room_books_asynchronously(sb: Sandbox, client: Any, as_demo: Any) -> None:
+    # feishu-api.md (attendee create, op 14): a room booking is asynchronous; for a room,
+    # rsvp_status needs_action means "booking in progress" and accept "booked", learnt by reading it
+    # again. How long Feishu takes is not documented; the sandbox answers one second of its clock later.
+    event = probe(client, as_demo, "room booking", int(FIXED_NOW) + 20 * DAY + 3 * HOUR)
+    room = CalendarEventAttendee.builder().type("resource").room_id(ROOM_IDS[0]).build()
+    added = parsed(add_attendees(client, as_demo, event.event_id, room)).attendees
+    assert [(a.room_id, a.rsvp_status) for a in added if a.type == "resource"] == [(ROOM_IDS[0], "needs_action")]
+
+    listing = ListCalendarEventAttendeeRequest.builder().calendar_id(DEMO_PRIMARY_CALENDAR_ID).event_id(event.event_id)
+
+    def room_status() -> str:
+        items = parsed(client.calendar.v4.calendar_event_attendee.list(listing.build(), as_demo)).items
+        [status] = [a.rsvp_status for a in items if a.type == "resource"]
+        return str(status)
+
+    assert room_status() == "needs_action"  # still being decided
+    sb.advance(room_booking.ANSWER_DELAY)
+    assert room_status() == "accept"  # the room was free: booked, a moment later

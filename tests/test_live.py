@@ -48,8 +48,12 @@ async def test_live_round_trip(live_token: str) -> None:
             assert not view.is_error, view.content
             assert event_id in {e["event_id"] for e in (view.structured_content or {})["items"]}
             # UNVERIFIED in feishu-api.md: search's stop condition without has_more.
-            found = await client.call_tool("search_events", {"query": "feishu-calendar-mcp live check"})
+            # With no time filter Feishu searches about the last month only, so tomorrow's event needs a window.
+            found = await client.call_tool(
+                "search_events", {"query": "feishu-calendar-mcp live check", "start": day, "end": day}
+            )
             assert not found.is_error, found.content
+            assert event_id in {e["event_id"] for e in (found.structured_content or {})["items"]}
         finally:
             deleted = await client.call_tool("delete_event", {"event_id": event_id})
             assert not deleted.is_error, deleted.content

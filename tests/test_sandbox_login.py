@@ -20,7 +20,9 @@ from server import cli
 from server.sandbox_login import HeadlessBrowser
 
 ROOT = Path(__file__).resolve().parent.parent
-TOKEN = re.compile(r"\b[ur]-[A-Za-z0-9_-]{16,}")  # the sandbox's user and refresh tokens
+# The sandbox's user and refresh tokens, standing alone: not a "-u-..." run inside the printed
+# authorize URL's random state or PKCE challenge (base64url), which once failed this test by chance.
+TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[ur]-[A-Za-z0-9_-]{16,}")
 
 
 def test_headless_sign_in_through_the_real_cli_touches_nothing_of_yours(tmp_path: Path) -> None:

@@ -37,9 +37,9 @@ from server.schema import published_schema
 from server.state import AppState
 from server.upstream import ServerUpstream
 from tools.calendars import calendar_id_named
-from tools.composite import Refusal
-from tools.outputs import EventResult
-from tools.resolve import NotResolved
+from tools.common.composite import Refusal
+from tools.common.outputs import EventResult
+from tools.common.resolve import NotResolved
 from tools.spec import Operation
 
 log = logging.getLogger("feishu_calendar_mcp.tools")
@@ -168,9 +168,9 @@ async def _execute(op: Operation[Any, Any], inp: BaseModel, state: AppState, pic
     calendar = getattr(inp, "calendar_id", None)
     if isinstance(calendar, str) and calendar != "primary" and "@" not in calendar:
         inp = inp.model_copy(update={"calendar_id": await calendar_id_named(up, calendar)})  # a name
-    if op.prepare is not None:  # names to ids (tools/names.py)
+    if op.prepare is not None:  # names to ids (tools/common/names.py)
         inp = await op.prepare(inp, up, picks)
-    if op.gather is not None:  # several requests (tools/composite.py), through the same client
+    if op.gather is not None:  # several requests (tools/common/composite.py), through the same client
         if getattr(inp, "calendar_id", None) == "primary":
             inp = inp.model_copy(update={"calendar_id": await state.client.primary_calendar_id()})
         gathered = await op.gather(inp, up)

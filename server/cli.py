@@ -164,11 +164,10 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"error: cannot serve HTTP on 127.0.0.1:{args.port}: {exc}", file=sys.stderr)
             return 1
     else:
-        import anyio
-
+        from server.eventloop import run
         from server.stdio import run_stdio
 
-        anyio.run(run_stdio, server)
+        run(run_stdio, server)
     return 0
 
 

@@ -40,6 +40,7 @@ from server.app import build_server
 from server.clock import VirtualClock
 from server.results import built_once
 from server.static_token import StaticToken
+from server.eventloop import run
 from server.stdio import run_stdio
 from tests.helpers import all_tools_settings
 
@@ -51,7 +52,7 @@ if sys.argv[1] == "sdk":
     server.middleware.remove(built_once)
     anyio.run(server.run_stdio_async)
 else:
-    anyio.run(run_stdio, server)
+    run(run_stdio, server)  # as `serve` runs it: on uvloop where it is installed
 """
 INIT_PARAMS = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}
 MODERN_META = {

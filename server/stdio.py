@@ -84,7 +84,10 @@ class PipeReadStream:
                 if self.legacy is None:
                     self.legacy = message.method == "initialize" or not _modern_envelope(message.params)
                 elif self.legacy and message.method == "ping" and not message.params:
-                    await self._out.send(SessionMessage(types.JSONRPCResponse(jsonrpc="2.0", id=message.id, result={})))
+                    answer = types.JSONRPCResponse(jsonrpc="2.0", id=message.id, result={})
+                    # A peer that has gone away gets no answer, as from the SDK's dispatcher.
+                    with suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+                        await self._out.send(SessionMessage(answer))
                     continue
             return SessionMessage(message)
 

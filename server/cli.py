@@ -164,10 +164,11 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"error: cannot serve HTTP on 127.0.0.1:{args.port}: {exc}", file=sys.stderr)
             return 1
     else:
-        from server.eventloop import run
+        import anyio
+
         from server.stdio import run_stdio
 
-        run(run_stdio, server)
+        anyio.run(run_stdio, server)
     return 0
 
 

@@ -11,10 +11,10 @@ import os
 import socket
 from typing import TYPE_CHECKING, Any, TextIO
 
+import anyio
 import uvicorn
 
 from auth.store import config_dir
-from server.eventloop import run
 from server.local_key import LocalKeyAuth, key_file, load_or_create_key
 
 if TYPE_CHECKING:
@@ -76,6 +76,6 @@ def serve_http(server: MCPServer[Any], settings: Settings, port: int, out: TextI
     # access log would go to stdout. Access lines carry the path only, never headers.
     config = uvicorn.Config(app, log_config=None, log_level=settings.log_level.lower(), lifespan="on")
     try:
-        run(uvicorn.Server(config).serve, [sock])
+        anyio.run(uvicorn.Server(config).serve, [sock])
     finally:
         sock.close()

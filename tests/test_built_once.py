@@ -40,7 +40,6 @@ from server.app import build_server
 from server.clock import VirtualClock
 from server.results import built_once
 from server.static_token import StaticToken
-from server.eventloop import run
 from server.stdio import run_stdio
 from tests.helpers import all_tools_settings
 
@@ -52,7 +51,7 @@ if sys.argv[1] == "sdk":
     server.middleware.remove(built_once)
     anyio.run(server.run_stdio_async)
 else:
-    run(run_stdio, server)  # as `serve` runs it: on uvloop where it is installed
+    anyio.run(run_stdio, server)
 """
 INIT_PARAMS = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}
 MODERN_META = {

@@ -5,9 +5,9 @@
 Prints, for each checkout and the SDK floor, the median cold start (wall and CPU) with a
 set token and with a stored login (no token), and, against one sandbox, over stdio: the
 server CPU per call and the p50 of ping, get_event and list_events, of a 1,000-event list
-(one a round), and calls per second with the server CPU per call at concurrency 8. Every
-round rotates who goes first. This is where the before/after figures in docs/benchmarks.md
-come from.
+(one a round), calls per second with the server CPU per call at concurrency 8, and each
+server's peak RSS after its calls. Every round rotates who goes first. This is where the
+before/after figures in docs/benchmarks.md come from.
 """
 
 from __future__ import annotations
@@ -124,6 +124,8 @@ async def _per_call_session(
                     key = (name, f"{tool} c=8")
                     cpu[key] = cpu.get(key, 0.0) + procs.cpu_seconds(peers[name].pid) - before
                     samples.setdefault(key, []).append(rate)
+        for name, peer in peers.items():
+            print(f"peak RSS {name:8s} {procs.memory_mib(peer.pid)['peak']:.1f} MiB after this session's calls")
     finally:
         for peer in peers.values():
             await peer.close()

@@ -28,7 +28,7 @@ import anyio
 import mcp.types as types
 from mcp.shared.message import SessionMessage
 
-from server.results import encode
+from server.results import encode_line
 
 if TYPE_CHECKING:
     from mcp.server import MCPServer
@@ -133,7 +133,7 @@ class PipeWriteStream:
             raise anyio.ClosedResourceError
         if self._writer.is_closing():
             raise anyio.BrokenResourceError
-        self._writer.write(encode(item.message) + b"\n")
+        self._writer.write(encode_line(item.message))
         try:
             await self._writer.drain()
         except ConnectionError as exc:

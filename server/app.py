@@ -19,6 +19,7 @@ from server.feishu_auth import TokenSource
 from server.feishu_client import FeishuClient
 from server.prompts import register_prompts
 from server.registry import build_tool
+from server.results import built_once
 from server.retry import RetryPolicy
 from server.settings import Settings
 from server.state import AppState
@@ -92,6 +93,7 @@ def build_server(
         token_verifier=token_verifier,
         request_state_security=request_state_security,
         tools=[build_tool(op) for op in operations],
+        middleware=[built_once],  # tool results serialised once (server/results.py)
     )
     register_prompts(server)
     # URLs carry no secrets, but httpx2's per-request INFO lines are noise on stderr.

@@ -168,6 +168,8 @@ def _profile(call: Call, user: User, *, single: bool = False) -> dict[str, Any]:
         out["email"] = user.email
     if granted("contact:user.department:readonly"):
         out["department_ids"] = departments
+    if user.time_zone:  # only set by a test: see User.time_zone
+        out["time_zone"] = user.time_zone
     if granted("contact:user.employee:readonly"):
         out["status"] = {
             "is_frozen": user.status == "frozen",

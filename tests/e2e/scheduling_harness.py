@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from mcp import Client
 
@@ -53,12 +53,20 @@ def pinned_sandbox(now: float = MONDAY_10) -> Sandbox:
 
 
 @asynccontextmanager
-async def session(sb: Sandbox, elicitation_callback: Any = None, **settings: Any) -> AsyncIterator[Session]:
+async def session(
+    sb: Sandbox,
+    elicitation_callback: Any = None,
+    mode: Literal["auto", "legacy"] = "auto",
+    scopes: Sequence[str] | None = None,
+    **settings: Any,
+) -> AsyncIterator[Session]:
+    """Our server on ``sb`` as the demo user (with only ``scopes``, if given), through a real client."""
+    token = sb.demo_token if scopes is None else sb.issue_user_token(sb.demo_user.open_id, scopes=scopes)
     server = build_server(
         all_tools_settings(**settings),
-        StaticToken(sb.demo_token, identity="scheduling"),
+        StaticToken(token, identity="scheduling"),
         transport=sb.transport(),
         clock=sb.clock,
     )
-    async with Client(server, elicitation_callback=elicitation_callback) as client:
+    async with Client(server, mode=mode, elicitation_callback=elicitation_callback) as client:
         yield Session(sb, client)

@@ -36,9 +36,11 @@ async def test_find_people_by_part_of_a_name_with_profiles(mcp: Session) -> None
     assert [p["open_id"] for p in found["people"]] == [LI_LEI_OPEN_ID]
     li_lei = found["people"][0]
     assert (li_lei["name"], li_lei["department"], li_lei["city"]) == ("李雷", "Backend", "Shanghai")
-    search, profiles = mcp.sent("/search/v1/user"), mcp.sent("/contact/v3/users/batch")
+    search, profiles = mcp.sent("/search/v1/user"), mcp.sent("/contact/v3/users/")
     assert search[0].method == "GET" and search[0].query["query"] == "Li Lei"
-    assert profiles[0].query["user_ids"] == LI_LEI_OPEN_ID
+    # Department names come only from the single-user read (contact-v3/user/batch.md has none).
+    assert [(r.method, r.path) for r in profiles] == [("GET", f"/open-apis/contact/v3/users/{LI_LEI_OPEN_ID}")]
+    assert profiles[0].query == {"department_id_type": "open_department_id"} and found["note"] == ""
 
 
 async def test_find_people_says_what_tells_two_zhang_wei_apart(mcp: Session) -> None:
@@ -156,9 +158,10 @@ async def test_list_calendars_with_roles(mcp: Session) -> None:
     assert calendars[TEAM_CALENDAR_ID]["role"] == "writer"
     assert calendars[HOLIDAYS_CALENDAR_ID]["role"] == "reader"
     assert any(c["type"] == "primary" and c["role"] == "owner" for c in calendars.values())
-    # The wire: one GET of the calendar list, no query (Feishu's default page), the user's token.
+    # The wire: one GET of the calendar list (Feishu's largest page: all fit), the user's token.
     [sent] = mcp.sent("/open-apis/calendar/v4/calendars")
-    assert (sent.method, sent.path, sent.query, sent.body) == ("GET", "/open-apis/calendar/v4/calendars", {}, None)
+    wire = (sent.method, sent.path, sent.query, sent.body)
+    assert wire == ("GET", "/open-apis/calendar/v4/calendars", {"page_size": "1000"}, None)
     assert sent.headers["authorization"].startswith("Bearer ") and sent.status == 200 and sent.code == 0
 
 

@@ -1,29 +1,29 @@
-"""Names to ids: people (search/v1/user), rooms (vc/v1/rooms/search).
+"""Names to ids: people (search/v1/user), rooms (vc/v1/rooms/search); chats and calendars use
+the same :func:`settle`.
 
-One match is used; several that fit equally well are a :class:`NotUnique` listing the candidates
-with what tells them apart (department, city, job title; capacity for rooms), so the model can ask
-the user. A person's id (``ou_…``) or a room's (``omm_…``) is used as given.
+Every name any tool takes goes through :func:`settle`: the user's pick for it (``Picks``, see
+server/choose.py) wins; one match is used; several that fit equally well are a
+:class:`NotResolved` listing the candidates with what tells them apart (department, city, job
+title, email; capacity for rooms), which the server turns into a question to the user or, where
+the client cannot ask, a tool error. A person's id (``ou_…``) or a room's (``omm_…``) is used as given.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from pydantic import AfterValidator, BaseModel
+from pydantic import AfterValidator
 
 from tools.common.composite import Endpoint, JsonObject, Refusal, Request, Upstream
+from tools.common.profiles import PROFILE, PROFILES, Person, Profiles, person_from, with_profiles
+
+__all__ = ["PROFILE", "PROFILES", "Person"]  # re-exported: the tools name them with the look-ups
 
 SEARCH_USER = Endpoint("search_people", "GET", "/open-apis/search/v1/user", ("contact:user:search",))
-PROFILES = Endpoint(
-    "read_profiles",
-    "GET",
-    "/open-apis/contact/v3/users/batch",
-    ("contact:contact.base:readonly", "contact:contact:readonly"),
-)
 ROOM_SEARCH = Endpoint("search_rooms", "POST", "/open-apis/vc/v1/rooms/search", ("vc:room:readonly", "vc:room"))
-PROFILE_BATCH = 50
+T = TypeVar("T")
 
 
 def _name_text(value: str) -> str:
@@ -34,6 +34,8 @@ def _name_text(value: str) -> str:
 
 
 NameText = Annotated[str, AfterValidator(_name_text)]  # a person's, chat's or room's name, or its id
+Picks = Mapping[str, str]  # the id the user picked, per name that meant several (server/choose.py)
+NO_PICKS: Picks = {}
 
 
 class NotResolved(Refusal):
@@ -66,60 +68,27 @@ class Candidate:
         return f"{self.name} ({self.detail}; {self.id})" if self.detail else f"{self.name} ({self.id})"
 
 
-class Person(BaseModel):
-    """A colleague as the tools show one (find_people's result items)."""
+def settle(
+    name: str, candidates: Sequence[Candidate], what: str, nobody: str, hint: str = ""
+) -> Candidate | NotResolved:
+    """The one candidate ``name`` means, or why not: the single rule every name of every tool follows.
 
-    open_id: str
-    name: str
-    en_name: str = ""
-    department: str = ""
-    job_title: str = ""
-    city: str = ""
-    email: str = ""
-
-    @property
-    def detail(self) -> str:
-        return ", ".join(p for p in (self.department, self.city, self.job_title) if p)
-
-
-def person_from(user: JsonObject, profile: JsonObject | None) -> Person:
-    profile = profile or {}
-    paths = profile.get("department_path") or []
-    department = ""
-    if paths and isinstance(paths[0], dict):
-        names = paths[0].get("department_name") or {}
-        i18n = names.get("i18n_name") or {}
-        department = str(i18n.get("en_us") or names.get("name") or "")
-    elif user.get("department_ids"):
-        department = ", ".join(str(d) for d in user["department_ids"])
-    return Person(
-        open_id=str(user.get("open_id") or profile.get("open_id") or ""),
-        name=str(user.get("name") or profile.get("name") or ""),
-        en_name=str(profile.get("en_name") or ""),
-        department=department,
-        job_title=str(profile.get("job_title") or ""),
-        city=str(profile.get("city") or ""),
-        email=str(profile.get("email") or ""),
-    )
+    ``what`` names the kind in the plural ("people", "rooms"); ``nobody`` is the message when
+    nothing matches; ``hint`` is added when several match (e.g. a scope that would tell them apart).
+    """
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        return NotResolved(nobody, (), name)
+    listed = "; ".join(c.label() for c in candidates)
+    return NotResolved(f'"{name}" matches {len(candidates)} {what}: {listed}{hint}', candidates, name)
 
 
-async def search_people(up: Upstream, query: str, limit: int) -> tuple[list[Person], bool]:
+async def search_people(up: Upstream, query: str, limit: int) -> tuple[Profiles, bool]:
     """People whose name matches ``query``, with profiles where the user's scopes allow."""
     found = await up.send(Request(SEARCH_USER, query=[("query", query), ("page_size", str(limit))]))
     users = [u for u in found.get("users") or [] if isinstance(u, dict) and u.get("open_id")]
     return await with_profiles(up, users), bool(found.get("has_more"))
-
-
-async def with_profiles(up: Upstream, users: Sequence[JsonObject]) -> list[Person]:
-    """Search hits as people, with department, city and title where the user may read profiles."""
-    profiles: dict[str, JsonObject] = {}
-    ids = [str(u["open_id"]) for u in users]
-    for chunk in (ids[i : i + PROFILE_BATCH] for i in range(0, len(ids), PROFILE_BATCH)):
-        query_args = [("user_ids", i) for i in chunk] + [("department_id_type", "open_department_id")]
-        data = await up.send_if_allowed(Request(PROFILES, query=query_args))
-        for item in (data or {}).get("items") or []:
-            profiles[str(item.get("open_id"))] = item
-    return [person_from(u, profiles.get(str(u["open_id"]))) for u in users]
 
 
 def is_person_id(text: str) -> bool:
@@ -133,8 +102,11 @@ def best_matches(name: str, people: Sequence[Person]) -> list[Person]:
     return exact or list(people)
 
 
-async def lookup_person(up: Upstream, name: str) -> Person | NotResolved:
+async def lookup_person(up: Upstream, name: str, picks: Picks = NO_PICKS) -> Person | NotResolved:
     """The one person ``name`` (a name, part of one, or an ``ou_`` id) means, or why not."""
+    picked = picks.get(name, "")
+    if is_person_id(picked):
+        return Person(open_id=picked, name=name)
     if is_person_id(name):
         return Person(open_id=name, name=name)
     found = await up.send(Request(SEARCH_USER, query=[("query", name), ("page_size", "10")]))
@@ -143,24 +115,21 @@ async def lookup_person(up: Upstream, name: str) -> Person | NotResolved:
     if len(matches) == 1:
         return matches[0]
     # Profiles only to tell several apart: one match needs no second request.
-    matches = await with_profiles(up, [u for u in users if str(u["open_id"]) in {m.open_id for m in matches}])
-    if not matches:
-        return NotResolved(
-            f'nobody in your organisation is called "{name}" (resigned and external people are not found)', (), name
-        )
-    choices = [Candidate(p.open_id, p.name, p.detail) for p in matches]
-    return NotResolved(
-        f'"{name}" matches {len(matches)} people: {"; ".join(c.label() for c in choices)}', choices, name
-    )
+    profiles = await with_profiles(up, [u for u in users if str(u["open_id"]) in {m.open_id for m in matches}])
+    nobody = f'nobody in your organisation is called "{name}" (resigned and external people are not found)'
+    choices = [Candidate(p.open_id, p.name, p.detail) for p in profiles.people]
+    hint = f". {profiles.hint}" if profiles.hint else ""
+    settled = settle(name, choices, "people", nobody, hint)
+    return settled if isinstance(settled, NotResolved) else profiles.people[0]
 
 
-async def resolve_people(up: Upstream, names: Sequence[str]) -> list[Person]:
-    """Each name resolved (in order); every unresolved one is reported at once."""
-    found = [await lookup_person(up, name) for name in dict.fromkeys(names)]
+def all_settled(found: Sequence[T | NotResolved]) -> list[T]:
+    """What the names meant, in order; every name that did not settle is reported at once
+    (so the user is asked about all of them in one question)."""
     problems = [f for f in found if isinstance(f, NotResolved)]
     if problems:
         raise NotResolved.combine(problems)
-    return [f for f in found if isinstance(f, Person)]
+    return [f for f in found if not isinstance(f, NotResolved)]
 
 
 async def search_rooms(up: Upstream, keyword: str = "", pages: int = 3) -> list[JsonObject]:
@@ -178,23 +147,18 @@ async def search_rooms(up: Upstream, keyword: str = "", pages: int = 3) -> list[
     return rooms
 
 
-async def lookup_room(up: Upstream, name: str) -> JsonObject | NotResolved:
+def is_room_id(text: str) -> bool:
+    return text.startswith("omm_")
+
+
+async def lookup_room(up: Upstream, name: str, picks: Picks = NO_PICKS) -> JsonObject | NotResolved:
     """The one room ``name`` (part of its name, or an ``omm_`` id) means, or why not."""
-    if name.startswith("omm_"):
-        return {"room_id": name, "name": name}
+    picked = picks.get(name, "")
+    if is_room_id(picked) or is_room_id(name):
+        return {"room_id": picked or name, "name": name}
     rooms = await search_rooms(up, name, pages=1)
     exact = [r for r in rooms if str(r.get("name", "")).casefold() == name.casefold()]
     matches = exact or rooms
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        return NotResolved(f'no meeting room you may book is called "{name}"', (), name)
     choices = [Candidate(str(r["room_id"]), str(r.get("name", "")), f"{r.get('capacity', '?')} seats") for r in matches]
-    return NotResolved(f'"{name}" matches {len(matches)} rooms: {"; ".join(c.label() for c in choices)}', choices, name)
-
-
-async def resolve_room(up: Upstream, name: str) -> JsonObject:
-    found = await lookup_room(up, name)
-    if isinstance(found, NotResolved):
-        raise found
-    return found
+    found = settle(name, choices, "rooms", f'no meeting room you may book is called "{name}"')
+    return found if isinstance(found, NotResolved) else matches[0]

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from sandbox import DEMO_PRIMARY_CALENDAR_ID, HAN_MEIMEI_OPEN_ID, LI_LEI_OPEN_ID, ROOM_IDS, Sandbox, room_booking
+from sandbox.seed_directory import APPROVAL_ROOM_ID
 from tests.e2e.scheduling_harness import Session, pinned_sandbox, session
 
 pytestmark = pytest.mark.anyio
@@ -244,3 +245,67 @@ async def test_an_all_day_series(mcp: Session, machine_zone: str) -> None:
         ("2027-01-08", "Deep day"),
         ("2027-01-15", "Deep day"),
     ]
+
+
+async def test_a_moved_split_point_keeps_its_own_time(mcp: Session) -> None:
+    me = Organizer(mcp.sb)
+    uid = await me.series(
+        summary="Review",
+        start_time=timed("2026-12-01T15:00"),
+        end_time=timed("2026-12-01T16:00"),
+        recurrence="FREQ=WEEKLY;BYDAY=TU;UNTIL=20261222T235959Z",
+    )
+    split_at = ts("2026-12-08T15:00")
+    await me.move(uid, split_at, timed("2026-12-08T17:00"), timed("2026-12-08T18:00"))  # this week only
+    await mcp.call("update_event", event_id=f"{uid}_{split_at}", scope="this_and_following", summary="Design review")
+    shown = await agenda(mcp, [("2026-11-30", "2026-12-31")], "")
+    assert [s for s in shown if "eview" in s[1]] == [
+        ("2026-12-01T15:00", "Review"),
+        ("2026-12-08T17:00", "Design review"),  # still moved: the new series starts at its usual 15:00
+        ("2026-12-15T15:00", "Design review"),
+        ("2026-12-22T15:00", "Design review"),
+    ]
+
+
+async def test_splitting_at_the_first_occurrence_replaces_the_series(mcp: Session) -> None:
+    me = Organizer(mcp.sb)
+    first = "2026-12-01T09:00"
+    uid = await me.series(
+        summary="Kickoff",
+        start_time=timed(first),
+        end_time=timed("2026-12-01T09:30"),
+        recurrence="FREQ=DAILY;COUNT=4",
+    )
+    await me.cancel(uid, ts("2026-12-03T09:00"))
+    changed = await mcp.call(
+        "update_event", event_id=f"{uid}_{ts(first)}", scope="this_and_following", summary="Kick-off"
+    )
+    assert f"replaced the series {uid}_0 (this was its first occurrence)" in changed["warnings"]
+    shown = await agenda(mcp, [("2026-11-30", "2026-12-06")], "Kick")
+    assert shown == [
+        ("2026-12-01T09:00", "Kick-off"),
+        ("2026-12-02T09:00", "Kick-off"),
+        ("2026-12-04T09:00", "Kick-off"),
+    ]
+    assert all(e.deleted for e in mcp.sb.world.events.values() if e.uid == uid)
+
+
+async def test_a_room_that_needs_approval_is_asked_for_again_with_its_reason(mcp: Session) -> None:
+    me = Organizer(mcp.sb)
+    uid = await me.series(
+        summary="Board",
+        start_time=timed("2026-12-02T16:00"),
+        end_time=timed("2026-12-02T17:00"),
+        recurrence="FREQ=WEEKLY;BYDAY=WE;COUNT=6",
+    )
+    await me.invite(f"{uid}_0", {"type": "resource", "room_id": APPROVAL_ROOM_ID, "approval_reason": "Board meetings"})
+    mcp.sb.advance(room_booking.APPROVAL_DELAY)  # approved
+    split = await mcp.call(
+        "update_event", event_id=f"{uid}_{ts('2026-12-16T16:00')}", scope="this_and_following", summary="Board (new)"
+    )
+    assert any(n.startswith("room Wudang") and "awaiting approval" in n for n in split["warnings"])
+    new_uid = str(split["event"]["event_id"]).rsplit("_", 1)[0]
+    [room] = [a for a in mcp.sb.world.events[f"{new_uid}_0"].attendees if a.room_id == APPROVAL_ROOM_ID]
+    assert (room.approval_reason, room.rsvp_status, room.awaiting_approval) == ("Board meetings", "needs_action", True)
+    old = [a for a in mcp.sb.world.events[f"{uid}_0"].attendees if a.room_id == APPROVAL_ROOM_ID]
+    assert [a.rsvp_status for a in old] == ["accept"]  # the earlier meetings keep their approved booking

@@ -33,10 +33,10 @@ from server.settings import Settings
 from server.state import AppState
 from server.tokens import StaticToken
 from tools import OPERATIONS
-from tools.agenda import view_instances
 from tools.calendars import CALENDAR_LIST
-from tools.composite import Endpoint
+from tools.common.composite import Endpoint
 from tools.context import get_current_context
+from tools.events_agenda import view_instances
 from tools.spec import Operation
 
 Json = Any
@@ -189,7 +189,7 @@ def _violations(schema: dict[str, Json], name: str, optional: bool = False) -> l
     if optional:
         wrong = [w for w in wrong if w is not None]  # null in an optional field means "not given"
     if name in TIME_FIELDS:
-        # Deliberately lenient: a JSON number in a time field is read as Unix seconds (tools/fields.py).
+        # Deliberately lenient: a JSON number in a time field is read as Unix seconds (tools/common/fields.py).
         wrong = [w for w in wrong if isinstance(w, bool) or not isinstance(w, int | float)]
     out: list[st.SearchStrategy[Json]] = [st.sampled_from(wrong)]
     if "enum" in schema:
@@ -279,7 +279,7 @@ PRIMARY_LOOKUP = ("POST", re.compile("^" + re.escape(PRIMARY_ROUTE) + "$"))
 
 def allowed_routes(op: Operation[Any, Any]) -> list[tuple[str, re.Pattern[str]]]:
     allowed = [(op.method, route_pattern(op)), PRIMARY_LOOKUP]
-    # A tool of several requests (tools/composite.py) may send each it declares.
+    # A tool of several requests (tools/common/composite.py) may send each it declares.
     allowed += [(e.method, route_pattern(e)) for e in op.endpoints]
     if "calendar_id" in op.input_model.model_fields:  # a calendar's name is looked up in the list
         allowed.append(("GET", route_pattern(CALENDAR_LIST)))

@@ -20,6 +20,7 @@ from server.feishu_client import FeishuClient
 from server.http_engine import upstream_transport
 from server.prompts import register_prompts
 from server.registry import build_tool
+from server.results import built_once
 from server.retry import RetryPolicy
 from server.settings import Settings
 from server.state import AppState
@@ -93,6 +94,7 @@ def build_server(
         token_verifier=token_verifier,
         request_state_security=request_state_security,
         tools=[build_tool(op) for op in operations],
+        middleware=[built_once],  # tool results serialised once (server/results.py)
     )
     register_prompts(server)
     # URLs carry no secrets, but httpx2's per-request INFO lines are noise on stderr.

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field, create_model
 from server.errors import FeishuError
 from server.state import AppState
 from server.upstream import ServerUpstream
-from tools.resolve import NotResolved
+from tools.common.resolve import NotResolved
 from tools.spec import Operation
 
 PARAMETER = "picks"

@@ -12,10 +12,10 @@ from typing import Any
 from server.errors import FeishuError
 from server.paths import fill_route
 from server.state import AppState
-from tools.agenda import view_instances
-from tools.outputs import EventResult
+from tools.common.outputs import EventResult
+from tools.common.times import render_time_info
+from tools.events_agenda import view_instances
 from tools.spec import Replay
-from tools.times import render_time_info
 
 log = logging.getLogger("feishu_calendar_mcp.overlaps")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from tools.fields import safe_segment
+from tools.common.fields import safe_segment
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 

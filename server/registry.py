@@ -20,26 +20,26 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-import pydantic_core
 from mcp import MCPError
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import build_resolver_plans, find_resolved_parameters
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, ValidationError
 
 from server import choose, confirm, writes
 from server.errors import FeishuError
 from server.overlaps import add_overlap_warnings
+from server.results import tool_result
 from server.schema import published_schema
 from server.state import AppState
 from server.upstream import ServerUpstream
 from tools.calendars import calendar_id_named
-from tools.composite import Refusal
-from tools.outputs import EventResult
-from tools.resolve import NotResolved
+from tools.common.composite import Refusal
+from tools.common.outputs import EventResult
+from tools.common.resolve import NotResolved
 from tools.spec import Operation
 
 log = logging.getLogger("feishu_calendar_mcp.tools")
@@ -168,9 +168,9 @@ async def _execute(op: Operation[Any, Any], inp: BaseModel, state: AppState, pic
     calendar = getattr(inp, "calendar_id", None)
     if isinstance(calendar, str) and calendar != "primary" and "@" not in calendar:
         inp = inp.model_copy(update={"calendar_id": await calendar_id_named(up, calendar)})  # a name
-    if op.prepare is not None:  # names to ids (tools/names.py)
+    if op.prepare is not None:  # names to ids (tools/common/names.py)
         inp = await op.prepare(inp, up, picks)
-    if op.gather is not None:  # several requests (tools/composite.py), through the same client
+    if op.gather is not None:  # several requests (tools/common/composite.py), through the same client
         if getattr(inp, "calendar_id", None) == "primary":
             inp = inp.model_copy(update={"calendar_id": await state.client.primary_calendar_id()})
         gathered = await op.gather(inp, up)
@@ -260,13 +260,12 @@ def _compact_result(run: Callable[..., Awaitable[BaseModel]]) -> Callable[..., A
 
     Left to itself the SDK sends the text pretty-printed (indent 2): ~30% more bytes for the
     model to read on every call, for no information, and one more serialisation of the result.
+    The JSON is made once (server/results.py).
     """
 
     @functools.wraps(run)  # keeps the signature (and the confirmation parameter) the SDK reads
     async def call(**arguments: Any) -> CallToolResult:
-        data = wire_form(await run(**arguments))
-        text = pydantic_core.to_json(data).decode()
-        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+        return tool_result(wire_form(await run(**arguments)))
 
     return call
 

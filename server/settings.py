@@ -104,7 +104,7 @@ class Settings(BaseModel):
     @field_validator("working_hours")
     @classmethod
     def _hours(cls, value: str) -> str:
-        from tools.working_hours import parse
+        from tools.common.working_hours import parse
 
         parse(value)
         return value
@@ -113,7 +113,7 @@ class Settings(BaseModel):
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
         if value:
-            from tools.times import zone
+            from tools.common.times import zone
 
             zone(value)
         return value or None
@@ -124,7 +124,7 @@ class Settings(BaseModel):
         candidates = [environ.get("TZ", "").lstrip(":")]
         with contextlib.suppress(OSError):
             candidates.append(str(Path("/etc/localtime").resolve()).partition("zoneinfo/")[2])
-        from tools.times import TimeInputError, zone
+        from tools.common.times import TimeInputError, zone
 
         for name in candidates:
             if name:

@@ -1,4 +1,4 @@
-"""What a composite tool's ``gather`` may ask of the server (tools/composite.py ``Upstream``).
+"""What a composite tool's ``gather`` may ask of the server (tools/common/composite.py ``Upstream``).
 
 Every request goes through the one Feishu client (retries, deadline, error mapping). The two
 places a failure is an answer rather than an error live here, not in tools: a scope or role the
@@ -18,7 +18,7 @@ from server import errors
 from server.feishu_client import FeishuClient
 from server.paths import fill_route
 from server.state import AppState
-from tools.composite import JsonObject, Request
+from tools.common.composite import JsonObject, Request
 from tools.spec import Replay
 
 # Feishu's gateway code for a path it does not serve (what a withdrawn endpoint answers).
@@ -29,7 +29,7 @@ _ABSENT: weakref.WeakKeyDictionary[FeishuClient, set[tuple[str, str]]] = weakref
 
 
 class ServerUpstream:
-    """The server side of ``tools.composite.Upstream`` for one tool call."""
+    """The server side of ``tools.common.composite.Upstream`` for one tool call."""
 
     def __init__(self, state: AppState, operation: str) -> None:
         self._state = state

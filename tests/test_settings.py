@@ -48,7 +48,7 @@ def test_working_hours_are_refused_naming_the_form(text: str, why: str) -> None:
 
 
 def test_working_hours_read_day_ranges_and_lists() -> None:
-    from tools.working_hours import parse
+    from tools.common.working_hours import parse
 
     assert parse("Mon-Fri 09:00-18:00").weekdays == frozenset(range(5))
     assert parse("Sun-Thu 08:30-17:00").weekdays == frozenset({6, 0, 1, 2, 3})

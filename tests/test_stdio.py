@@ -29,6 +29,11 @@ async def events(n: int) -> dict[str, list[dict[str, str]]]:
     return {"items": [{"event_id": f"ev_{i:04d}", "summary": "周会 weekly sync " * 4} for i in range(n)]}
 
 @mcp.tool()
+async def wait(seconds: float) -> str:
+    await anyio.sleep(seconds)
+    return "waited"
+
+@mcp.tool()
 async def threads() -> str:
     return ",".join(sorted(t.name for t in threading.enumerate()))
 
@@ -108,6 +113,48 @@ def test_loop_pipes_serve_partial_lines_large_results_and_close_on_eof() -> None
     assert rest == b"stdio restored after serving\n"
     assert "on the loop's pipes" in stderr
     assert stderr.count("stray print from a tool") == 1 and "stray output of a child process" in stderr
+
+
+def _ping(request_id: int) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "method": "ping", "params": {}}
+
+
+def test_pings_are_answered_beside_calls_in_flight_and_cancellation_still_reaches_the_sdk() -> None:
+    process = _spawn()
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        process.stdin.write(_line(INIT) + _line(INITIALIZED))
+        process.stdin.flush()
+        assert _answer(process)["id"] == 1
+        # A call that takes long, a ping while it runs: the ping's answer comes first.
+        process.stdin.write(_line(_call(2, "wait", {"seconds": 60})) + _line(_ping(3)))
+        process.stdin.flush()
+        assert _answer(process) == {"jsonrpc": "2.0", "id": 3, "result": {}}
+        # The client cancels the call: the notification reaches the SDK, which stops it and never answers it.
+        cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 2}}
+        process.stdin.write(_line(cancel) + _line(_ping(4)))
+        process.stdin.flush()
+        assert _answer(process) == {"jsonrpc": "2.0", "id": 4, "result": {}}
+        # A large result, a ping and a small call in one write: each answered once, whole.
+        process.stdin.write(
+            _line(_call(5, "events", {"n": 1000})) + _line(_ping(6)) + _line(_call(7, "events", {"n": 1}))
+        )
+        process.stdin.flush()
+        answers = [_answer(process) for _ in range(3)]
+        by_id = {answer["id"]: answer for answer in answers}
+        assert sorted(by_id) == [5, 6, 7]
+        assert len(by_id[5]["result"]["structuredContent"]["items"]) == 1000 and by_id[6]["result"] == {}
+        process.stdin.close()
+        assert process.wait(timeout=30) == 0
+        rest = [json.loads(line) for line in process.stdout.read().splitlines() if line.startswith(b"{")]
+    finally:
+        if process.returncode is None:
+            process.kill()
+        process.wait()
+        for end in (process.stdin, process.stdout, process.stderr):
+            if end is not None:
+                end.close()
+    assert all(message.get("id") != 2 for message in rest)  # the cancelled call was never answered
 
 
 def test_a_terminal_on_stdin_is_served_by_the_sdk_threads() -> None:

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from tools import times
+from tools.common import times
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from pydantic import BaseModel, Field
 
 from server.registry import build_tool, wire_form
 from tools import OPERATIONS
+from tools.common.outputs import EventPage
 from tools.context import CurrentContext, DayRange
-from tools.outputs import EventPage
 
 
 class _Slot(BaseModel):

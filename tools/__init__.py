@@ -1,27 +1,25 @@
-"""The 23 calendar-event operations, each declared once (see tools.spec.Operation)."""
+"""Every tool, each declared once (see tools.spec.Operation), in a module named after its toolset.
+
+``tools/<toolset>.py`` (or ``<toolset>_<part>.py``) holds that toolset's declarations; ``tools/common/``
+holds what they share."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tools.account import (
-    create_exchange_binding,
-    delete_exchange_binding,
-    generate_caldav_config,
-    get_exchange_binding,
-    subscribe_events,
-    unsubscribe_events,
-)
-from tools.agenda import list_recurring_instances, reply_event, search_events, view_instances
 from tools.attendees import add_attendees, list_attendees, list_chat_members, remove_attendees
 from tools.calendars import list_calendars
 from tools.events import create_event, delete_event, get_event, list_events, update_event
+from tools.events_agenda import list_recurring_instances, reply_event, search_events, view_instances
+from tools.exchange import create_exchange_binding, delete_exchange_binding, get_exchange_binding
 from tools.freebusy import get_free_busy
 from tools.freebusy_meeting_times import find_meeting_times
-from tools.meetings import create_meeting_chat, create_meeting_minutes, get_room_freebusy, unbind_meeting_chat
+from tools.meetings import create_meeting_chat, create_meeting_minutes, unbind_meeting_chat
 from tools.people import find_people
-from tools.rooms_find import find_rooms
+from tools.rooms import find_rooms, get_room_freebusy
+from tools.settings import generate_caldav_config
 from tools.spec import Operation
+from tools.subscriptions import subscribe_events, unsubscribe_events
 
 # In the order of the user-token interface (IFeishuUserV4CalendarEvent).
 OPERATIONS: tuple[Operation[Any, Any], ...] = (

@@ -6,12 +6,12 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tools.composite import Upstream
+from tools.common.composite import Upstream
+from tools.common.fields import NOT_BOOLEAN, AttendeeType, PageToken, PathId, UserIdTypeField
+from tools.common.names import CHAT_SEARCH, attendees_for
+from tools.common.outputs import Done, ItemPage, done, item_page
+from tools.common.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText
 from tools.events import EVENT, EventRef
-from tools.fields import NOT_BOOLEAN, AttendeeType, PageToken, PathId, UserIdTypeField
-from tools.names import CHAT_SEARCH, attendees_for
-from tools.outputs import Done, ItemPage, done, item_page
-from tools.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText
 from tools.spec import IN_QUERY, Operation, ReadBack, Replay, WireRequest
 
 ATTENDEES = EVENT + "/attendees"
@@ -64,7 +64,7 @@ class AddAttendeesInput(EventRef):
         return self
 
 
-# The look-up a name of each attendee type gets (tools/names.py).
+# The look-up a name of each attendee type gets (tools/common/names.py).
 NAME_KIND = {"user": "user", "chat": "chat", "resource": "resource"}
 
 

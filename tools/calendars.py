@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from tools.composite import Endpoint, Refusal, Request, Upstream
+from tools.common.composite import Endpoint, Refusal, Request, Upstream
 from tools.spec import Input, Operation, Replay, WireRequest
 
 CALENDARS_ROUTE = "/open-apis/calendar/v4/calendars"

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, Field, PrivateAttr, ValidationInfo, model_validator
 
-from tools import times
-from tools.fields import Timezone
+from tools.common import times
+from tools.common.fields import Timezone
 from tools.spec import Input, Operation, Replay
 
 

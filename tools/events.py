@@ -7,10 +7,10 @@ from typing import Annotated, Any, Self
 
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
-from tools import times
-from tools.composite import Request, Upstream
-from tools.event_models import EventBody
-from tools.fields import (
+from tools.common import times
+from tools.common.composite import Request, Upstream
+from tools.common.event_models import EventBody
+from tools.common.fields import (
     NOT_BOOLEAN,
     CalendarId,
     EventId,
@@ -20,11 +20,11 @@ from tools.fields import (
     Timezone,
     UserIdTypeField,
 )
-from tools.names import CHAT_SEARCH, attendees_for
-from tools.outputs import Done, EventPage, EventResult, event_page, event_result
-from tools.recurring import ADD_ATTENDEES as INVITE
-from tools.recurring import CREATE_EVENT, DELETE_EVENT, GET_EVENT, PATCH_EVENT, Scope, delete_series, edit_series
-from tools.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText
+from tools.common.names import CHAT_SEARCH, attendees_for
+from tools.common.outputs import Done, EventPage, EventResult, event_page, event_result
+from tools.common.recurring import ADD_ATTENDEES as INVITE
+from tools.common.recurring import CREATE_EVENT, DELETE_EVENT, GET_EVENT, PATCH_EVENT, Scope, delete_series, edit_series
+from tools.common.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText
 from tools.spec import IN_QUERY, Input, Operation, ReadBack, Replay, WireRequest
 
 EVENTS = "/open-apis/calendar/v4/calendars/{calendar_id}/events"

@@ -13,11 +13,11 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, Field, model_validator
 
-from tools import times
-from tools.composite import Endpoint, JsonObject, Request, Upstream
-from tools.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText, resolve_people, resolve_room
+from tools.common import times
+from tools.common.composite import Endpoint, JsonObject, Request, Upstream
+from tools.common.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText, resolve_people, resolve_room
+from tools.common.window import TimeWindow
 from tools.spec import Operation, Replay
-from tools.window import TimeWindow
 
 SCOPES = ("calendar:calendar.free_busy:read", "calendar:calendar", "calendar:calendar:readonly")
 FREEBUSY_BATCH = Endpoint("free_busy_batch", "POST", "/open-apis/calendar/v4/freebusy/batch", SCOPES)

@@ -17,15 +17,15 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
-from tools import times, working_hours
-from tools.composite import Endpoint, JsonObject, Request, Upstream
-from tools.fields import NOT_BOOLEAN
+from tools.common import times, working_hours
+from tools.common.composite import Endpoint, JsonObject, Request, Upstream
+from tools.common.fields import NOT_BOOLEAN
+from tools.common.names import CHAT_SEARCH, people_and_chats
+from tools.common.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText, Person, search_rooms
+from tools.common.window import TimeWindow
 from tools.freebusy import FREEBUSY_BATCH, Span, people_busy
-from tools.names import CHAT_SEARCH, people_and_chats
-from tools.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText, Person, search_rooms
-from tools.rooms_find import ROOM_FREEBUSY
+from tools.rooms import ROOM_FREEBUSY
 from tools.spec import Operation, Replay
-from tools.window import TimeWindow
 
 FB_SCOPES = ("calendar:calendar.free_busy:read", "calendar:calendar")
 SUGGESTION = Endpoint("suggest_times", "POST", "/open-apis/calendar/v4/freebusy/suggestion", FB_SCOPES, True)

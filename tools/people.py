@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from tools.composite import JsonObject, Upstream
-from tools.resolve import PROFILES, SEARCH_USER, Person, best_matches, search_people
+from tools.common.composite import JsonObject, Upstream
+from tools.common.resolve import PROFILES, SEARCH_USER, Person, best_matches, search_people
 from tools.spec import Input, Operation, Replay
 
 CANDIDATES = 10  # enough to tell apart; has_more says when a longer name would narrow it

@@ -168,7 +168,7 @@ class Operation(Generic[InT, OutT]):
     read_back: ReadBack | None = None
     # Replay.NEVER: the tool call that settles an unknown outcome, for the model (from the input).
     outcome_check: Callable[[InT], str] | None = None
-    # A tool that needs several Feishu requests (tools/composite.py): ``gather(input, upstream)``
+    # A tool that needs several Feishu requests (tools/common/composite.py): ``gather(input, upstream)``
     # sends them and returns what ``respond`` shapes, instead of the one request above.
     # (It may answer None: then the one request is what this input takes.)
     gather: Callable[[InT, Any], Awaitable[dict[str, Any] | None]] | None = None

@@ -6,17 +6,19 @@ private, link-local, multicast or reserved ranges), no redirects, a short timeou
 The document must name itself (``client_id`` equal to its URL) and list its redirect URIs. Good
 documents are cached in Redis (sealed like every client record) for an hour.
 
-Known limit: the address is checked before httpx2 connects and httpx2 resolves again, so a DNS
-answer that changes in between (rebinding) is not caught here; deploy behind an egress proxy
-that enforces the same rule if that matters.
+The request goes to the very address that was checked: the URL names that IP, while the
+``Host`` header and TLS (SNI and the certificate's name check) use the client's host name. A DNS
+answer that changes between the check and the connection (rebinding) therefore cannot steer the
+fetch to a private address.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import anyio
 import httpx2
@@ -39,27 +41,49 @@ def is_metadata_url(client_id: str) -> bool:
     return parts.scheme == "https" and bool(parts.netloc) and parts.path not in ("", "/")
 
 
-async def _public_host(host: str, port: int) -> None:
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+async def system_resolve(host: str, port: int) -> list[str]:
+    answers = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(sockaddr[0]) for *_, sockaddr in answers]
+
+
+async def _public_address(host: str, port: int, resolve: Resolver) -> str:
+    """One address of ``host``, provided every address it resolves to is public."""
     try:
-        answers = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        addresses = await resolve(host, port)
     except OSError:
         raise MetadataDocumentError(f"the client's host {host} does not resolve") from None
-    for *_, sockaddr in answers:
-        address = ipaddress.ip_address(sockaddr[0])
-        if not address.is_global:
+    if not addresses:
+        raise MetadataDocumentError(f"the client's host {host} does not resolve")
+    for address in addresses:
+        if not ipaddress.ip_address(address).is_global:
             raise MetadataDocumentError(f"the client's host {host} resolves to a non-public address")
+    return addresses[0]
 
 
-async def fetch_client(url: str, *, transport: httpx2.AsyncBaseTransport | None = None) -> OAuthClientInformationFull:
-    """The client described at ``url``; ``transport`` (tests) replaces the network and the address check."""
+async def fetch_client(
+    url: str, *, transport: httpx2.AsyncBaseTransport | None = None, resolve: Resolver | None = None
+) -> OAuthClientInformationFull:
+    """The client described at ``url``.
+
+    ``transport`` (tests) replaces the network; without ``resolve`` as well it also skips the address
+    check, since a mock network has no addresses."""
     parts = urlsplit(url)
     if not is_metadata_url(url) or parts.username or parts.password or parts.fragment:
         raise MetadataDocumentError("a client_id URL must be https://host/path with no credentials or fragment")
-    if transport is None:
-        await _public_host(parts.hostname or "", parts.port or 443)
+    target, headers, extensions = url, {"Accept": "application/json"}, {}
+    if transport is None or resolve is not None:
+        host, port = parts.hostname or "", parts.port or 443
+        address = await _public_address(host, port, resolve or system_resolve)
+        pinned = f"[{address}]" if ":" in address else address
+        target = urlunsplit(parts._replace(netloc=f"{pinned}:{port}"))
+        headers["Host"] = parts.netloc
+        extensions["sni_hostname"] = host
     async with httpx2.AsyncClient(transport=transport, timeout=TIMEOUT, follow_redirects=False) as http:
         try:
-            async with http.stream("GET", url, headers={"Accept": "application/json"}) as response:
+            async with http.stream("GET", target, headers=headers, extensions=extensions) as response:
                 if response.status_code != 200:
                     raise MetadataDocumentError(f"the client's metadata document answered HTTP {response.status_code}")
                 body = b""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from server.writes import with_notes
 from tools.attendees import add_attendees, remove_attendees
+from tools.common.outputs import Done, EventResult, FeishuData, ItemPage
 from tools.events import event_differs, update_event
-from tools.outputs import Done, EventResult, FeishuData, ItemPage
 
 
 def test_an_event_shows_a_write_field_by_field_as_feishu_echoes_it() -> None:

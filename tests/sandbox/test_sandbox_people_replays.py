@@ -16,8 +16,8 @@ from sandbox import ADMIN_OPEN_ID, LI_LEI_OPEN_ID, WEEKLY_SYNC_UID, Sandbox
 from server.feishu_client import FeishuClient
 from server.tokens import StaticToken
 from tests.sandbox.helpers_sandbox import V4, event_path
-from tools.account import delete_exchange_binding
 from tools.attendees import add_attendees, remove_attendees
+from tools.exchange import delete_exchange_binding
 from tools.meetings import unbind_meeting_chat
 from tools.spec import Operation
 

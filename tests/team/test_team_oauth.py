@@ -87,6 +87,48 @@ async def test_metadata_documents_are_fetched_only_from_public_https_hosts() -> 
         )
 
 
+async def test_metadata_fetch_connects_to_the_address_it_checked_not_a_rebound_one() -> None:
+    """A host that answers a public address to the check and a private one afterwards (DNS
+    rebinding) is fetched from the public address: the request names it, and only the Host header
+    and TLS name the host."""
+    url = "https://assistant.example:8443/client.json"
+    answers = [["93.184.216.34"], ["127.0.0.1"]]
+    lookups: list[tuple[str, int]] = []
+    seen: list[httpx2.Request] = []
+
+    async def rebinding(host: str, port: int) -> list[str]:
+        lookups.append((host, port))
+        return answers.pop(0)
+
+    def serve(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request)
+        return httpx2.Response(200, json={"client_id": url, "redirect_uris": [CLIENT_REDIRECT]})
+
+    info = await cimd.fetch_client(url, transport=httpx2.MockTransport(serve), resolve=rebinding)
+    assert info.client_id == url and lookups == [("assistant.example", 8443)]
+    (request,) = seen
+    assert str(request.url) == "https://93.184.216.34:8443/client.json"
+    assert request.headers["host"] == "assistant.example:8443"
+    assert request.extensions["sni_hostname"] == "assistant.example"
+
+    async def v6(host: str, port: int) -> list[str]:
+        return ["2606:2800:220:1:248:1893:25c8:1946"]
+
+    await cimd.fetch_client(url, transport=httpx2.MockTransport(serve), resolve=v6)
+    assert seen[-1].url.host == "2606:2800:220:1:248:1893:25c8:1946"
+
+    async def mixed(host: str, port: int) -> list[str]:
+        return ["93.184.216.34", "10.0.0.7"]  # one private answer is enough to refuse
+
+    async def nothing(host: str, port: int) -> list[str]:
+        return []
+
+    for resolver, why in ((mixed, "non-public address"), (nothing, "does not resolve")):
+        with pytest.raises(cimd.MetadataDocumentError, match=why):
+            await cimd.fetch_client(url, transport=httpx2.MockTransport(serve), resolve=resolver)
+    assert len(seen) == 2  # neither refused host was asked
+
+
 async def test_refused_bearers_feishu_expired_other_audience(redis_url: str) -> None:
     async with in_process_team(redis_url) as team:
         storage = MemoryStorage()

@@ -6,9 +6,8 @@ from typing import Annotated, Any, Self
 
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
-from tools import times
-from tools.events import EVENT, EVENTS, READ_SCOPES, EventRef, window
-from tools.fields import (
+from tools.common import times
+from tools.common.fields import (
     NOT_BOOLEAN,
     CalendarId,
     EventId,
@@ -19,7 +18,8 @@ from tools.fields import (
     Timezone,
     UserIdTypeField,
 )
-from tools.outputs import Done, EventPage, done, event_page
+from tools.common.outputs import Done, EventPage, done, event_page
+from tools.events import EVENT, EVENTS, READ_SCOPES, EventRef, window
 from tools.spec import IN_QUERY, Input, Operation, Replay, WireRequest
 
 TWO_YEARS_DAYS = 366 * 2

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from tools.composite import Endpoint, JsonObject, Request, Upstream
-from tools.resolve import Candidate, NotResolved, Person, lookup_person, lookup_room
+from tools.common.composite import Endpoint, JsonObject, Request, Upstream
+from tools.common.resolve import Candidate, NotResolved, Person, lookup_person, lookup_room
 
 CHAT_SEARCH = Endpoint("search_chats", "GET", "/open-apis/im/v1/chats/search", ("im:chat:readonly", "im:chat"))
 

@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
-from tools import times
-from tools.fields import NOT_BOOLEAN, AttendeeAbility, FreeBusyStatus, TimeValue, Timezone, Visibility
+from tools.common import times
+from tools.common.fields import NOT_BOOLEAN, AttendeeAbility, FreeBusyStatus, TimeValue, Timezone, Visibility
 from tools.spec import Input
 
 

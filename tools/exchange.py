@@ -1,4 +1,4 @@
-"""User-only operations: change subscriptions, CalDAV, Exchange bindings."""
+"""Exchange bindings: sync a Feishu calendar with an Exchange account."""
 
 from __future__ import annotations
 
@@ -7,90 +7,9 @@ from typing import Annotated
 
 from pydantic import Field
 
-from tools.events import EVENTS, READ_SCOPES
-from tools.fields import CalendarId, PathId, UserIdTypeField
-from tools.outputs import Done, FeishuData, done, feishu_data
+from tools.common.fields import PathId, UserIdTypeField
+from tools.common.outputs import Done, FeishuData, done, feishu_data
 from tools.spec import IN_QUERY, Input, Operation, Replay
-
-
-class CalendarRef(Input):
-    calendar_id: CalendarId = "primary"
-
-
-subscribe_events = Operation(
-    name="subscribe_events",
-    title="Subscribe to event changes",
-    description=(
-        "Ask Feishu to push calendar.calendar.event.changed_v4 to this app when events of a calendar "
-        "change (the app must have event delivery configured)."
-    ),
-    interface_function="SubscriptionCalendarEventAsync",
-    method="POST",
-    route=EVENTS + "/subscription",
-    input_model=CalendarRef,
-    output_model=Done,
-    toolset="subscriptions",
-    read_only=False,
-    destructive=False,
-    idempotent=True,
-    replay=Replay.SAFE,
-    scopes=READ_SCOPES,
-    respond=done("subscribed"),
-)
-
-unsubscribe_events = Operation(
-    name="unsubscribe_events",
-    title="Unsubscribe from event changes",
-    description="Stop the event-change pushes for a calendar started by subscribe_events.",
-    interface_function="UnSubscriptionCalendarEventAsync",
-    method="POST",
-    route=EVENTS + "/unsubscription",
-    input_model=CalendarRef,
-    output_model=Done,
-    toolset="subscriptions",
-    read_only=False,
-    destructive=False,
-    idempotent=True,
-    replay=Replay.SAFE,
-    scopes=READ_SCOPES,
-    respond=done("unsubscribed"),
-)
-
-
-class CaldavInput(Input):
-    # Only device_name exists in the request (feishu-api.md §9: the seed doc's Password is wrong).
-    device_name: Annotated[str | None, Field(max_length=100, description="Label shown in settings.")] = None
-
-
-def _caldav_check(inp: CaldavInput) -> str:
-    return (
-        "call generate_caldav_config again: it returns a working user name and password. A configuration the "
-        "lost call may have made was never shown to anyone, so it cannot be used; if Feishu's calendar settings "
-        "(CalDAV) list an extra device, the user can remove it there"
-    )
-
-
-generate_caldav_config = Operation(
-    name="generate_caldav_config",
-    title="Generate CalDAV config",
-    description=(
-        "Create a CalDAV account for syncing your Feishu calendar to a device calendar app. Returns "
-        "server_address, user_name and a new password: show them to the user only."
-    ),
-    interface_function="GenerateCaldavConfSettingAsync",
-    method="POST",
-    route="/open-apis/calendar/v4/settings/generate_caldav_conf",
-    input_model=CaldavInput,
-    output_model=FeishuData,
-    toolset="settings",
-    read_only=False,
-    destructive=False,
-    idempotent=False,
-    replay=Replay.NEVER,  # each call mints a password: never send it twice unseen
-    scopes=("calendar:calendar", "calendar:settings.caldav:create"),
-    respond=feishu_data,
-    outcome_check=_caldav_check,
-)
 
 EXCHANGE = "/open-apis/calendar/v4/exchange_bindings"
 

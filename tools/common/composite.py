@@ -56,7 +56,7 @@ class Upstream(Protocol):
 
     @property
     def working_hours(self) -> str:
-        """The working-hours setting, e.g. ``Mon-Fri 09:00-18:00`` (tools/working_hours.py reads it)."""
+        """The working-hours setting, e.g. ``Mon-Fri 09:00-18:00`` (tools/common/working_hours.py reads it)."""
         ...
 
     def now(self) -> float:

@@ -7,11 +7,11 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, Field, PrivateAttr, ValidationInfo, model_validator
 
-from tools import times
-from tools.composite import Endpoint, JsonObject, Request, Upstream
-from tools.fields import NOT_BOOLEAN, TimeValue, Timezone
-from tools.resolve import ROOM_SEARCH, search_rooms
-from tools.spec import Input, Operation, Replay
+from tools.common import times
+from tools.common.composite import Endpoint, JsonObject, Request, Upstream
+from tools.common.fields import NOT_BOOLEAN, PathId, TimeValue, Timezone
+from tools.common.resolve import ROOM_SEARCH, search_rooms
+from tools.spec import Input, Operation, Replay, WireRequest
 
 ROOM_FREEBUSY = Endpoint(
     "room_free_busy", "GET", "/open-apis/meeting_room/freebusy/batch_get", ("calendar:room:readonly",)
@@ -115,4 +115,78 @@ find_rooms = Operation(
     respond=_respond,
     gather=_gather,
     endpoints=(ROOM_SEARCH, ROOM_FREEBUSY),
+)
+
+
+class RoomFreeBusyInput(Input):
+    room_ids: Annotated[list[PathId], Field(min_length=1, max_length=20, description="1-20 room ids (omm_...).")]
+    start: Annotated[TimeValue, Field(description="From (RFC 3339, local, date or Unix s).")]
+    end: Annotated[TimeValue, Field(description="To; a date means through that day.")]
+    timezone: Timezone = None
+
+    _range: tuple[str, str] = PrivateAttr(default=("", ""))
+
+    @model_validator(mode="after")
+    def _to_rfc3339(self, info: ValidationInfo) -> Self:
+        tz = self.timezone or (info.context or {}).get("timezone")
+        zone = times.zone(tz) if tz else None
+        lo = times.parse_time(self.start, tz, "start").as_instant(zone)
+        hi = times.parse_time(self.end, tz, "end").as_instant(zone, end_of_day=True)
+        if hi <= lo:
+            raise ValueError("end: must be after start")
+        if zone is not None:
+            lo, hi = lo.astimezone(zone), hi.astimezone(zone)
+        self._range = times.rfc3339(lo), times.rfc3339(hi)
+        return self
+
+
+class RoomFreeBusy(BaseModel):
+    start: str
+    end: str
+    free_busy: Annotated[dict[str, list[dict[str, Any]]], Field(description="Busy slots per room id.")]
+    free_rooms: Annotated[list[str], Field(description="Rooms with no busy slot in the range.")]
+
+
+def _freebusy_wire(inp: RoomFreeBusyInput) -> WireRequest:
+    query = [("room_ids", room) for room in inp.room_ids]
+    query += [("time_min", inp._range[0]), ("time_max", inp._range[1])]
+    return WireRequest(path_params={}, query=query)
+
+
+def _slot(slot: dict[str, Any]) -> dict[str, Any]:
+    """A busy slot with the tools' own spelling (start/end), the rest as Feishu sent it."""
+    renamed = {"start_time": "start", "end_time": "end"}
+    return {renamed.get(key, key): value for key, value in slot.items()}
+
+
+def _freebusy(inp: RoomFreeBusyInput, data: dict[str, Any]) -> RoomFreeBusy:
+    busy = {room: [_slot(s) for s in slots or []] for room, slots in (data.get("free_busy") or {}).items()}
+    return RoomFreeBusy(
+        start=str(data.get("time_min") or inp._range[0]),
+        end=str(data.get("time_max") or inp._range[1]),
+        free_busy=busy,
+        free_rooms=[room for room in inp.room_ids if not busy.get(room)],
+    )
+
+
+get_room_freebusy = Operation(
+    name="get_room_freebusy",
+    title="Meeting-room free/busy",
+    description=(
+        "Busy slots of up to 20 rooms by id in a range (within 30 days) and which are free. "
+        "Example: room_ids=['omm_1'], start='2026-11-24T09:00', end='2026-11-24T12:00'."
+    ),
+    interface_function="QueryMeetingRoomFreebusyAsync",
+    method="GET",
+    route="/open-apis/meeting_room/freebusy/batch_get",
+    input_model=RoomFreeBusyInput,
+    output_model=RoomFreeBusy,
+    toolset="rooms",
+    read_only=True,
+    destructive=False,
+    idempotent=True,
+    replay=Replay.SAFE,
+    scopes=("calendar:room:readonly",),
+    respond=_freebusy,
+    to_wire=_freebusy_wire,
 )

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from tools.times import render_time_info
+from tools.common.times import render_time_info
 
 JsonObject = dict[str, Any]
 
@@ -68,7 +68,7 @@ class FeishuData(BaseModel):
 
 
 def event_result(_: object, data: JsonObject) -> EventResult:
-    # A series edit (tools/recurring.py) says what it did to each part.
+    # A series edit (tools/common/recurring.py) says what it did to each part.
     notes = [str(n) for n in data.get("notes") or []] if isinstance(data.get("notes"), list) else []
     return EventResult(event=with_rendered_times(data.get("event")), warnings=notes)
 

@@ -7,8 +7,8 @@ from typing import Annotated, ClassVar, Self
 
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
-from tools import times
-from tools.fields import TimeValue, Timezone
+from tools.common import times
+from tools.common.fields import TimeValue, Timezone
 from tools.spec import Input
 
 

@@ -15,7 +15,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from tools.composite import Endpoint, JsonObject, Refusal, Request, Upstream
+from tools.common.composite import Endpoint, JsonObject, Refusal, Request, Upstream
 from tools.spec import Replay
 
 Scope = Literal["this", "this_and_following", "all"]

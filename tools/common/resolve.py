@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel
 
-from tools.composite import Endpoint, JsonObject, Refusal, Request, Upstream
+from tools.common.composite import Endpoint, JsonObject, Refusal, Request, Upstream
 
 SEARCH_USER = Endpoint("search_people", "GET", "/open-apis/search/v1/user", ("contact:user:search",))
 PROFILES = Endpoint(

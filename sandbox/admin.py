@@ -12,6 +12,8 @@ and are never subject to injected faults.
 | ``POST /_sandbox/expire_tokens`` | every access token expires now |
 | ``POST /_sandbox/advance`` | ``{"seconds": 3600}`` moves the clock |
 | ``POST /_sandbox/reset`` | back to the initial world |
+| ``GET /_sandbox/room_approvals`` | bookings awaiting a room approver: uid, event_id, room_id, approval_reason, due |
+| ``POST /_sandbox/room_approvals`` | ``{"uid", "room_id", "answer": "accept" or "decline"}``: approver answers now |
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+
+from sandbox import room_booking
 
 if TYPE_CHECKING:
     from sandbox.app import Sandbox
@@ -53,6 +57,24 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
         sb.advance(float(body.get("seconds", 0)))
         return {"now": sb.clock.now()}
 
+    def approvals(_: dict[str, Any]) -> Any:
+        return [
+            {
+                "uid": p.event.uid,
+                "event_id": p.event.event_id,
+                "room_id": p.room.room_id,
+                "approval_reason": p.room.approval_reason,
+                "due": p.room.answer_at,  # when the rule answers accept, on the sandbox clock
+            }
+            for p in room_booking.pending_approvals(sb.world)
+        ]
+
+    def decide(body: dict[str, Any]) -> Any:
+        try:
+            return sb.decide_approval(str(body.get("uid")), str(body.get("room_id")), str(body.get("answer")))
+        except LookupError as exc:
+            raise ValueError(str(exc)) from exc
+
     table: list[tuple[str, str, Action]] = [
         ("GET", "/log", lambda _: [dataclasses.asdict(e) for e in sb.log]),
         ("DELETE", "/log", lambda _: sb.log.clear()),
@@ -63,6 +85,8 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
         ("POST", "/expire_tokens", lambda _: sb.expire_access_tokens()),
         ("POST", "/advance", advance),
         ("POST", "/reset", lambda _: sb.reset()),
+        ("GET", "/room_approvals", approvals),
+        ("POST", "/room_approvals", decide),
     ]
     return [Route(PREFIX + path, _endpoint(action), methods=[method]) for method, path, action in table]
 

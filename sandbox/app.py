@@ -55,7 +55,7 @@ from sandbox import (
 from sandbox.faults import ConnectionDropped, Faults
 from sandbox.middleware import IN_PROCESS, SandboxMiddleware
 from sandbox.requestlog import RequestLog
-from sandbox.state import AccessToken, App, User, World
+from sandbox.state import AccessToken, App, RsvpStatus, User, World
 from server.clock import Clock, SystemClock
 
 # Order matters where paths overlap: event_reads' /events/search and /events/instance_view
@@ -217,6 +217,13 @@ class Sandbox:
     def settle(self) -> None:
         """Let what was due by now happen (rooms answer their bookings): every route calls it first."""
         room_booking.settle(self.world, self.clock.now())
+
+    def decide_approval(self, uid: str, room_id: str, answer: str) -> int:
+        """The room's approver answers a booking awaiting approval now (``accept`` or ``decline``)."""
+        answers: dict[str, RsvpStatus] = {"accept": "accept", "decline": "decline"}
+        if answer not in answers:
+            raise ValueError("an approver answers accept or decline")
+        return room_booking.decide(self.world, self.clock.now(), uid, room_id, answers[answer])
 
     def advance(self, seconds: float) -> None:
         """Move the sandbox clock forward (tokens and codes age)."""

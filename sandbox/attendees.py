@@ -8,9 +8,10 @@ Rules (codes 194000-194004 and 190002):
   in the organizer's tenant is 195100. Adding someone already invited keeps one entry.
 * Adding a room asks to book it: the room shows ``needs_action`` (booking in progress) and answers a
   moment later (sandbox/room_booking.py): ``accept`` when it is free for every occurrence,
-  ``decline`` (the booking failed) when another event holds it (:func:`sandbox.rooms.bookings`). An app (tenant
-  token) booking a room must name the room's contact person in ``operate_id``, who is also added
-  as an attendee unless ``add_operator_to_attendee`` is false.
+  ``decline`` (the booking failed) when another event holds it (:func:`sandbox.rooms.bookings`). A room
+  that needs approval waits for its approver when a user gives ``approval_reason``, and fails
+  without one. An app (tenant token) booking a room must name the room's contact person in
+  ``operate_id``, who is also added as an attendee unless ``add_operator_to_attendee`` is false.
 * ``is_enable_admin`` acts as the meeting-room administrator (the tenant super-admin here): only
   room entries are processed, organizer rights are not needed, and ``instance_start_time_admin``
   picks one occurrence of a series.
@@ -37,7 +38,7 @@ from sandbox.calendars import calendar_for
 from sandbox.event_reads import expand
 from sandbox.events import EVENT, READ_SCOPES, WRITABLE_TYPES, may_see_attendees
 from sandbox.render import attendee_json
-from sandbox.state import ABILITY_ORDER, Attendee, Calendar, Event, RsvpStatus, User, World
+from sandbox.state import ABILITY_ORDER, Attendee, Calendar, Event, User, World
 from sandbox.wire import Call, FeishuFault, api_route, invalid, page
 
 if TYPE_CHECKING:
@@ -99,9 +100,9 @@ def add_attendees(call: Call) -> dict[str, Any]:
         raise invalid("attendees", len(rooms_added), f"at most {MAX_ROOMS_ADDED} meeting rooms per request")
     if rooms_added and recurrence.books_rooms_too_long(replace(event, attendees=event.attendees + rooms_added)):
         raise invalid("attendees", event.recurrence, "a recurring event that books a meeting room may span 2 years")
-    for booking in rooms_added:  # the room answers a moment later (room_booking.py)
-        answer: RsvpStatus = "decline" if _room_taken(world, event, booking.room_id or "") else "accept"
-        room_booking.request(world, call.sb.clock.now(), booking, answer)
+    for booking in rooms_added:  # the room (or its approver) answers later (room_booking.py)
+        taken = _room_taken(world, event, booking.room_id or "")
+        room_booking.request(world, call.sb.clock.now(), booking, taken=taken, by_user=call.user is not None)
     if len(live(event)) + _newcomers(event, added) > MAX_PER_EVENT:
         raise invalid("attendees", len(items), f"an event has at most {MAX_PER_EVENT} attendees")
     _apply(world, event, lambda target: _merge(target, added))
@@ -220,6 +221,7 @@ def _merge(event: Event, added: list[Attendee]) -> None:
             # Invited again after removal, or a failed room booking retried: the new entry stands.
             current.rsvp_status = new.rsvp_status
             current.room_answer, current.answer_at = new.room_answer, new.answer_at
+            current.awaiting_approval, current.approval_reason = new.awaiting_approval, new.approval_reason
             current.is_optional = new.is_optional
 
 

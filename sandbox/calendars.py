@@ -1,4 +1,5 @@
-"""Calendars: ``POST /calendars/primary``, ``GET /calendars``, and the access check events share.
+"""Calendars: ``POST /calendars/primary``, ``GET /calendars``, ``GET /calendars/:calendar_id``, and
+the access check events share.
 
 :func:`calendar_for` applies Feishu's calendar codes: 191001 malformed id, 191000 not found,
 191003 deleted, 191002 no (sufficient) role, 191004 a calendar type the API does not serve.
@@ -27,6 +28,7 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
     return [
         api_route(sb, "POST", CALENDAR_V4 + "/calendars/primary", primary, scopes=PRIMARY_SCOPES),
         api_route(sb, "GET", CALENDAR_V4 + "/calendars", list_calendars, scopes=LIST_SCOPES),
+        api_route(sb, "GET", CALENDAR_V4 + "/calendars/{calendar_id}", get_calendar, scopes=LIST_SCOPES),
     ]
 
 
@@ -85,6 +87,12 @@ def primary(call: Call) -> dict[str, Any]:
     if calendar is None:
         raise FeishuFault(191000, "calendar not found", 404)
     return {"calendars": [{"calendar": calendar_json(calendar, "owner"), "user_id": call.user_ref(call.user)}]}
+
+
+def get_calendar(call: Call) -> dict[str, Any]:
+    """[D] ``calendar/get.md``: the calendar itself is ``data`` (no wrapper), with the caller's role."""
+    calendar = calendar_for(call, call.path["calendar_id"], "free_busy_reader", ("primary", "shared", "resource"))
+    return calendar_json(calendar, caller_role(call, calendar))
 
 
 def list_calendars(call: Call) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """Group chats: ``GET /open-apis/im/v1/chats/search`` and ``GET /open-apis/im/v1/chats/:chat_id/members``.
 
-scheduling-api.md §2.7. Search matches chat names (and member names) for chats the caller is in;
-an empty query or one over 64 characters finds nothing (as documented). Members are listed only
-to a member of the chat (232011 otherwise; the docs' code for this case is UNVERIFIED).
+scheduling-api.md §2.7; [D] ``group/chat/search.md``, ``group/chat-member/get.md``. Search matches
+chat names (and member names) for chats the caller is in; an empty query or one over 64 characters
+finds nothing (as documented); ``owner_id`` is in the ``user_id_type`` asked for. Members are listed
+only to a member of the chat (232011 "Operator can NOT be out of the chat"), in ``member_id_type``;
+an unknown chat id is 232006 ("invalid chat_id"), a chat of another tenant 232010, as the page lists.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.routing import BaseRoute
 
-from sandbox.state import Chat
-from sandbox.wire import FeishuFault, api_route, page
+from sandbox.state import Chat, User
+from sandbox.wire import EMPLOYEE_ID_SCOPE, FeishuFault, api_route, field_validation, page
 
 if TYPE_CHECKING:
     from sandbox.app import Sandbox
@@ -50,10 +52,10 @@ def search_chats(call: Call) -> dict[str, Any]:
             "avatar": f"https://sandbox.invalid/chat/{chat.chat_id}.png",
             "name": chat.name,
             "description": "",
-            "owner_id": chat.owner_open_id,
-            "owner_id_type": "open_id",
+            "owner_id": _owner_id(call, chat),
+            "owner_id_type": call.user_id_type(),
             "external": False,
-            "tenant_key": call.user.tenant_key if call.user is not None else "",
+            "tenant_key": _chat_tenant(call, chat),
             "chat_status": "normal",
         }
         for chat in found
@@ -61,23 +63,50 @@ def search_chats(call: Call) -> dict[str, Any]:
     return page(call, items, size)
 
 
+def _owner_id(call: Call, chat: Chat) -> str:
+    owner = call.sb.world.users.get(chat.owner_open_id)
+    return call.user_ref(owner) if owner is not None else chat.owner_open_id
+
+
+def _chat_tenant(call: Call, chat: Chat) -> str:
+    owner = call.sb.world.users.get(chat.owner_open_id)
+    return owner.tenant_key if owner is not None else ""
+
+
+def _member_id_type(call: Call) -> str:
+    """``member_id_type`` (open_id by default): the gateway checks its options, like user_id_type's."""
+    kind = call.query("member_id_type") or "open_id"
+    if kind not in ("open_id", "union_id", "user_id"):
+        options = "member_id_type is optional, options: [open_id,union_id,user_id]"
+        raise field_validation("member_id_type", kind, options)
+    if kind == "user_id" and call.token.is_user and EMPLOYEE_ID_SCOPE not in call.token.scopes:
+        raise FeishuFault(
+            99991679,
+            f"Unauthorized. member_id_type=user_id needs the scope [{EMPLOYEE_ID_SCOPE}]",
+            403,
+            {"permission_violations": [{"type": "action_scope_required", "subject": EMPLOYEE_ID_SCOPE}]},
+        )
+    return kind
+
+
+def _member_id(user: User, kind: str) -> str:
+    return user.open_id if kind == "open_id" else user.union_id if kind == "union_id" else user.user_id
+
+
 def chat_members(call: Call) -> dict[str, Any]:
+    kind = _member_id_type(call)
+    size = call.query_int("page_size", default=20, low=1, high=100)
     chat = call.sb.world.chats.get(call.path["chat_id"])
     if chat is None:
-        raise FeishuFault(232010, "chat not found (or the chat id is invalid)", 400)
+        raise FeishuFault(232006, "Your request specifies a chat_id which is invalid.", 400)
+    if call.user is not None and _chat_tenant(call, chat) not in ("", call.user.tenant_key):
+        raise FeishuFault(232010, "Operator and chat can NOT be in different tenants.", 400)
     if not _visible(call, chat):
-        raise FeishuFault(232011, "the operator is not in the chat", 400)
-    size = call.query_int("page_size", default=20, low=1, high=100)
-    kind = call.query("member_id_type") or "open_id"
+        raise FeishuFault(232011, "Operator can NOT be out of the chat.", 400)
     world = call.sb.world
     members = [world.users[m] for m in chat.member_open_ids if m in world.users]
     items = [
-        {
-            "member_id_type": kind,
-            "member_id": u.open_id if kind == "open_id" else u.union_id if kind == "union_id" else u.user_id,
-            "name": u.name,
-            "tenant_key": u.tenant_key,
-        }
+        {"member_id_type": kind, "member_id": _member_id(u, kind), "name": u.name, "tenant_key": u.tenant_key}
         for u in members
     ]
     result = page(call, items, size)

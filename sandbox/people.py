@@ -1,9 +1,13 @@
-"""People look-ups: ``GET /open-apis/search/v1/user`` and ``GET /open-apis/contact/v3/users/batch``.
+"""People look-ups: ``GET /open-apis/search/v1/user`` and the contact reads ``GET /contact/v3/users/batch``,
+``GET /contact/v3/users/:user_id`` and ``POST /contact/v3/users/basic_batch``.
 
-scheduling-api.md §2.1 and §2.4. The search is user-token only, matches names (Chinese or
+scheduling-api.md §2.1-2.4. The search is user-token only, matches names (Chinese or
 Latin, any part), never finds resigned users or users of another tenant, and returns no email.
-The batch returns profiles for up to 50 ids and silently leaves out users the caller may not see
-(another tenant); each field needs its own scope, as on Feishu.
+The batch returns profiles for up to 50 ids (more is 40001, "invalid parameter", the page's code
+for a bad parameter) and silently leaves out users the caller may not see (another tenant); each
+field needs its own scope, as on Feishu. One profile: 41012 for an unknown id, 41050 for a user
+outside the caller's visibility (another tenant). basic_batch: names for 1-10 ids, any tenant
+(the page: it does not check the contact range), 40001 otherwise.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ PROFILE_SCOPES = (
     "contact:contact:readonly_as_app",
 )
 BATCH_LIMIT = 50
+BASIC_BATCH_LIMIT = 10
+BASIC_SCOPES = ("contact:user.basic_profile:readonly",)
 AVATAR = "https://sandbox.invalid/avatar/{open_id}_{size}.png"
 
 
@@ -34,6 +40,8 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
     return [
         api_route(sb, "GET", "/open-apis/search/v1/user", search_users, scopes=SEARCH_SCOPES, user_only=True),
         api_route(sb, "GET", "/open-apis/contact/v3/users/batch", users_batch, scopes=PROFILE_SCOPES),
+        api_route(sb, "POST", "/open-apis/contact/v3/users/basic_batch", basic_batch, scopes=BASIC_SCOPES),
+        api_route(sb, "GET", "/open-apis/contact/v3/users/{user_id}", get_user, scopes=PROFILE_SCOPES),
     ]
 
 
@@ -92,7 +100,7 @@ def search_users(call: Call) -> dict[str, Any]:
 def users_batch(call: Call) -> dict[str, Any]:
     ids = call.query_list("user_ids")
     if not 1 <= len(ids) <= BATCH_LIMIT:
-        raise FeishuFault(40004, f"user_ids: 1 to {BATCH_LIMIT} ids are required", 400)
+        raise FeishuFault(40001, f"invalid parameter: user_ids takes 1 to {BATCH_LIMIT} ids", 400)
     kind = call.user_id_type()
     world = call.sb.world
     items = []
@@ -104,6 +112,30 @@ def users_batch(call: Call) -> dict[str, Any]:
             continue  # outside the caller's visibility: silently left out (scheduling-api.md §2.4)
         items.append(_profile(call, user))
     return {"items": items}
+
+
+def get_user(call: Call) -> dict[str, Any]:
+    user = call.sb.world.user_by_any_id(call.path["user_id"], call.user_id_type())
+    if user is None:
+        raise FeishuFault(41012, "user id invalid error", 400)
+    if call.user is not None and user.tenant_key != call.user.tenant_key:
+        raise FeishuFault(41050, "no user authority", 400)
+    return {"user": _profile(call, user)}
+
+
+def basic_batch(call: Call) -> dict[str, Any]:
+    ids = call.body.get("user_ids")
+    if not isinstance(ids, list) or not 1 <= len(ids) <= BASIC_BATCH_LIMIT or not all(isinstance(i, str) for i in ids):
+        raise FeishuFault(40001, f"param is invalid: user_ids takes 1 to {BASIC_BATCH_LIMIT} ids", 400)
+    kind = call.user_id_type()
+    found = [(i, call.sb.world.user_by_any_id(i, kind)) for i in dict.fromkeys(ids)]
+    return {
+        "users": [
+            {"user_id": i, "name": u.name, "i18n_name": {"zh_cn": u.name, "en_us": u.en_name}}
+            for i, u in found
+            if u is not None
+        ]
+    }
 
 
 def _profile(call: Call, user: User) -> dict[str, Any]:

@@ -148,6 +148,8 @@ def attendee_json(call: Call, attendee: Attendee) -> dict[str, Any]:
         body["chat_id"] = attendee.chat_id
     elif attendee.type == "resource":
         body["room_id"] = attendee.room_id
+        if attendee.approval_reason:  # create.md's response lists it with the room
+            body["approval_reason"] = attendee.approval_reason
     elif attendee.type == "third_party":
         body["third_party_email"] = attendee.third_party_email
     if attendee.operate_id:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 SCOPES = ("calendar:calendar.free_busy:read", "calendar:calendar")
 STEP = 30 * 60
 MAX_SUGGESTIONS = 10
+DEFAULT_MINUTES = 60
 WORK_START, WORK_END = dt.time(9), dt.time(18)
 ROOM_HORIZON = 2 * 365 * 86400  # how far ahead a room may be booked (a series is cut there)
 GUIDANCE = "Show these time slots to the user and let them choose one before creating the event."
@@ -91,7 +92,9 @@ def suggestion(call: Call) -> dict[str, Any]:
     hi = int(wire.parse_rfc3339("search_end_time", call.body.get("search_end_time")).timestamp())
     if hi <= lo:
         raise invalid("search_end_time", call.body.get("search_end_time"), "must be after search_start_time")
-    minutes = call.body.get("duration_minutes")
+    # The CLI leaves duration_minutes out when it cannot tell (its struct has omitempty): the
+    # service then picks one; which is not documented, the sandbox takes an hour.
+    minutes = call.body.get("duration_minutes", DEFAULT_MINUTES)
     if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 1440:
         raise invalid("duration_minutes", minutes, "must be an integer from 1 to 1440")
     zone = _zone(call)

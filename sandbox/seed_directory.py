@@ -37,6 +37,7 @@ HOLIDAYS_CALENDAR_ID = "feishu.cn_sandbox0company0holidays@group.calendar.feishu
 ALL_HANDS_CHAT_ID = "oc_sandbox0all0hands0chat000000002"
 DESIGN_CHAT_ID = "oc_sandbox0design0guild0chat00003"
 BACKEND_CHAT_ID = "oc_sandbox0backend0team0chat00004"
+APPROVAL_ROOM_ID = "omm_sandbox0room0wudang"  # the one room whose bookings need an approver
 
 DEPARTMENTS = (
     # id, name, en_name, parent
@@ -102,7 +103,7 @@ ROOMS: tuple[tuple[str, str, int, str, str, bool, list[str]], ...] = (
     # room_id, name, capacity, building, floor, needs approval, devices
     ("omm_sandbox0room0huangshan", "Huangshan 黄山", 6, "A", "5F", False, ["TV", "whiteboard"]),
     ("omm_sandbox0room0hengshan", "Hengshan 衡山", 3, "A", "2F", False, ["TV"]),
-    ("omm_sandbox0room0wudang", "Wudang 武当 Boardroom", 16, "A", "8F", True, ["projector", "VC"]),
+    (APPROVAL_ROOM_ID, "Wudang 武当 Boardroom", 16, "A", "8F", True, ["projector", "VC"]),
     ("omm_sandbox0room0emei", "Emei 峨眉", 6, "B", "2F", False, ["VC"]),
     ("omm_sandbox0room0lushan", "Lushan 庐山", 10, "B", "2F", False, ["projector", "VC"]),
     ("omm_sandbox0room0qingcheng", "Qingcheng 青城 phone booth", 2, "B", "2F", False, []),

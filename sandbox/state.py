@@ -124,6 +124,7 @@ class Attendee:
     # arrives (sandbox/room_booking.py); None once answered.
     room_answer: RsvpStatus | None = None
     answer_at: float = 0.0
+    awaiting_approval: bool = False  # a room that needs approval, waiting for its approver
 
 
 @dataclass

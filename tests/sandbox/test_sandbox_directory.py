@@ -102,7 +102,7 @@ async def test_profiles_name_departments_and_leave_out_other_tenants(api: httpx2
     assert ok(await api.get(PROFILES, params={"user_ids": [ZHAO_MIN_RESIGNED_OPEN_ID]}))["items"][0]["status"][
         "is_resigned"
     ]
-    fails(await api.get(PROFILES, params={"user_ids": [f"ou_{i}" for i in range(51)]}), 40004, 400)
+    fails(await api.get(PROFILES, params={"user_ids": [f"ou_{i}" for i in range(51)]}), 40001, 400)
 
 
 async def test_batch_free_busy_limits_and_unreadable_people(api: httpx2.AsyncClient) -> None:

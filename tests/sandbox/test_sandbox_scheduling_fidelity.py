@@ -1,0 +1,225 @@
+"""The scheduling look-ups as a user of the official lark-oapi SDK meets them (issue 11's endpoints).
+
+Each test builds the SDK's own request objects, sends them with a user access token to the sandbox
+served on loopback, and reads the SDK's parsed models: a field the sandbox misnames parses as None,
+a code Feishu does not use for the case fails the assertion. The wire (method, path, repeated query
+keys, body field names) is read back from the sandbox's request log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lark_oapi.api.calendar.v4 import (
+    BatchFreebusyRequest,
+    BatchFreebusyRequestBody,
+    GetCalendarRequest,
+    ListCalendarRequest,
+    ListFreebusyRequest,
+    ListFreebusyRequestBody,
+)
+from lark_oapi.api.contact.v3 import (
+    BasicBatchUserRequest,
+    BasicBatchUserRequestBody,
+    BatchUserRequest,
+    GetUserRequest,
+)
+from lark_oapi.api.im.v1 import GetChatMembersRequest, SearchChatRequest
+from lark_oapi.api.vc.v1 import SearchRoomRequest, SearchRoomRequestBody
+
+from sandbox import (
+    DEMO_CHAT_ID,
+    DEMO_USER_OPEN_ID,
+    EXTERNAL_OPEN_ID,
+    HAN_MEIMEI_OPEN_ID,
+    LI_LEI_OPEN_ID,
+    ROOM_IDS,
+    TEAM_CALENDAR_ID,
+    Sandbox,
+)
+from sandbox.seed_directory import BACKEND_CHAT_ID, HOLIDAYS_CALENDAR_ID, ZHAO_MIN_RESIGNED_OPEN_ID
+from tests.sandbox.helpers_sandbox import DAY, WEEK_START, rfc3339
+from tests.sandbox.lark_sdk import as_user, parsed
+
+
+def refused(response: Any, code: int, status: int) -> None:
+    """Feishu's refusal as the SDK reports it: code, HTTP status, and the log id header."""
+    assert (response.code, response.raw.status_code) == (code, status), (response.code, response.msg)
+    assert response.get_log_id()
+
+
+def test_profiles_by_repeated_user_ids_in_each_id_kind(client: Any, sb: Sandbox, as_demo: Any) -> None:
+    users = client.contact.v3.user
+    both = BatchUserRequest.builder().user_ids([LI_LEI_OPEN_ID, HAN_MEIMEI_OPEN_ID]).build()
+    data = parsed(users.batch(both, as_demo))
+    assert [(u.open_id, u.name, u.en_name) for u in data.items] == [
+        (LI_LEI_OPEN_ID, "李雷", "Li Lei"),
+        (HAN_MEIMEI_OPEN_ID, "韩梅梅", "Han Meimei"),
+    ]
+    assert data.items[0].status.is_activated is True and data.items[0].department_ids == ["od-backend"]
+    wire = sb.log.matching("GET", "/open-apis/contact/v3/users/batch")[-1]
+    assert wire.query["user_ids"] == [LI_LEI_OPEN_ID, HAN_MEIMEI_OPEN_ID]  # one repeated key per id (batch.md)
+    li = sb.world.users[LI_LEI_OPEN_ID]
+    by_union = users.batch(BatchUserRequest.builder().user_ids([li.union_id]).user_id_type("union_id").build(), as_demo)
+    assert parsed(by_union).items[0].open_id == LI_LEI_OPEN_ID
+    # Another tenant's user is silently left out (batch.md: users outside the range are not returned).
+    assert parsed(users.batch(BatchUserRequest.builder().user_ids([EXTERNAL_OPEN_ID]).build(), as_demo)).items == []
+
+
+def test_more_than_50_profiles_is_an_invalid_parameter(client: Any, as_demo: Any) -> None:
+    # batch.md caps user_ids at 50 and lists 40001 for a bad parameter (40004 is "no dept. authority").
+    ids = [f"ou_sandbox{i:024d}" for i in range(51)]
+    refused(client.contact.v3.user.batch(BatchUserRequest.builder().user_ids(ids).build(), as_demo), 40001, 400)
+
+
+def test_one_profile_and_its_refusals(client: Any, sb: Sandbox, as_demo: Any) -> None:
+    users = client.contact.v3.user
+    li = sb.world.users[LI_LEI_OPEN_ID]
+    by_union = GetUserRequest.builder().user_id(li.union_id).user_id_type("union_id").build()
+    user = parsed(users.get(by_union, as_demo)).user
+    assert (user.open_id, user.name, user.job_title) == (LI_LEI_OPEN_ID, "李雷", "Backend engineer")
+    assert user.department_path[0].department_name.name == "后端组"  # user token + the scope (get.md)
+    resigned = parsed(users.get(GetUserRequest.builder().user_id(ZHAO_MIN_RESIGNED_OPEN_ID).build(), as_demo)).user
+    assert resigned.status.is_resigned is True
+    refused(users.get(GetUserRequest.builder().user_id(EXTERNAL_OPEN_ID).build(), as_demo), 41050, 400)
+    refused(users.get(GetUserRequest.builder().user_id("ou_nobody").build(), as_demo), 41012, 400)
+
+
+def test_basic_names_as_the_cli_reads_them(client: Any, sb: Sandbox) -> None:
+    option = as_user(sb.issue_user_token(DEMO_USER_OPEN_ID, ["contact:user.basic_profile:readonly"]))
+    users = client.contact.v3.user
+
+    def basic(ids: list[str]) -> Any:
+        body = BasicBatchUserRequestBody.builder().user_ids(ids).build()
+        return users.basic_batch(BasicBatchUserRequest.builder().request_body(body).build(), option)
+
+    data = parsed(basic([LI_LEI_OPEN_ID, EXTERNAL_OPEN_ID]))  # no contact-range check (basic_batch.md)
+    assert [(u.user_id, u.name, u.i18n_name.en_us) for u in data.users] == [
+        (LI_LEI_OPEN_ID, "李雷", "Li Lei"),
+        (EXTERNAL_OPEN_ID, sb.world.users[EXTERNAL_OPEN_ID].name, sb.world.users[EXTERNAL_OPEN_ID].en_name),
+    ]
+    refused(basic([LI_LEI_OPEN_ID] * 11), 40001, 400)
+    refused(users.batch(BatchUserRequest.builder().user_ids([LI_LEI_OPEN_ID]).build(), option), 99991679, 403)
+
+
+def test_one_calendar_is_the_data_itself(client: Any, as_demo: Any) -> None:
+    calendars = client.calendar.v4.calendar
+    team = parsed(calendars.get(GetCalendarRequest.builder().calendar_id(TEAM_CALENDAR_ID).build(), as_demo))
+    assert (team.calendar_id, team.type, team.role) == (TEAM_CALENDAR_ID, "shared", "writer")
+    holidays = parsed(calendars.get(GetCalendarRequest.builder().calendar_id(HOLIDAYS_CALENDAR_ID).build(), as_demo))
+    assert holidays.role == "reader"
+    missing = "feishu.cn_nothing@group.calendar.feishu.cn"
+    refused(calendars.get(GetCalendarRequest.builder().calendar_id(missing).build(), as_demo), 191000, 404)
+
+
+def test_calendar_list_pages_within_50_to_1000(client: Any, as_demo: Any) -> None:
+    calendars = client.calendar.v4.calendar
+    data = parsed(calendars.list(ListCalendarRequest.builder().page_size(50).build(), as_demo))
+    assert {c.calendar_id for c in data.calendar_list} >= {TEAM_CALENDAR_ID, HOLIDAYS_CALENDAR_ID}
+    assert data.has_more is False and data.sync_token and data.page_token is None
+    refused(calendars.list(ListCalendarRequest.builder().page_size(49).build(), as_demo), 99992402, 400)
+    refused(calendars.list(ListCalendarRequest.builder().page_size(1001).build(), as_demo), 99992402, 400)
+
+
+def test_chat_search_names_the_owner_in_the_id_kind_asked(client: Any, sb: Sandbox, as_demo: Any) -> None:
+    chats = client.im.v1.chat
+    found = parsed(chats.search(SearchChatRequest.builder().query("Product").user_id_type("union_id").build(), as_demo))
+    chat = next(c for c in found.items if c.chat_id == DEMO_CHAT_ID)
+    owner = sb.world.users[sb.world.chats[DEMO_CHAT_ID].owner_open_id]
+    assert (chat.owner_id, chat.owner_id_type, chat.tenant_key) == (owner.union_id, "union_id", owner.tenant_key)
+    assert found.has_more is False and found.page_token is None
+    refused(chats.search(SearchChatRequest.builder().query("team").page_size(101).build(), as_demo), 99992402, 400)
+
+
+def test_chat_members_page_and_refuse_as_the_page_lists(client: Any, sb: Sandbox, as_demo: Any) -> None:
+    members = client.im.v1.chat_members
+
+    def get(chat_id: str, **params: Any) -> Any:
+        builder = GetChatMembersRequest.builder().chat_id(chat_id)
+        for name, value in params.items():
+            builder = getattr(builder, name)(value)
+        return members.get(builder.build(), as_demo)
+
+    seen: list[str] = []
+    token = None
+    while True:
+        more: dict[str, str] = {"page_token": token} if token else {}
+        page = parsed(get(DEMO_CHAT_ID, member_id_type="union_id", page_size=2, **more))
+        assert all(m.member_id_type == "union_id" for m in page.items) and page.member_total == 4
+        seen += [m.member_id for m in page.items]
+        if not page.has_more:
+            assert page.page_token is None
+            break
+        token = page.page_token
+    assert seen == [sb.world.users[m].union_id for m in sb.world.chats[DEMO_CHAT_ID].member_open_ids]
+    refused(get("oc_sandbox0no0such0chat000000000"), 232006, 400)  # "invalid chat_id"
+    refused(get(BACKEND_CHAT_ID), 232011, 400)  # the demo user is not in it
+    refused(get(DEMO_CHAT_ID, member_id_type="email"), 99992402, 400)
+    refused(get(DEMO_CHAT_ID, page_size=101), 99992402, 400)
+
+
+def window_body(builder: Any, lo: int, hi: int) -> Any:
+    return builder.time_min(rfc3339(lo)).time_max(rfc3339(hi))
+
+
+def test_batch_free_busy_in_each_id_kind_and_its_limits(client: Any, sb: Sandbox, as_demo: Any) -> None:
+    freebusy = client.calendar.v4.freebusy
+
+    def batch(ids: list[str], lo: int = WEEK_START, hi: int = WEEK_START + DAY, kind: str = "open_id") -> Any:
+        body = window_body(BatchFreebusyRequestBody.builder(), lo, hi).user_ids(ids).need_rsvp_status(True).build()
+        return freebusy.batch(BatchFreebusyRequest.builder().user_id_type(kind).request_body(body).build(), as_demo)
+
+    li = sb.world.users[LI_LEI_OPEN_ID]
+    data = parsed(batch([li.union_id], kind="union_id"))
+    assert [entry.user_id for entry in data.freebusy_lists] == [li.union_id]
+    items = data.freebusy_lists[0].freebusy_items
+    assert items and all(i.start_time.endswith("+08:00") and i.rsvp_status for i in items)
+    wire = sb.log.matching("POST", "/open-apis/calendar/v4/freebusy/batch")[-1]
+    assert wire.query["user_id_type"] == "union_id" and set(wire.body or {}) >= {"time_min", "time_max", "user_ids"}
+    refused(batch([LI_LEI_OPEN_ID] * 11), 198001, 400)  # 1-10 ids
+    refused(batch([LI_LEI_OPEN_ID], hi=WEEK_START + 15 * DAY), 198003, 400)  # at most 2 weeks
+    narrow = as_user(sb.issue_user_token(DEMO_USER_OPEN_ID, ["calendar:calendar.free_busy:read"]))
+    body = window_body(BatchFreebusyRequestBody.builder(), WEEK_START, WEEK_START + DAY).user_ids([li.user_id]).build()
+    by_user_id = BatchFreebusyRequest.builder().user_id_type("user_id").request_body(body).build()
+    refused(freebusy.batch(by_user_id, narrow), 99991679, 403)  # user ids need the employee-id scope
+
+
+def test_batch_free_busy_refuses_a_bad_time(client: Any, as_demo: Any) -> None:
+    body = BatchFreebusyRequestBody.builder().time_min("2026-11-23 10:00").time_max(rfc3339(WEEK_START + DAY))
+    request = BatchFreebusyRequest.builder().request_body(body.user_ids([LI_LEI_OPEN_ID]).build()).build()
+    refused(client.calendar.v4.freebusy.batch(request, as_demo), 198002, 400)
+
+
+def test_free_busy_list_of_a_room_and_its_window(client: Any, sb: Sandbox) -> None:
+    option = as_user(sb.issue_user_token(DEMO_USER_OPEN_ID, ["calendar:calendar:readonly"]))
+    freebusy = client.calendar.v4.freebusy
+
+    def room(hi: int) -> Any:
+        body = window_body(ListFreebusyRequestBody.builder(), WEEK_START, hi).room_id(ROOM_IDS[0]).build()
+        return freebusy.list(ListFreebusyRequest.builder().request_body(body).build(), option)
+
+    assert parsed(room(WEEK_START + 7 * DAY)).freebusy_list is not None
+    refused(room(WEEK_START + 91 * DAY), 190002, 400)  # at most 90 days
+
+
+def test_room_search_pages_through_every_room(client: Any, sb: Sandbox, as_demo: Any) -> None:
+    rooms = client.vc.v1.room
+
+    def search(**fields: Any) -> Any:
+        builder = SearchRoomRequestBody.builder()
+        for name, value in fields.items():
+            builder = getattr(builder, name)(value)
+        return rooms.search(SearchRoomRequest.builder().request_body(builder.build()).build(), as_demo)
+
+    seen: list[str] = []
+    token = None
+    while True:
+        page = parsed(search(page_size=3, **({"page_token": token} if token else {})))
+        seen += [r.room_id for r in page.rooms]
+        assert all(isinstance(r.capacity, int) and r.room_status.status is True and r.path for r in page.rooms)
+        if not page.has_more:
+            assert page.page_token is None
+            break
+        token = page.page_token
+    assert sorted(seen) == sorted(sb.world.rooms)
+    refused(search(page_size=101), 121003, 400)

@@ -96,20 +96,23 @@ def get_calendar(call: Call) -> dict[str, Any]:
 
 
 def list_calendars(call: Call) -> dict[str, Any]:
+    """The caller's calendar list, a page at a time.
+
+    The page is cut from the whole list, deleted calendars included, and the deleted ones are then
+    left out of it: a page may hold fewer than ``page_size`` calendars, or none, while ``has_more``
+    is true, as calendar/list.md warns ("may be less than page_size, or empty: use has_more").
+    """
     size = call.query_int("page_size", default=500, low=50, high=1000)
-    visible = [
-        calendar_json(c, caller_role(call, c))
-        for c in call.sb.world.calendars.values()
-        if c.type != "resource" and not c.is_deleted and _subscribed(call, c)
-    ]
+    listed = [c for c in call.sb.world.calendars.values() if c.type != "resource" and _subscribed(call, c)]
     sync_token = call.query("sync_token")
     if sync_token:
         # Calendars do not change through this API surface: nothing is new since the token.
         decode_token("calsync", sync_token)
-        visible = []
-    result = page(call, visible, size)
-    items = result.pop("items")
-    result["calendar_list"] = items
+        listed = []
+    result = page(call, [{"calendar": c} for c in listed], size)
+    result["calendar_list"] = [
+        calendar_json(c, caller_role(call, c)) for item in result.pop("items") if not (c := item["calendar"]).is_deleted
+    ]
     if not result["has_more"]:
         result["sync_token"] = encode_token("calsync", call.sb.world.change_seq)
     return result

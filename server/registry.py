@@ -36,7 +36,6 @@ from server.results import tool_result
 from server.schema import published_schema
 from server.state import AppState
 from server.upstream import ServerUpstream
-from tools.calendars import calendar_id_named
 from tools.common.composite import Refusal
 from tools.common.outputs import EventResult
 from tools.common.resolve import NotResolved
@@ -160,16 +159,18 @@ async def execute(
 ) -> BaseModel:
     """Send one validated operation to Feishu and shape its result, all within one deadline."""
     with state.client.tool_call():
-        return await _execute(op, inp, state, picks or {})
+        inp = await choose.settle_names(op, inp, ServerUpstream(state, op.name), picks or {})
+        return await _execute(op, inp, state)
 
 
-async def _execute(op: Operation[Any, Any], inp: BaseModel, state: AppState, picks: dict[str, str]) -> BaseModel:
+async def execute_settled(op: Operation[Any, Any], inp: BaseModel, state: AppState) -> BaseModel:
+    """:func:`execute` for an input whose names are already ids (the pick resolver settled them)."""
+    with state.client.tool_call():
+        return await _execute(op, inp, state)
+
+
+async def _execute(op: Operation[Any, Any], inp: BaseModel, state: AppState) -> BaseModel:
     up = ServerUpstream(state, op.name)
-    calendar = getattr(inp, "calendar_id", None)
-    if isinstance(calendar, str) and calendar != "primary" and "@" not in calendar:
-        inp = inp.model_copy(update={"calendar_id": await calendar_id_named(up, calendar)})  # a name
-    if op.prepare is not None:  # names to ids (tools/common/names.py)
-        inp = await op.prepare(inp, up, picks)
     if op.gather is not None:  # several requests (tools/common/composite.py), through the same client
         if getattr(inp, "calendar_id", None) == "primary":
             inp = inp.model_copy(update={"calendar_id": await state.client.primary_calendar_id()})
@@ -221,14 +222,17 @@ def _run_function(op: Operation[Any, Any]) -> Callable[..., Awaitable[BaseModel]
         state = ctx.request_context.lifespan_context
 
         async def work() -> BaseModel:
-            inp = validate(op, arguments, state)
+            settled = choose.outcome_of(resolved.get(choose.PARAMETER))
+            inp = settled.input if isinstance(settled, choose.Settled) else validate(op, arguments, state)
             if op.destructive:
                 confirm.require_yes(op, resolved.get(confirm.PARAMETER))
-            return await execute(op, inp, state, choose.picks(resolved.get(choose.PARAMETER)))
+            if isinstance(settled, choose.Settled):
+                return await execute_settled(op, inp, state)
+            return await execute(op, inp, state, settled)
 
         return await error_boundary(op.name, work())
 
-    if op.destructive or op.prepare is not None:
+    if op.destructive or choose.takes_names(op):
         # The SDK finds resolved parameters in the signature: the confirmation and the picks.
         keyword = inspect.Parameter.KEYWORD_ONLY
         params = [
@@ -237,7 +241,7 @@ def _run_function(op: Operation[Any, Any]) -> Callable[..., Awaitable[BaseModel]
         ]
         if op.destructive:
             params.append(confirm.parameter(op, lambda args, state: validate(op, args, state)))
-        if op.prepare is not None:
+        if choose.takes_names(op):
             params.append(choose.parameter(op, lambda args, state: validate(op, args, state)))
         run.__signature__ = inspect.Signature(params, return_annotation=op.output_model)  # type: ignore[attr-defined]
         run.__annotations__ = {p.name: p.annotation for p in params} | {"return": op.output_model}

@@ -11,11 +11,22 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
 from tools.common import times
 from tools.common.composite import Endpoint, JsonObject, Request, Upstream
-from tools.common.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText, resolve_people, resolve_room
+from tools.common.resolve import (
+    PROFILES,
+    ROOM_SEARCH,
+    SEARCH_USER,
+    NameText,
+    NotResolved,
+    Person,
+    Picks,
+    all_settled,
+    lookup_person,
+    lookup_room,
+)
 from tools.common.window import TimeWindow
 from tools.spec import Operation, Replay
 
@@ -91,6 +102,10 @@ class FreeBusyInput(TimeWindow):
         default_factory=list
     )
 
+    # (name, id) of each person and room, once their names are settled (``_prepare``).
+    _people: list[tuple[str, str]] = PrivateAttr(default_factory=list)
+    _rooms: list[tuple[str, str]] = PrivateAttr(default_factory=list)
+
     @model_validator(mode="after")
     def _someone(self) -> Self:
         if not 1 <= len(self.people) + len(self.rooms) <= MAX_ASKED:
@@ -118,14 +133,24 @@ class FreeBusy(BaseModel):
     items: list[Availability]
 
 
+async def _prepare(inp: FreeBusyInput, up: Upstream, picks: Picks) -> FreeBusyInput:
+    """Names to ids, people and rooms together, so one question covers every ambiguous name."""
+    found: list[Person | JsonObject | NotResolved] = [
+        await lookup_person(up, n, picks) for n in dict.fromkeys(inp.people)
+    ]
+    found += [await lookup_room(up, name, picks) for name in dict.fromkeys(inp.rooms)]
+    settled = all_settled(found)
+    inp._people = [(p.name, p.open_id) for p in settled if isinstance(p, Person)]
+    inp._rooms = [(str(r.get("name") or r["room_id"]), str(r["room_id"])) for r in settled if isinstance(r, dict)]
+    return inp
+
+
 async def _gather(inp: FreeBusyInput, up: Upstream) -> JsonObject:
-    people = await resolve_people(up, inp.people)
-    rooms = [await resolve_room(up, name) for name in dict.fromkeys(inp.rooms)]
-    person_ids = list(dict.fromkeys(p.open_id for p in people))
-    room_ids = list(dict.fromkeys(str(r["room_id"]) for r in rooms))
+    person_ids = list(dict.fromkeys(i for _, i in inp._people))
+    room_ids = list(dict.fromkeys(i for _, i in inp._rooms))
     return {
-        "people": [(p.name, p.open_id) for p in people],
-        "rooms": [(str(r.get("name") or r["room_id"]), str(r["room_id"])) for r in rooms],
+        "people": inp._people,
+        "rooms": inp._rooms,
         "people_busy": await people_busy(up, person_ids, inp._lo, inp._hi) if person_ids else {},
         "rooms_busy": await rooms_busy(up, room_ids, inp._lo, inp._hi) if room_ids else {},
     }
@@ -173,6 +198,7 @@ get_free_busy = Operation(
     replay=Replay.SAFE,
     scopes=SCOPES,
     respond=_respond,
+    prepare=_prepare,
     gather=_gather,
     endpoints=(SEARCH_USER, PROFILES, ROOM_SEARCH, FREEBUSY_BATCH, FREEBUSY_LIST),
 )

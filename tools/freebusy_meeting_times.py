@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from tools.common import times, working_hours
 from tools.common.composite import Endpoint, JsonObject, Request, Upstream
 from tools.common.fields import NOT_BOOLEAN
 from tools.common.names import CHAT_SEARCH, people_and_chats
-from tools.common.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText, Person, search_rooms
+from tools.common.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText, Person, Picks, search_rooms
 from tools.common.window import TimeWindow
 from tools.freebusy import FREEBUSY_BATCH, Span, people_busy
 from tools.rooms import ROOM_FREEBUSY
@@ -48,6 +48,10 @@ class MeetingTimesInput(TimeWindow):
     ] = None
     room_query: Annotated[str | None, Field(max_length=64, description="Room/building/floor words.")] = None
     limit: Annotated[int, Field(ge=1, le=10, description="Most slots (default 5)."), NOT_BOOLEAN] = 5
+
+    # The attendees once their names are settled (``_prepare``): people, and chats' ``oc_`` ids.
+    _people: list[Person] = PrivateAttr(default_factory=list)
+    _chats: list[str] = PrivateAttr(default_factory=list)
 
 
 class RoomChoice(BaseModel):
@@ -90,12 +94,17 @@ def _grid(moment: datetime) -> datetime:
     return base + timedelta(minutes=-base.minute % 30)
 
 
+async def _prepare(inp: MeetingTimesInput, up: Upstream, picks: Picks) -> MeetingTimesInput:
+    inp._people, inp._chats = await people_and_chats(up, inp.attendees, picks)
+    return inp
+
+
 async def _gather(inp: MeetingTimesInput, up: Upstream) -> JsonObject:
     zone = times.zone(inp._tz)
     hours = working_hours.parse(up.working_hours)
     now = datetime.fromtimestamp(up.now(), zone)
     lo, hi, length = max(inp._lo, now), inp._hi, timedelta(minutes=inp.duration_minutes)
-    people, chats = await people_and_chats(up, inp.attendees)
+    people, chats = inp._people, inp._chats
     me = await up.send(Request(USER_INFO))
     names = {p.open_id: p.name for p in people} | {str(me.get("open_id")): "you"}
     spans = hours.spans(lo, hi, zone)
@@ -325,6 +334,7 @@ find_meeting_times = Operation(
     replay=Replay.SAFE,
     scopes=FREEBUSY_BATCH.scopes,
     respond=_respond,
+    prepare=_prepare,
     gather=_gather,
     endpoints=(
         SEARCH_USER,

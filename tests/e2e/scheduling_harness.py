@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from mcp import Client
 
@@ -53,12 +53,14 @@ def pinned_sandbox(now: float = MONDAY_10) -> Sandbox:
 
 
 @asynccontextmanager
-async def session(sb: Sandbox, elicitation_callback: Any = None, **settings: Any) -> AsyncIterator[Session]:
+async def session(
+    sb: Sandbox, elicitation_callback: Any = None, mode: Literal["auto", "legacy"] = "auto", **settings: Any
+) -> AsyncIterator[Session]:
     server = build_server(
         all_tools_settings(**settings),
         StaticToken(sb.demo_token, identity="scheduling"),
         transport=sb.transport(),
         clock=sb.clock,
     )
-    async with Client(server, elicitation_callback=elicitation_callback) as client:
+    async with Client(server, mode=mode, elicitation_callback=elicitation_callback) as client:
         yield Session(sb, client)

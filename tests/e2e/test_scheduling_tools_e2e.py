@@ -156,9 +156,10 @@ async def test_list_calendars_with_roles(mcp: Session) -> None:
     assert calendars[TEAM_CALENDAR_ID]["role"] == "writer"
     assert calendars[HOLIDAYS_CALENDAR_ID]["role"] == "reader"
     assert any(c["type"] == "primary" and c["role"] == "owner" for c in calendars.values())
-    # The wire: one GET of the calendar list, no query (Feishu's default page), the user's token.
+    # The wire: one GET of the calendar list (Feishu's largest page: all fit), the user's token.
     [sent] = mcp.sent("/open-apis/calendar/v4/calendars")
-    assert (sent.method, sent.path, sent.query, sent.body) == ("GET", "/open-apis/calendar/v4/calendars", {}, None)
+    wire = (sent.method, sent.path, sent.query, sent.body)
+    assert wire == ("GET", "/open-apis/calendar/v4/calendars", {"page_size": "1000"}, None)
     assert sent.headers["authorization"].startswith("Bearer ") and sent.status == 200 and sent.code == 0
 
 

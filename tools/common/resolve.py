@@ -1,15 +1,18 @@
-"""Names to ids: people (search/v1/user), rooms (vc/v1/rooms/search).
+"""Names to ids: people (search/v1/user), rooms (vc/v1/rooms/search); chats and calendars use
+the same :func:`settle`.
 
-One match is used; several that fit equally well are a :class:`NotUnique` listing the candidates
-with what tells them apart (department, city, job title; capacity for rooms), so the model can ask
-the user. A person's id (``ou_…``) or a room's (``omm_…``) is used as given.
+Every name any tool takes goes through :func:`settle`: the user's pick for it (``Picks``, see
+server/choose.py) wins; one match is used; several that fit equally well are a
+:class:`NotResolved` listing the candidates with what tells them apart (department, city, job
+title, email; capacity for rooms), which the server turns into a question to the user or, where
+the client cannot ask, a tool error. A person's id (``ou_…``) or a room's (``omm_…``) is used as given.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, BaseModel
 
@@ -24,6 +27,7 @@ PROFILES = Endpoint(
 )
 ROOM_SEARCH = Endpoint("search_rooms", "POST", "/open-apis/vc/v1/rooms/search", ("vc:room:readonly", "vc:room"))
 PROFILE_BATCH = 50
+T = TypeVar("T")
 
 
 def _name_text(value: str) -> str:
@@ -34,6 +38,8 @@ def _name_text(value: str) -> str:
 
 
 NameText = Annotated[str, AfterValidator(_name_text)]  # a person's, chat's or room's name, or its id
+Picks = Mapping[str, str]  # the id the user picked, per name that meant several (server/choose.py)
+NO_PICKS: Picks = {}
 
 
 class NotResolved(Refusal):
@@ -66,6 +72,22 @@ class Candidate:
         return f"{self.name} ({self.detail}; {self.id})" if self.detail else f"{self.name} ({self.id})"
 
 
+def settle(
+    name: str, candidates: Sequence[Candidate], what: str, nobody: str, hint: str = ""
+) -> Candidate | NotResolved:
+    """The one candidate ``name`` means, or why not: the single rule every name of every tool follows.
+
+    ``what`` names the kind in the plural ("people", "rooms"); ``nobody`` is the message when
+    nothing matches; ``hint`` is added when several match (e.g. a scope that would tell them apart).
+    """
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        return NotResolved(nobody, (), name)
+    listed = "; ".join(c.label() for c in candidates)
+    return NotResolved(f'"{name}" matches {len(candidates)} {what}: {listed}{hint}', candidates, name)
+
+
 class Person(BaseModel):
     """A colleague as the tools show one (find_people's result items)."""
 
@@ -79,7 +101,7 @@ class Person(BaseModel):
 
     @property
     def detail(self) -> str:
-        return ", ".join(p for p in (self.department, self.city, self.job_title) if p)
+        return ", ".join(p for p in (self.department, self.city, self.job_title, self.email) if p)
 
 
 def person_from(user: JsonObject, profile: JsonObject | None) -> Person:
@@ -133,8 +155,11 @@ def best_matches(name: str, people: Sequence[Person]) -> list[Person]:
     return exact or list(people)
 
 
-async def lookup_person(up: Upstream, name: str) -> Person | NotResolved:
+async def lookup_person(up: Upstream, name: str, picks: Picks = NO_PICKS) -> Person | NotResolved:
     """The one person ``name`` (a name, part of one, or an ``ou_`` id) means, or why not."""
+    picked = picks.get(name, "")
+    if is_person_id(picked):
+        return Person(open_id=picked, name=name)
     if is_person_id(name):
         return Person(open_id=name, name=name)
     found = await up.send(Request(SEARCH_USER, query=[("query", name), ("page_size", "10")]))
@@ -144,23 +169,19 @@ async def lookup_person(up: Upstream, name: str) -> Person | NotResolved:
         return matches[0]
     # Profiles only to tell several apart: one match needs no second request.
     matches = await with_profiles(up, [u for u in users if str(u["open_id"]) in {m.open_id for m in matches}])
-    if not matches:
-        return NotResolved(
-            f'nobody in your organisation is called "{name}" (resigned and external people are not found)', (), name
-        )
+    nobody = f'nobody in your organisation is called "{name}" (resigned and external people are not found)'
     choices = [Candidate(p.open_id, p.name, p.detail) for p in matches]
-    return NotResolved(
-        f'"{name}" matches {len(matches)} people: {"; ".join(c.label() for c in choices)}', choices, name
-    )
+    settled = settle(name, choices, "people", nobody)
+    return settled if isinstance(settled, NotResolved) else matches[0]
 
 
-async def resolve_people(up: Upstream, names: Sequence[str]) -> list[Person]:
-    """Each name resolved (in order); every unresolved one is reported at once."""
-    found = [await lookup_person(up, name) for name in dict.fromkeys(names)]
+def all_settled(found: Sequence[T | NotResolved]) -> list[T]:
+    """What the names meant, in order; every name that did not settle is reported at once
+    (so the user is asked about all of them in one question)."""
     problems = [f for f in found if isinstance(f, NotResolved)]
     if problems:
         raise NotResolved.combine(problems)
-    return [f for f in found if isinstance(f, Person)]
+    return [f for f in found if not isinstance(f, NotResolved)]
 
 
 async def search_rooms(up: Upstream, keyword: str = "", pages: int = 3) -> list[JsonObject]:
@@ -178,23 +199,18 @@ async def search_rooms(up: Upstream, keyword: str = "", pages: int = 3) -> list[
     return rooms
 
 
-async def lookup_room(up: Upstream, name: str) -> JsonObject | NotResolved:
+def is_room_id(text: str) -> bool:
+    return text.startswith("omm_")
+
+
+async def lookup_room(up: Upstream, name: str, picks: Picks = NO_PICKS) -> JsonObject | NotResolved:
     """The one room ``name`` (part of its name, or an ``omm_`` id) means, or why not."""
-    if name.startswith("omm_"):
-        return {"room_id": name, "name": name}
+    picked = picks.get(name, "")
+    if is_room_id(picked) or is_room_id(name):
+        return {"room_id": picked or name, "name": name}
     rooms = await search_rooms(up, name, pages=1)
     exact = [r for r in rooms if str(r.get("name", "")).casefold() == name.casefold()]
     matches = exact or rooms
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        return NotResolved(f'no meeting room you may book is called "{name}"', (), name)
     choices = [Candidate(str(r["room_id"]), str(r.get("name", "")), f"{r.get('capacity', '?')} seats") for r in matches]
-    return NotResolved(f'"{name}" matches {len(matches)} rooms: {"; ".join(c.label() for c in choices)}', choices, name)
-
-
-async def resolve_room(up: Upstream, name: str) -> JsonObject:
-    found = await lookup_room(up, name)
-    if isinstance(found, NotResolved):
-        raise found
-    return found
+    found = settle(name, choices, "rooms", f'no meeting room you may book is called "{name}"')
+    return found if isinstance(found, NotResolved) else matches[0]

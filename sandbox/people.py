@@ -151,6 +151,8 @@ def _profile(call: Call, user: User) -> dict[str, Any]:
         out["email"] = user.email
     if profile is not None:
         out["department_ids"] = list(profile.department_ids)
+    if user.time_zone:  # only set by a test: see User.time_zone
+        out["time_zone"] = user.time_zone
     if "contact:user.employee:readonly" in scopes:
         out["status"] = {
             "is_frozen": user.status == "frozen",

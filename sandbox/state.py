@@ -50,6 +50,9 @@ class User:
     employee_no: str = ""
     is_super_admin: bool = False  # tenant super-admin: may manage Exchange bindings
     status: Literal["active", "resigned", "frozen"] = "active"
+    # The lark-oapi contact User model's time_zone; Feishu's docs do not list it (UNVERIFIED that
+    # Feishu returns it): the sandbox returns it only for a user given one (seed users have none).
+    time_zone: str = ""
 
 
 @dataclass

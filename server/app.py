@@ -81,7 +81,9 @@ def build_server(
         ) as http:
             policy = RetryPolicy.from_settings(settings)
             client = FeishuClient(http, tokens, policy, the_clock)
-            yield AppState(settings=settings, client=client, timezone=settings.timezone or "UTC", clock=the_clock)
+            yield AppState(
+                settings=settings, client=client, default_timezone=settings.timezone or "UTC", clock=the_clock
+            )
 
     server: MCPServer[AppState] = MCPServer(
         "feishu-calendar",

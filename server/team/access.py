@@ -3,8 +3,9 @@ bound to the MCP URL, and the resource server's verifier for them.
 
 A token is accepted only if its signature, ``iss``, ``aud`` (exactly our MCP URL: RFC 8707),
 ``exp`` and ``sub`` check out, *and* its sign-in family is still active and the user's Feishu
-grant does not need re-consent (two Redis reads; while Redis is down those two are skipped, as
-nothing can reach Feishu then anyway, and the tool call says to retry). Anything else, a Feishu token included, is not
+grant does not need re-consent (two Redis reads; while Redis is down those are skipped, as nothing
+can reach Feishu then anyway, and the tool call says to retry). A third read gives the request
+the caller's own time zone (server/team/zones.py). Anything else, a Feishu token included, is not
 ours: the SDK's middleware answers 401 with ``WWW-Authenticate`` pointing at our metadata.
 """
 
@@ -24,9 +25,11 @@ from redis.exceptions import RedisError
 
 from auth.grants_redis import ACTIVE as GRANT_ACTIVE
 from auth.grants_redis import RedisGrantStore, subject_hash
+from server.state import CALLER_TIMEZONE
 from server.team.config import TeamConfig
 from server.team.logs import USER
 from server.team.records import Records
+from server.team.zones import UserZones
 
 log = logging.getLogger("feishu_calendar_mcp.team.access")
 ALGORITHM = "HS256"
@@ -81,10 +84,13 @@ class AccessTokens:
 class TeamTokenVerifier(TokenVerifier):
     """The resource server's check of every request's bearer token."""
 
-    def __init__(self, tokens: AccessTokens, records: Records, grants: RedisGrantStore) -> None:
+    def __init__(
+        self, tokens: AccessTokens, records: Records, grants: RedisGrantStore, zones: UserZones | None = None
+    ) -> None:
         self.tokens = tokens
         self.records = records
         self.grants = grants
+        self.zones = zones
 
     async def verify_token(self, token: str) -> AccessToken | None:
         claims = self.tokens.claims(token)
@@ -97,6 +103,9 @@ class TeamTokenVerifier(TokenVerifier):
             if await self.grants.status(str(claims["sub"])) != GRANT_ACTIVE:
                 log.debug("refused a token whose Feishu grant needs re-consent")
                 return None
+            if self.zones is not None:
+                # The caller's zone for this request: what every tool reads naive times in.
+                CALLER_TIMEZONE.set(await self.zones.effective(str(claims["sub"])))
         except RedisError:
             # Without Redis no Feishu token can be read either, so a well-signed token grants
             # nothing more than a clear "retry in a minute" from the tool; a 401 here would send

@@ -35,6 +35,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from auth.grants_redis import RedisGrantStore, SharedGrants
 from server.app import build_server
+from server.clock import Clock, SystemClock
 from server.settings import Settings
 from server.team.access import AccessTokens, TeamTokenVerifier
 from server.team.config import SCOPE, TeamConfig, TeamConfigError
@@ -44,6 +45,7 @@ from server.team.provider import TeamProvider
 from server.team.quota import Quota, parse_limits
 from server.team.records import Records
 from server.team.signin import FeishuApp, SignIn
+from server.team.zones import UserZones
 from server.tokens import credentials, endpoints, login_scopes
 
 log = logging.getLogger("feishu_calendar_mcp.team")
@@ -69,18 +71,24 @@ def build_replica(
     feishu_transport: httpx2.AsyncBaseTransport | None = None,
     cimd_transport: httpx2.AsyncBaseTransport | None = None,
     redis: Redis | None = None,
+    clock: Clock | None = None,
 ) -> Replica:
+    """One replica; ``clock`` is the process's one clock (tests pass the sandbox's, pinned)."""
+    clock = clock or SystemClock()
     if not settings.app_id or not settings.app_secret.get_secret_value():
         raise ValueError("team mode signs users in to Feishu as your app: set FEISHU_APP_ID and FEISHU_APP_SECRET")
     redis = redis or Redis.from_url(config.redis_url, socket_timeout=5, socket_connect_timeout=3)
     cipher = config.keys.cipher()
     grant_store = RedisGrantStore(redis, cipher)
     records = Records(redis, cipher)
-    access = AccessTokens(config)
-    provider = TeamProvider(config, records, grant_store, access, cimd_transport=cimd_transport)
-    shared = SharedGrants(grant_store, credentials(settings), endpoints(settings), transport=feishu_transport)
+    zones = UserZones(redis, cipher, settings.timezone or "UTC")
+    access = AccessTokens(config, clock=clock.now)
+    provider = TeamProvider(config, records, grant_store, access, cimd_transport=cimd_transport, clock=clock.now)
+    shared = SharedGrants(
+        grant_store, credentials(settings), endpoints(settings), transport=feishu_transport, clock=clock.now
+    )
     feishu = FeishuApp(credentials(settings), endpoints(settings), login_scopes(settings), feishu_transport)
-    signin = SignIn(config, records, grant_store, feishu)
+    signin = SignIn(config, records, grant_store, feishu, clock=clock.now, zones=zones)
     quota = Quota(
         redis,
         parse_limits(config.user_limits, "FEISHU_USER_RATE_LIMIT"),
@@ -101,8 +109,9 @@ def build_replica(
         settings,
         TeamTokens(shared, quota),
         transport=feishu_transport,
+        clock=clock,
         auth=auth,
-        token_verifier=TeamTokenVerifier(access, records, grant_store),
+        token_verifier=TeamTokenVerifier(access, records, grant_store, zones),
         request_state_security=RequestStateSecurity(keys=config.keys.request_state_keys(), audience=AUDIENCE),
     )
     mcp_app = server.streamable_http_app(

@@ -17,6 +17,8 @@ from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.state import CALLER_TIMEZONE
+
 REQUEST_ID: ContextVar[str] = ContextVar("fcm_request_id", default="")
 USER: ContextVar[str] = ContextVar("fcm_user", default="")
 _GOOD_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -35,6 +37,7 @@ class RequestIds:
         given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
         request_id = given if _GOOD_ID.match(given) else uuid.uuid4().hex
         reset_id, reset_user = REQUEST_ID.set(request_id), USER.set("")
+        reset_zone = CALLER_TIMEZONE.set("")  # per request, like the user (set by the token verifier)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -46,6 +49,7 @@ class RequestIds:
         finally:
             REQUEST_ID.reset(reset_id)
             USER.reset(reset_user)
+            CALLER_TIMEZONE.reset(reset_zone)
 
 
 class JsonFormatter(logging.Formatter):

@@ -53,6 +53,7 @@ class Transaction:
     scopes: list[str]
     resource: str
     feishu_verifier: str = ""
+    timezone: str | None = None  # picked on the consent page: "" automatic, None not said (keep the stored)
 
 
 @dataclass

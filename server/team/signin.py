@@ -10,10 +10,14 @@ back to the client with our single-use code, its ``state`` and ``iss`` (RFC 9207
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
 import hmac
 import html
 import logging
 import time
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlsplit
@@ -31,13 +35,21 @@ from auth.oauth import AppCredentials, Endpoints, fetch_user_info, oauth_client
 from auth.record import TokenRecord
 from server.team.config import CALLBACK_PATH, CONSENT_PATH, TeamConfig
 from server.team.records import CodeRecord, Records, Transaction, new_secret
+from server.team.zones import UserZones, known_zone, profile_zone
 
 log = logging.getLogger("feishu_calendar_mcp.team.signin")
 CODE_LIFETIME = 300
+# The one script the consent page runs: it preselects the zone the browser reports (the user sees
+# it and may change it). Allowed by its hash alone, so no other script can run on the page.
+ZONE_SCRIPT = (
+    "var s=document.getElementById('tz'),z=Intl.DateTimeFormat().resolvedOptions().timeZone;"
+    "for(var i=0;i<s.options.length;i++){if(s.options[i].value===z){s.value=z;}}"
+)
+_ZONE_SCRIPT_HASH = base64.b64encode(hashlib.sha256(ZONE_SCRIPT.encode()).digest()).decode()
 # The page may not be framed (clickjacking a consent button), cached, or leak its URL onward.
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https: http:; "
-    "frame-ancestors 'none'",
+    f"script-src 'sha256-{_ZONE_SCRIPT_HASH}'; frame-ancestors 'none'",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
@@ -60,12 +72,14 @@ class SignIn:
         grants: RedisGrantStore,
         feishu: FeishuApp,
         clock: Callable[[], float] = time.time,
+        zones: UserZones | None = None,
     ) -> None:
         self.config = config
         self.records = records
         self.grants = grants
         self.feishu = feishu
         self.clock = clock
+        self.zones = zones
         prefix = "__Host-" if config.secure else ""
         self.cookie = prefix + "fcm-consent"  # binds the Feishu callback to the consenting browser
         self.form_cookie = prefix + "fcm-consent-form"  # binds the decision to our own page (CSRF)
@@ -95,6 +109,7 @@ class SignIn:
             f"back to <b>{host}</b>.</p><p>Only continue if you started this from your own assistant.</p>"
             f'<form method="post" action="{CONSENT_PATH}">'
             f'<input type="hidden" name="txn" value="{html.escape(handle)}">'
+            f"{self._zone_field()}"
             '<button name="decision" value="approve">Continue to Feishu</button> '
             '<button name="decision" value="deny">Cancel</button></form>'
         )
@@ -113,7 +128,7 @@ class SignIn:
         return page
 
     async def consent_decision(self, request: Request) -> Response:
-        form = dict(parse_qsl((await request.body()).decode("utf-8", errors="replace")))
+        form = dict(parse_qsl((await request.body()).decode("utf-8", errors="replace"), keep_blank_values=True))
         handle = form.get("txn", "")
         txn = await self.records.get_transaction(handle) if handle else None
         if txn is None:
@@ -126,7 +141,9 @@ class SignIn:
             await self.records.get_transaction(handle, consume=True)
             return self._back_to_client(txn, error="access_denied")
         verifier = generate_token(64)
-        await self.records.put_transaction(handle, replace(txn, feishu_verifier=verifier))
+        picked = form.get("timezone")
+        chosen = "" if picked == "" else known_zone(picked)  # "": automatic; not a zone: keep what is stored
+        await self.records.put_transaction(handle, replace(txn, feishu_verifier=verifier, timezone=chosen))
         async with oauth_client(
             self.feishu.credentials, self.feishu.endpoints, redirect_uri=self.config.callback_url
         ) as client:
@@ -167,6 +184,12 @@ class SignIn:
             return self._back_to_client(txn, error="server_error", description="the Feishu sign-in failed")
         subject = f"{tenant}:{record.open_id}"
         await self.grants.put(subject, record)
+        if self.zones is not None:
+            feishu = self.feishu
+            profile = await profile_zone(
+                feishu.endpoints.api_base, record.access_token, record.open_id, transport=feishu.transport
+            )
+            await self.zones.remember(subject, chosen=txn.timezone, profile=profile)
         code = new_secret()
         await self.records.put_code(
             code,
@@ -202,6 +225,19 @@ class SignIn:
         )
         return record, who.tenant_key or "tenant"
 
+    def _zone_field(self) -> str:
+        """The time zone choice (team mode keeps one per user: server/team/zones.py)."""
+        if self.zones is None:
+            return ""
+        default = html.escape(self.zones.default)
+        options = _zone_options()
+        return (
+            '<p><label for="tz">Your time zone (times you give without one are read in it):</label><br>'
+            f'<select id="tz" name="timezone"><option value="">Automatic: your Feishu profile\'s, '
+            f"else the organisation's ({default})</option>{options}</select></p>"
+            f"<script>{ZONE_SCRIPT}</script>"
+        )
+
     def _back_to_client(
         self, txn: Transaction, *, code: str | None = None, error: str | None = None, description: str | None = None
     ) -> RedirectResponse:
@@ -214,6 +250,13 @@ class SignIn:
             iss=self.config.issuer,
         )
         return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+
+
+@functools.cache
+def _zone_options() -> str:
+    """Every IANA zone this machine knows, as options (built once)."""
+    names = sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    return "".join(f'<option value="{html.escape(z)}">{html.escape(z)}</option>' for z in ["UTC", *names])
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:

@@ -3,8 +3,6 @@ the undocumented path and its documented fallback, and no slot at all."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,16 +19,6 @@ TEN_COLLEAGUES = [
     open_id(s)
     for s in ("sun0li", "zhou0jie", "wu0xia", "zheng0hao", "liu0yang", "chen0gang", "yang0fan", "huang0lei", "lin0na")
 ] + [open_id("he0jing"), open_id("luo0bin")]
-
-
-@pytest.fixture(params=["UTC", "America/Los_Angeles", "Asia/Tokyo"])
-def machine_zone(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Run under several machine time zones: nothing may depend on the machine's zone."""
-    monkeypatch.setenv("TZ", request.param)
-    time.tzset()
-    yield request.param
-    monkeypatch.undo()
-    time.tzset()
 
 
 async def find_times(

@@ -46,6 +46,7 @@ class SignedInUser:
     open_id: str
     transport: httpx2.AsyncBaseTransport
     approve: bool = True
+    timezone: str | None = None  # what the user picks on the consent page (None: leaves it as offered)
     authorize_url: str = ""
     consent_pages: list[str] = field(default_factory=list)
     hops: list[str] = field(default_factory=list)
@@ -70,7 +71,10 @@ class SignedInUser:
                 if page.status_code == 200 and "/consent" in url:
                     self.consent_pages.append(page.text)
                     txn = dict(parse_qsl(urlsplit(url).query))["txn"]
-                    page = await browser.post(url.split("?")[0], data={"txn": txn, "decision": "approve"})
+                    form = {"txn": txn, "decision": "approve"}
+                    if self.timezone is not None:
+                        form["timezone"] = self.timezone
+                    page = await browser.post(url.split("?")[0], data=form)
                 if page.status_code != 302:
                     raise AssertionError(f"{url} answered {page.status_code}: {page.text[:300]}")
                 url = urljoin(url, page.headers["location"])

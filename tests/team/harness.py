@@ -13,6 +13,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from auth.grant_cipher import GrantCipher
 from sandbox import Sandbox
+from server.clock import Clock
 from server.settings import Settings
 from server.team.app import Replica, build_replica
 from server.team.config import CALLBACK_PATH, TeamConfig
@@ -35,8 +36,8 @@ def team_environ(domain: str | None = None) -> dict[str, str]:
     return environ
 
 
-def team_sandbox(public: str = PUBLIC) -> Sandbox:
-    sb = Sandbox(seed=True)
+def team_sandbox(public: str = PUBLIC, clock: Clock | None = None) -> Sandbox:
+    sb = Sandbox(seed=True, clock=clock)
     sb.register_app(APP_ID, APP_SECRET, [public + CALLBACK_PATH])
     return sb
 
@@ -48,8 +49,8 @@ class Team:
     replica: Replica
     transport: httpx2.AsyncBaseTransport
 
-    def user(self, open_id: str) -> SignedInUser:
-        return SignedInUser(self.sb, open_id, self.transport)
+    def user(self, open_id: str, timezone: str | None = None) -> SignedInUser:
+        return SignedInUser(self.sb, open_id, self.transport, timezone=timezone)
 
     @asynccontextmanager
     async def session(
@@ -65,15 +66,21 @@ class Team:
 
 @asynccontextmanager
 async def in_process_team(
-    redis_url: str, *, key: str | None = None, cimd: httpx2.AsyncBaseTransport | None = None, **limits: str
+    redis_url: str,
+    *,
+    key: str | None = None,
+    cimd: httpx2.AsyncBaseTransport | None = None,
+    clock: Clock | None = None,
+    **limits: str,
 ) -> AsyncIterator[Team]:
-    sb = team_sandbox()
+    """One replica; ``clock`` (pinned) is shared by the sandbox and the replica, as in one process."""
+    sb = team_sandbox(clock=clock)
     token_key = key or GrantCipher.new_key()
     limits.setdefault("user_limits", "100/second")  # test bursts are not what limits are for
     limits.setdefault("tenant_limits", "1000/second")
     config = TeamConfig.load({}, public_url=PUBLIC, redis_url=redis_url, token_key=token_key, **limits)
     settings = Settings.load(team_environ())
-    replica = build_replica(settings, config, feishu_transport=sb.transport(), cimd_transport=cimd)
+    replica = build_replica(settings, config, feishu_transport=sb.transport(), cimd_transport=cimd, clock=sb.clock)
     async with replica.app.router.lifespan_context(replica.app):
         yield Team(sb, config, replica, httpx2.ASGITransport(app=replica.app))
 

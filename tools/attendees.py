@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from tools.common.approval import approval_rooms, booking_notes, require_reasons
 from tools.common.composite import Upstream
 from tools.common.fields import NOT_BOOLEAN, AttendeeType, PageToken, PathId, UserIdTypeField
 from tools.common.names import CHAT_SEARCH, attendees_for
@@ -57,6 +58,8 @@ class AddAttendeesInput(EventRef):
     need_notification: Annotated[bool | None, Field(description="Notify them (default true).")] = None
     user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
 
+    _approval: dict[str, str] = PrivateAttr(default_factory=dict)  # rooms that need approval: id -> name
+
     @model_validator(mode="after")
     def _room_limit(self) -> Self:
         if sum(a.type == "resource" for a in self.attendees) > 100:
@@ -85,7 +88,11 @@ async def named_attendees(attendees: list[NewAttendee], up: Upstream, picks: dic
 
 
 async def _prepare_add(inp: AddAttendeesInput, up: Upstream, picks: dict[str, str]) -> AddAttendeesInput:
-    return inp.model_copy(update={"attendees": await named_attendees(inp.attendees, up, picks)})
+    ready = inp.model_copy(update={"attendees": await named_attendees(inp.attendees, up, picks)})
+    sent = [a.model_dump(exclude_none=True) for a in ready.attendees]
+    ready._approval = await approval_rooms(up, sent)
+    require_reasons(sent, ready._approval)
+    return ready
 
 
 def _add_wire(inp: AddAttendeesInput) -> WireRequest:
@@ -130,8 +137,9 @@ def _removed_present(body: dict[str, Any] | None, data: dict[str, Any]) -> list[
 ATTENDEE_READ_BACK = (("page_size", "100"),)
 
 
-def _attendee_list(_: AddAttendeesInput, data: dict[str, Any]) -> ItemPage:
-    return ItemPage(items=list(data.get("attendees") or []))
+def _attendee_list(inp: AddAttendeesInput, data: dict[str, Any]) -> ItemPage:
+    items = list(data.get("attendees") or [])
+    return ItemPage(items=items, warnings=booking_notes(items, inp._approval))
 
 
 add_attendees = Operation(

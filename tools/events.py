@@ -8,6 +8,7 @@ from typing import Annotated, Any, Self
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
 from tools.common import times
+from tools.common.approval import approval_rooms, booking_notes, require_reasons
 from tools.common.composite import Request, Upstream
 from tools.common.event_models import EventBody
 from tools.common.fields import (
@@ -42,6 +43,7 @@ class CreateEventInput(EventBody):
         None
     )
     room: Annotated[NameText | None, Field(description="A room to book: name or room_id.")] = None
+    approval_reason: Annotated[str | None, Field(max_length=200, description="Why; rooms needing approval.")] = None
     idempotency_key: Annotated[
         str,
         Field(min_length=32, max_length=128, description="32-128 chars; same key = same event. Auto if omitted."),
@@ -53,13 +55,25 @@ class CreateEventInput(EventBody):
     end: Annotated[TimeValue, Field(description="End, same forms; a date makes it all-day.")]
 
     _attendees: list[dict[str, Any]] = PrivateAttr(default_factory=list)
+    _approval: dict[str, str] = PrivateAttr(default_factory=dict)  # rooms that need approval: id -> name
+
+    @model_validator(mode="after")
+    def _reason_for_a_room(self) -> Self:
+        if self.approval_reason is not None and self.room is None:
+            raise ValueError("approval_reason: only with room (the reason for booking it)")
+        return self
 
 
 async def _prepare_create(inp: CreateEventInput, up: Upstream, picks: dict[str, str]) -> CreateEventInput:
     """The invitees and the room as Feishu attendees, looked up before anything is created."""
     wanted = [("invite", name) for name in inp.invite or []] + ([("resource", inp.room)] if inp.room else [])
     if wanted:
-        inp._attendees = await attendees_for(up, wanted, picks)
+        found = await attendees_for(up, wanted, picks)
+        if inp.approval_reason:
+            found = [{**a, "approval_reason": inp.approval_reason} if a["type"] == "resource" else a for a in found]
+        inp._approval = await approval_rooms(up, found)
+        require_reasons(found, inp._approval)  # before anything is created
+        inp._attendees = found
     return inp
 
 
@@ -75,7 +89,8 @@ async def _invite_after_create(
         body["need_notification"] = inp.need_notification
     path = {"calendar_id": calendar_id, "event_id": str(event["event_id"])}
     added = await up.write(Request(INVITE, body=body, path=path), Replay.SAFE)
-    return {**data, "event": {**event, "attendees": added.get("attendees") or []}}
+    attendees = added.get("attendees") or []
+    return {**data, "event": {**event, "attendees": attendees}, "notes": booking_notes(attendees, inp._approval)}
 
 
 def _event_wire(inp: CreateEventInput | UpdateEventInput) -> WireRequest:

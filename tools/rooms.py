@@ -8,6 +8,7 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, Field, PrivateAttr, ValidationInfo, model_validator
 
 from tools.common import times
+from tools.common.approval import needs_approval
 from tools.common.composite import Endpoint, JsonObject, Request, Upstream
 from tools.common.fields import NOT_BOOLEAN, PathId, TimeValue, Timezone
 from tools.common.resolve import ROOM_SEARCH, search_rooms
@@ -50,6 +51,7 @@ class Room(BaseModel):
     capacity: int = 0
     description: str = ""
     devices: list[str] = []
+    needs_approval: bool = False  # booking it takes approval_reason
 
 
 class RoomsFound(BaseModel):
@@ -86,6 +88,7 @@ def room_of(raw: JsonObject) -> Room:
         capacity=int(raw.get("capacity") or 0),
         description=str(raw.get("description") or ""),
         devices=[str(d.get("name")) for d in raw.get("device") or [] if isinstance(d, dict) and d.get("name")],
+        needs_approval=needs_approval(raw),
     )
 
 

@@ -45,6 +45,7 @@ ALL_SCOPES = frozenset(
         "contact:contact.base:readonly",
         "contact:user.base:readonly",
         "contact:user.employee:readonly",
+        "contact:user.department:readonly",
         "contact:user.department_path:readonly",
         "vc:room:readonly",
         "im:chat:readonly",

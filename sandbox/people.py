@@ -120,7 +120,7 @@ def get_user(call: Call) -> dict[str, Any]:
         raise FeishuFault(41012, "user id invalid error", 400)
     if call.user is not None and user.tenant_key != call.user.tenant_key:
         raise FeishuFault(41050, "no user authority", 400)
-    return {"user": _profile(call, user)}
+    return {"user": _profile(call, user, single=True)}
 
 
 def basic_batch(call: Call) -> dict[str, Any]:
@@ -138,22 +138,39 @@ def basic_batch(call: Call) -> dict[str, Any]:
     }
 
 
-def _profile(call: Call, user: User) -> dict[str, Any]:
+# Scopes that read every ordinary profile field (the "满足任一" lists of contact-v3/user/get.md).
+WHOLE_PROFILE = ("contact:contact:access_as_app", "contact:contact:readonly", "contact:contact:readonly_as_app")
+
+
+def _profile(call: Call, user: User, *, single: bool = False) -> dict[str, Any]:
+    """A user as contact-v3/user/batch.md and get.md return one: each field only with its field scope.
+
+    name/en_name: ``contact:user.base:readonly``; department_ids: ``contact:user.department:readonly``;
+    status, city, job_title: ``contact:user.employee:readonly`` (each also with any of
+    ``WHOLE_PROFILE``); email: ``contact:user.email:readonly`` alone; user_id:
+    ``contact:user.employee_id:readonly``. ``department_path`` only from the single-user read, with
+    a user token and ``contact:user.department_path:readonly`` ("该查询接口目前不返回...部门路径",
+    batch.md). A field the token may read but the user has no value for is there, empty.
+    """
     scopes = call.token.scopes
-    directory = call.sb.world.directory
-    profile = directory.profiles.get(user.open_id)
+
+    def granted(field_scope: str) -> bool:
+        return field_scope in scopes or any(s in scopes for s in WHOLE_PROFILE)
+
+    profile = call.sb.world.directory.profiles.get(user.open_id)
+    departments = list(profile.department_ids) if profile is not None else []
     out: dict[str, Any] = {"open_id": user.open_id, "union_id": user.union_id}
-    if "contact:user.base:readonly" in scopes:
+    if granted("contact:user.base:readonly"):
         out |= {"name": user.name, "en_name": user.en_name}
     if "contact:user.employee_id:readonly" in scopes:
         out["user_id"] = user.user_id
     if "contact:user.email:readonly" in scopes:
         out["email"] = user.email
-    if profile is not None:
-        out["department_ids"] = list(profile.department_ids)
+    if granted("contact:user.department:readonly"):
+        out["department_ids"] = departments
     if user.time_zone:  # only set by a test: see User.time_zone
         out["time_zone"] = user.time_zone
-    if "contact:user.employee:readonly" in scopes:
+    if granted("contact:user.employee:readonly"):
         out["status"] = {
             "is_frozen": user.status == "frozen",
             "is_resigned": user.status == "resigned",
@@ -161,11 +178,9 @@ def _profile(call: Call, user: User) -> dict[str, Any]:
             "is_exited": user.status == "resigned",
             "is_unjoin": False,
         }
-        if profile is not None:
-            out |= {"job_title": profile.job_title, "city": profile.city}
-    # Department names need their own scope and a user token (scheduling-api.md §2.3).
-    if profile is not None and call.user is not None and "contact:user.department_path:readonly" in scopes:
-        out["department_path"] = [_department_path(call, d) for d in profile.department_ids]
+        out |= {"job_title": profile.job_title if profile else "", "city": profile.city if profile else ""}
+    if single and call.user is not None and "contact:user.department_path:readonly" in scopes:
+        out["department_path"] = [_department_path(call, d) for d in departments]
     return out
 
 

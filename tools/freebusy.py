@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, PrivateAttr, model_validator
 from tools.common import times
 from tools.common.composite import Endpoint, JsonObject, Request, Upstream
 from tools.common.resolve import (
+    PROFILE,
     PROFILES,
     ROOM_SEARCH,
     SEARCH_USER,
@@ -200,5 +201,5 @@ get_free_busy = Operation(
     respond=_respond,
     prepare=_prepare,
     gather=_gather,
-    endpoints=(SEARCH_USER, PROFILES, ROOM_SEARCH, FREEBUSY_BATCH, FREEBUSY_LIST),
+    endpoints=(SEARCH_USER, PROFILES, PROFILE, ROOM_SEARCH, FREEBUSY_BATCH, FREEBUSY_LIST),
 )

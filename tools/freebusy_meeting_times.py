@@ -21,7 +21,7 @@ from tools.common import times, working_hours
 from tools.common.composite import Endpoint, JsonObject, Request, Upstream
 from tools.common.fields import NOT_BOOLEAN
 from tools.common.names import CHAT_SEARCH, people_and_chats
-from tools.common.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText, Person, Picks, search_rooms
+from tools.common.resolve import PROFILE, PROFILES, ROOM_SEARCH, SEARCH_USER, NameText, Person, Picks, search_rooms
 from tools.common.window import TimeWindow
 from tools.freebusy import FREEBUSY_BATCH, Span, people_busy
 from tools.rooms import ROOM_FREEBUSY
@@ -339,6 +339,7 @@ find_meeting_times = Operation(
     endpoints=(
         SEARCH_USER,
         PROFILES,
+        PROFILE,
         USER_INFO,
         FREEBUSY_BATCH,
         SUGGESTION,

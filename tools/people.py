@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from tools.common.composite import JsonObject, Upstream
-from tools.common.resolve import PROFILES, SEARCH_USER, Person, best_matches, search_people
+from tools.common.resolve import PROFILE, PROFILES, SEARCH_USER, Person, best_matches, search_people
 from tools.spec import Input, Operation, Replay
 
 CANDIDATES = 10  # enough to tell apart; has_more says when a longer name would narrow it
@@ -24,11 +24,11 @@ class PeopleFound(BaseModel):
 
 
 async def _gather(inp: FindPeopleInput, up: Upstream) -> JsonObject:
-    people, has_more = await search_people(up, inp.query, CANDIDATES)
-    return {"people": people, "has_more": has_more}
+    profiles, has_more = await search_people(up, inp.query, CANDIDATES)
+    return {"people": profiles.people, "has_more": has_more, "hint": profiles.hint}
 
 
-def _note(query: str, people: list[Person]) -> str:
+def _note(query: str, people: list[Person], hint: str) -> str:
     if not people:
         if "@" in query:
             return (
@@ -37,15 +37,17 @@ def _note(query: str, people: list[Person]) -> str:
             )
         return "Nobody matches (resigned people and other organisations are never found). Try part of the name."
     same = best_matches(query, people)
+    notes = [hint + "."] if hint else []
     if len(same) > 1 and len({p.name for p in same}) == 1:
         apart = "; ".join(f"{p.open_id}: {p.detail or 'no profile detail'}" for p in same)
-        return f"{len(same)} people are named {same[0].name}: ask the user which one ({apart})."
-    return ""
+        notes.insert(0, f"{len(same)} people are named {same[0].name}: ask the user which one ({apart}).")
+    return " ".join(notes)
 
 
 def _respond(inp: FindPeopleInput, data: dict[str, Any]) -> PeopleFound:
     people: list[Person] = data["people"]
-    return PeopleFound(people=people, has_more=bool(data["has_more"]), note=_note(inp.query, people))
+    note = _note(inp.query, people, str(data["hint"]))
+    return PeopleFound(people=people, has_more=bool(data["has_more"]), note=note)
 
 
 find_people = Operation(
@@ -68,5 +70,5 @@ find_people = Operation(
     scopes=SEARCH_USER.scopes,
     respond=_respond,
     gather=_gather,
-    endpoints=(SEARCH_USER, PROFILES),
+    endpoints=(SEARCH_USER, PROFILES, PROFILE),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
@@ -54,11 +54,17 @@ def pinned_sandbox(now: float = MONDAY_10) -> Sandbox:
 
 @asynccontextmanager
 async def session(
-    sb: Sandbox, elicitation_callback: Any = None, mode: Literal["auto", "legacy"] = "auto", **settings: Any
+    sb: Sandbox,
+    elicitation_callback: Any = None,
+    mode: Literal["auto", "legacy"] = "auto",
+    scopes: Sequence[str] | None = None,
+    **settings: Any,
 ) -> AsyncIterator[Session]:
+    """Our server on ``sb`` as the demo user (with only ``scopes``, if given), through a real client."""
+    token = sb.demo_token if scopes is None else sb.issue_user_token(sb.demo_user.open_id, scopes=scopes)
     server = build_server(
         all_tools_settings(**settings),
-        StaticToken(sb.demo_token, identity="scheduling"),
+        StaticToken(token, identity="scheduling"),
         transport=sb.transport(),
         clock=sb.clock,
     )

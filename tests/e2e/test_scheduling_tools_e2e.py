@@ -36,9 +36,11 @@ async def test_find_people_by_part_of_a_name_with_profiles(mcp: Session) -> None
     assert [p["open_id"] for p in found["people"]] == [LI_LEI_OPEN_ID]
     li_lei = found["people"][0]
     assert (li_lei["name"], li_lei["department"], li_lei["city"]) == ("李雷", "Backend", "Shanghai")
-    search, profiles = mcp.sent("/search/v1/user"), mcp.sent("/contact/v3/users/batch")
+    search, profiles = mcp.sent("/search/v1/user"), mcp.sent("/contact/v3/users/")
     assert search[0].method == "GET" and search[0].query["query"] == "Li Lei"
-    assert profiles[0].query["user_ids"] == LI_LEI_OPEN_ID
+    # Department names come only from the single-user read (contact-v3/user/batch.md has none).
+    assert [(r.method, r.path) for r in profiles] == [("GET", f"/open-apis/contact/v3/users/{LI_LEI_OPEN_ID}")]
+    assert profiles[0].query == {"department_id_type": "open_department_id"} and found["note"] == ""
 
 
 async def test_find_people_says_what_tells_two_zhang_wei_apart(mcp: Session) -> None:

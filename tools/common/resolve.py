@@ -14,19 +14,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
-from pydantic import AfterValidator, BaseModel
+from pydantic import AfterValidator
 
 from tools.common.composite import Endpoint, JsonObject, Refusal, Request, Upstream
+from tools.common.profiles import PROFILE, PROFILES, Person, Profiles, person_from, with_profiles
+
+__all__ = ["PROFILE", "PROFILES", "Person"]  # re-exported: the tools name them with the look-ups
 
 SEARCH_USER = Endpoint("search_people", "GET", "/open-apis/search/v1/user", ("contact:user:search",))
-PROFILES = Endpoint(
-    "read_profiles",
-    "GET",
-    "/open-apis/contact/v3/users/batch",
-    ("contact:contact.base:readonly", "contact:contact:readonly"),
-)
 ROOM_SEARCH = Endpoint("search_rooms", "POST", "/open-apis/vc/v1/rooms/search", ("vc:room:readonly", "vc:room"))
-PROFILE_BATCH = 50
 T = TypeVar("T")
 
 
@@ -88,60 +84,11 @@ def settle(
     return NotResolved(f'"{name}" matches {len(candidates)} {what}: {listed}{hint}', candidates, name)
 
 
-class Person(BaseModel):
-    """A colleague as the tools show one (find_people's result items)."""
-
-    open_id: str
-    name: str
-    en_name: str = ""
-    department: str = ""
-    job_title: str = ""
-    city: str = ""
-    email: str = ""
-
-    @property
-    def detail(self) -> str:
-        return ", ".join(p for p in (self.department, self.city, self.job_title, self.email) if p)
-
-
-def person_from(user: JsonObject, profile: JsonObject | None) -> Person:
-    profile = profile or {}
-    paths = profile.get("department_path") or []
-    department = ""
-    if paths and isinstance(paths[0], dict):
-        names = paths[0].get("department_name") or {}
-        i18n = names.get("i18n_name") or {}
-        department = str(i18n.get("en_us") or names.get("name") or "")
-    elif user.get("department_ids"):
-        department = ", ".join(str(d) for d in user["department_ids"])
-    return Person(
-        open_id=str(user.get("open_id") or profile.get("open_id") or ""),
-        name=str(user.get("name") or profile.get("name") or ""),
-        en_name=str(profile.get("en_name") or ""),
-        department=department,
-        job_title=str(profile.get("job_title") or ""),
-        city=str(profile.get("city") or ""),
-        email=str(profile.get("email") or ""),
-    )
-
-
-async def search_people(up: Upstream, query: str, limit: int) -> tuple[list[Person], bool]:
+async def search_people(up: Upstream, query: str, limit: int) -> tuple[Profiles, bool]:
     """People whose name matches ``query``, with profiles where the user's scopes allow."""
     found = await up.send(Request(SEARCH_USER, query=[("query", query), ("page_size", str(limit))]))
     users = [u for u in found.get("users") or [] if isinstance(u, dict) and u.get("open_id")]
     return await with_profiles(up, users), bool(found.get("has_more"))
-
-
-async def with_profiles(up: Upstream, users: Sequence[JsonObject]) -> list[Person]:
-    """Search hits as people, with department, city and title where the user may read profiles."""
-    profiles: dict[str, JsonObject] = {}
-    ids = [str(u["open_id"]) for u in users]
-    for chunk in (ids[i : i + PROFILE_BATCH] for i in range(0, len(ids), PROFILE_BATCH)):
-        query_args = [("user_ids", i) for i in chunk] + [("department_id_type", "open_department_id")]
-        data = await up.send_if_allowed(Request(PROFILES, query=query_args))
-        for item in (data or {}).get("items") or []:
-            profiles[str(item.get("open_id"))] = item
-    return [person_from(u, profiles.get(str(u["open_id"]))) for u in users]
 
 
 def is_person_id(text: str) -> bool:
@@ -168,11 +115,12 @@ async def lookup_person(up: Upstream, name: str, picks: Picks = NO_PICKS) -> Per
     if len(matches) == 1:
         return matches[0]
     # Profiles only to tell several apart: one match needs no second request.
-    matches = await with_profiles(up, [u for u in users if str(u["open_id"]) in {m.open_id for m in matches}])
+    profiles = await with_profiles(up, [u for u in users if str(u["open_id"]) in {m.open_id for m in matches}])
     nobody = f'nobody in your organisation is called "{name}" (resigned and external people are not found)'
-    choices = [Candidate(p.open_id, p.name, p.detail) for p in matches]
-    settled = settle(name, choices, "people", nobody)
-    return settled if isinstance(settled, NotResolved) else matches[0]
+    choices = [Candidate(p.open_id, p.name, p.detail) for p in profiles.people]
+    hint = f". {profiles.hint}" if profiles.hint else ""
+    settled = settle(name, choices, "people", nobody, hint)
+    return settled if isinstance(settled, NotResolved) else profiles.people[0]
 
 
 def all_settled(found: Sequence[T | NotResolved]) -> list[T]:

@@ -4,10 +4,10 @@ scheduling-api.md §3.1-3.2. Busy time is what a user's primary calendar shows (
 organize there, or attend without having declined; chat members included), expanded for
 series, as RFC 3339 in ``time_min``'s offset; no titles, no ids. A room's is its bookings.
 
-Where the docs are silent (sandbox/README.md): a user whose calendar the caller may not read
-(private calendar), who left, or who is in another tenant is left out of a batch's
-``freebusy_lists`` (never an empty "free" list); ``freebusy/list`` answers 191002 for a private
-calendar and 195100 for a user not in the tenant.
+A user who left, is in another tenant or does not exist is 195100 ("user is dismiss or not exist
+in the tenant", on both pages' error tables), for a batch as a whole too. Where the docs are silent
+(sandbox/README.md): a user whose calendar the caller may not read (private calendar) is left out
+of a batch's ``freebusy_lists`` (never an empty "free" list); ``freebusy/list`` answers 191002.
 """
 
 from __future__ import annotations
@@ -112,10 +112,10 @@ def batch(call: Call) -> dict[str, Any]:
     only_busy, need_rsvp = _flag(call, "only_busy", True), _flag(call, "need_rsvp_status", False)
     kind = call.user_id_type()
     world = call.sb.world
+    users = {user_id: _tenant_user(call, user_id, kind) for user_id in dict.fromkeys(ids)}
     lists = []
-    for user_id in dict.fromkeys(ids):
-        user = world.user_by_any_id(user_id, kind)
-        if user is None or not in_tenant(call, user) or not readable(call, world.primary_calendar(user.open_id)):
+    for user_id, user in users.items():
+        if not readable(call, world.primary_calendar(user.open_id)):
             continue
         blocks = user_busy(world, user, lo, hi, only_busy=only_busy)
         lists.append({"user_id": user_id, "freebusy_items": _items(blocks, time_min.tzinfo, need_rsvp)})
@@ -134,11 +134,7 @@ def list_freebusy(call: Call) -> dict[str, Any]:
     world = call.sb.world
     user_id, room_id = call.body.get("user_id"), call.body.get("room_id")
     if isinstance(user_id, str) and user_id:  # when both are sent only user_id counts
-        user = world.user_by_any_id(user_id, call.user_id_type())
-        if user is None:
-            raise invalid("user_id", user_id, "no such user")
-        if not in_tenant(call, user):
-            raise FeishuFault(195100, "the user has left the tenant or is not in it", 404)
+        user = _tenant_user(call, user_id, call.user_id_type())
         if not readable(call, world.primary_calendar(user.open_id)):
             raise FeishuFault(191002, "no calendar access_role: the calendar is private", 403)
         blocks = user_busy(world, user, lo, hi, only_busy=only_busy)
@@ -149,6 +145,14 @@ def list_freebusy(call: Call) -> dict[str, Any]:
     else:
         raise invalid("user_id", None, "user_id or room_id is required")
     return {"freebusy_list": _items(blocks, time_min.tzinfo, need_rsvp)}
+
+
+def _tenant_user(call: Call, user_id: str, kind: str) -> User:
+    """The active user of the caller's tenant ``user_id`` names, or Feishu's 195100."""
+    user = call.sb.world.user_by_any_id(user_id, kind)
+    if user is None or not in_tenant(call, user):
+        raise FeishuFault(195100, "user is dismiss or not exist in the tenant", 404)
+    return user
 
 
 def _room_rsvp(booking: rooms.Booking, room_id: str) -> str:

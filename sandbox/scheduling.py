@@ -102,9 +102,13 @@ def suggestion(call: Call) -> dict[str, Any]:
     busy: list[tuple[int, int]] = []
     for open_id in attendees_of(call):
         user = world.users.get(open_id)
-        if user is None or not freebusy.in_tenant(call, user):
-            raise invalid("attendee_user_ids", open_id, "no such user in the tenant")
-        if freebusy.readable(call, world.primary_calendar(open_id)):
+        # Someone who left or is elsewhere has no calendar it can read, like a private one: their
+        # time is unknown to it (what Feishu does is not documented; free/busy itself says 195100).
+        if (
+            user is not None
+            and freebusy.in_tenant(call, user)
+            and freebusy.readable(call, world.primary_calendar(open_id))
+        ):
             busy += [(s, e) for s, e, _ in freebusy.user_busy(world, user, lo, hi)]
     for item in call.body.get("excluded_event_times") or []:
         if isinstance(item, dict):

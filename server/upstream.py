@@ -69,12 +69,20 @@ class ServerUpstream:
         )
 
     async def send_all(self, requests: Sequence[Request]) -> list[JsonObject]:
-        answers: list[JsonObject] = [{} for _ in requests]
+        answers = await self.send_all_unless(requests, frozenset())
+        return [answer if answer is not None else {} for answer in answers]  # None only for ``codes``
+
+    async def send_all_unless(self, requests: Sequence[Request], codes: frozenset[int]) -> list[JsonObject | None]:
+        answers: list[JsonObject | None] = [None for _ in requests]
         limiter = anyio.CapacityLimiter(PARALLEL_REQUESTS)
 
         async def one(index: int, request: Request) -> None:
             async with limiter:
-                answers[index] = await self.send(request)
+                try:
+                    answers[index] = await self.send(request)
+                except errors.FeishuError as exc:
+                    if exc.code not in codes:
+                        raise
 
         try:
             async with anyio.create_task_group() as group:

@@ -2,7 +2,10 @@
 
 Feishu's batch free/busy takes 10 people and 2 weeks a call, so a larger ask is split into
 several calls sent together; rooms go one per call through freebusy/list. Someone whose calendar
-cannot be read is left out of Feishu's answer: they are reported "unknown", never "free".
+cannot be read is left out of Feishu's answer: they are reported "unknown", never "free". Someone
+who left or is not in the tenant makes Feishu refuse the whole batch (195100): that batch's people
+are then asked one by one through freebusy/list, and whoever is refused there (195100, or 191002
+for a calendar the user may not read) is "unknown" too.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ FREEBUSY_LIST = Endpoint("free_busy_list", "POST", "/open-apis/calendar/v4/freeb
 BATCH_PEOPLE = 10
 BATCH_SPAN = timedelta(days=14)
 MAX_ASKED = 20
+NOT_IN_TENANT = 195100  # "user is dismiss or not exist in the tenant"
+NO_ACCESS = 191002
 Span = tuple[datetime, datetime]
 
 
@@ -52,34 +57,46 @@ def windows(lo: datetime, hi: datetime, span: timedelta) -> list[Span]:
     return found
 
 
+def _window(span: Span) -> JsonObject:
+    return {"time_min": times.rfc3339(span[0]), "time_max": times.rfc3339(span[1])}
+
+
 async def people_busy(up: Upstream, ids: Sequence[str], lo: datetime, hi: datetime) -> dict[str, list[Span] | None]:
-    """Each person's busy spans over [lo, hi), or None when Feishu would not tell (unreadable)."""
+    """Each person's busy spans over [lo, hi), or None when Feishu would not tell (unreadable, gone)."""
     plan = [(group, part) for group in chunks(ids, BATCH_PEOPLE) for part in windows(lo, hi, BATCH_SPAN)]
-    answers = await up.send_all(
-        [
-            Request(
-                FREEBUSY_BATCH,
-                body={"time_min": times.rfc3339(a), "time_max": times.rfc3339(b), "user_ids": group},
-            )
-            for group, (a, b) in plan
-        ]
-    )
+    batches = [Request(FREEBUSY_BATCH, body={**_window(part), "user_ids": group}) for group, part in plan]
+    answers = await up.send_all_unless(batches, frozenset({NOT_IN_TENANT}))
+    # A batch refused for one person who left: ask its people one at a time.
+    alone = [
+        (person, part)
+        for (group, part), answer in zip(plan, answers, strict=True)
+        if answer is None
+        for person in group
+    ]
+    singles = [Request(FREEBUSY_LIST, body={**_window(part), "user_id": person}) for person, part in alone]
+    single_answers = await up.send_all_unless(singles, frozenset({NOT_IN_TENANT, NO_ACCESS}))
     busy: dict[str, list[Span] | None] = {i: [] for i in ids}
+
+    def add(person: str, items: Sequence[JsonObject] | None) -> None:
+        spans = busy[person]
+        if items is None or spans is None:
+            busy[person] = None  # left out of an answer or refused: unknown, never "free"
+        else:
+            spans += [_span(item) for item in items]
+
     for (group, _), answer in zip(plan, answers, strict=True):
-        listed = {str(entry.get("user_id")): entry for entry in answer.get("freebusy_lists") or []}
-        for person in group:
-            entry = listed.get(person)
-            spans = busy[person]
-            if entry is None or spans is None:
-                busy[person] = None  # left out of an answer: unreadable, never "free"
-                continue
-            spans += [_span(item) for item in entry.get("freebusy_items") or []]
+        if answer is not None:
+            listed = {str(entry.get("user_id")): entry for entry in answer.get("freebusy_lists") or []}
+            for person in group:
+                entry = listed.get(person)
+                add(person, None if entry is None else entry.get("freebusy_items") or [])
+    for (person, _), single in zip(alone, single_answers, strict=True):
+        add(person, None if single is None else single.get("freebusy_list") or [])
     return busy
 
 
 async def rooms_busy(up: Upstream, ids: Sequence[str], lo: datetime, hi: datetime) -> dict[str, list[Span]]:
-    window = {"time_min": times.rfc3339(lo), "time_max": times.rfc3339(hi)}
-    answers = await up.send_all([Request(FREEBUSY_LIST, body={**window, "room_id": room}) for room in ids])
+    answers = await up.send_all([Request(FREEBUSY_LIST, body={**_window((lo, hi)), "room_id": room}) for room in ids])
     return {room: [_span(i) for i in a.get("freebusy_list") or []] for room, a in zip(ids, answers, strict=True)}
 
 

@@ -23,7 +23,7 @@ from tools.common.fields import NOT_BOOLEAN
 from tools.common.names import CHAT_SEARCH, people_and_chats
 from tools.common.resolve import PROFILE, PROFILES, ROOM_SEARCH, SEARCH_USER, NameText, Person, Picks, search_rooms
 from tools.common.window import TimeWindow
-from tools.freebusy import FREEBUSY_BATCH, Span, people_busy
+from tools.freebusy import FREEBUSY_BATCH, FREEBUSY_LIST, Span, people_busy
 from tools.rooms import ROOM_FREEBUSY
 from tools.spec import Operation, Replay
 
@@ -342,6 +342,7 @@ find_meeting_times = Operation(
         PROFILE,
         USER_INFO,
         FREEBUSY_BATCH,
+        FREEBUSY_LIST,
         SUGGESTION,
         ROOM_FIND,
         ROOM_SEARCH,

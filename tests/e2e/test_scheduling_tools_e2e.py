@@ -7,12 +7,13 @@ from datetime import datetime
 
 import pytest
 
-from sandbox import HAN_MEIMEI_OPEN_ID, LI_LEI_OPEN_ID, ROOM_IDS, TEAM_CALENDAR_ID, Sandbox
+from sandbox import EXTERNAL_OPEN_ID, HAN_MEIMEI_OPEN_ID, LI_LEI_OPEN_ID, ROOM_IDS, TEAM_CALENDAR_ID, Sandbox
 from sandbox.seed_directory import (
     CHEN_JING_PRIVATE_OPEN_ID,
     HOLIDAYS_CALENDAR_ID,
     ZHANG_WEI_BACKEND_OPEN_ID,
     ZHANG_WEI_SALES_OPEN_ID,
+    ZHAO_MIN_RESIGNED_OPEN_ID,
     open_id,
 )
 from tests.e2e.scheduling_harness import Session, pinned_sandbox, session
@@ -173,3 +174,41 @@ async def test_calendar_named_instead_of_an_id(mcp: Session) -> None:
     await mcp.call("list_events", calendar_id=team["summary"], start=today, end=today)
     [events_request] = mcp.sent("/events")
     assert events_request.path == f"/open-apis/calendar/v4/calendars/{TEAM_CALENDAR_ID}/events"
+
+
+# Feishu refuses a whole batch free/busy call with 195100 for one person who left the tenant or was
+# never in it: the tools ask that batch's people one by one and report the refused as "unknown".
+
+
+async def test_someone_who_left_is_unknown_and_the_others_keep_their_busy_time(mcp: Session) -> None:
+    people = [LI_LEI_OPEN_ID, ZHAO_MIN_RESIGNED_OPEN_ID, CHEN_JING_PRIVATE_OPEN_ID, EXTERNAL_OPEN_ID]
+    result = await mcp.call("get_free_busy", people=people, start="2026-11-23", end="2026-11-23")
+    status = {item["id"]: (item["status"], item["busy"]) for item in result["items"]}
+    li_lei = {"start": "2026-11-23T14:00:00+08:00", "end": "2026-11-23T14:30:00+08:00"}
+    assert status[LI_LEI_OPEN_ID][0] == "known" and li_lei in status[LI_LEI_OPEN_ID][1]
+    for unknown in (ZHAO_MIN_RESIGNED_OPEN_ID, CHEN_JING_PRIVATE_OPEN_ID, EXTERNAL_OPEN_ID):
+        assert status[unknown] == ("unknown", [])
+    (batch,) = mcp.sent("/freebusy/batch")
+    assert batch.code == 195100 and batch.body["user_ids"] == people
+    singles = mcp.sent("/freebusy/list")
+    assert sorted(r.body["user_id"] for r in singles) == sorted(people)
+    assert {r.body["user_id"]: r.code for r in singles} == {
+        LI_LEI_OPEN_ID: 0,
+        ZHAO_MIN_RESIGNED_OPEN_ID: 195100,
+        CHEN_JING_PRIVATE_OPEN_ID: 191002,
+        EXTERNAL_OPEN_ID: 195100,
+    }
+
+
+async def test_meeting_times_with_someone_who_left_name_them_unknown(mcp: Session) -> None:
+    result = await mcp.call(
+        "find_meeting_times",
+        attendees=["Li Lei", ZHAO_MIN_RESIGNED_OPEN_ID],
+        duration_minutes=30,
+        start="2026-11-24",
+        end="2026-11-24",
+    )
+    assert result["slots"]
+    assert result["source"] == "feishu_suggestion"
+    assert all(ZHAO_MIN_RESIGNED_OPEN_ID in slot["unknown"] for slot in result["slots"])
+    assert all("Li Lei" in slot["free"] or "李雷" in slot["free"] for slot in result["slots"])

@@ -37,7 +37,12 @@ from sandbox import (
     TEAM_CALENDAR_ID,
     Sandbox,
 )
-from sandbox.seed_directory import BACKEND_CHAT_ID, HOLIDAYS_CALENDAR_ID, ZHAO_MIN_RESIGNED_OPEN_ID
+from sandbox.seed_directory import (
+    BACKEND_CHAT_ID,
+    CHEN_JING_PRIVATE_OPEN_ID,
+    HOLIDAYS_CALENDAR_ID,
+    ZHAO_MIN_RESIGNED_OPEN_ID,
+)
 from tests.sandbox.helpers_sandbox import DAY, WEEK_START, rfc3339
 from tests.sandbox.lark_sdk import as_user, parsed
 
@@ -182,6 +187,26 @@ def test_batch_free_busy_in_each_id_kind_and_its_limits(client: Any, sb: Sandbox
     body = window_body(BatchFreebusyRequestBody.builder(), WEEK_START, WEEK_START + DAY).user_ids([li.user_id]).build()
     by_user_id = BatchFreebusyRequest.builder().user_id_type("user_id").request_body(body).build()
     refused(freebusy.batch(by_user_id, narrow), 99991679, 403)  # user ids need the employee-id scope
+
+
+def test_free_busy_of_someone_who_left_or_is_elsewhere_is_195100(client: Any, as_demo: Any) -> None:
+    # Both pages list 195100 "user is dismiss or not exist in the tenant" for the user asked about.
+    freebusy = client.calendar.v4.freebusy
+    for gone in (ZHAO_MIN_RESIGNED_OPEN_ID, EXTERNAL_OPEN_ID, "ou_sandbox0no0such0user000000000"):
+        body = window_body(BatchFreebusyRequestBody.builder(), WEEK_START, WEEK_START + DAY)
+        batch = BatchFreebusyRequest.builder().request_body(body.user_ids([LI_LEI_OPEN_ID, gone]).build()).build()
+        refused(freebusy.batch(batch, as_demo), 195100, 404)
+        one = window_body(ListFreebusyRequestBody.builder(), WEEK_START, WEEK_START + DAY).user_id(gone).build()
+        refused(freebusy.list(ListFreebusyRequest.builder().request_body(one).build(), as_demo), 195100, 404)
+    # A private calendar: left out of a batch (never an empty "free" list), 191002 alone.
+    body = window_body(BatchFreebusyRequestBody.builder(), WEEK_START, WEEK_START + DAY)
+    request = BatchFreebusyRequest.builder().request_body(
+        body.user_ids([LI_LEI_OPEN_ID, CHEN_JING_PRIVATE_OPEN_ID]).build()
+    )
+    assert [e.user_id for e in parsed(freebusy.batch(request.build(), as_demo)).freebusy_lists] == [LI_LEI_OPEN_ID]
+    one = window_body(ListFreebusyRequestBody.builder(), WEEK_START, WEEK_START + DAY)
+    alone = ListFreebusyRequest.builder().request_body(one.user_id(CHEN_JING_PRIVATE_OPEN_ID).build()).build()
+    refused(freebusy.list(alone, as_demo), 191002, 403)
 
 
 def test_batch_free_busy_refuses_a_bad_time(client: Any, as_demo: Any) -> None:

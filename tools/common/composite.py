@@ -75,6 +75,12 @@ class Upstream(Protocol):
         """Several requests at once (a few at a time), answers in order; the first failure is raised."""
         ...
 
+    async def send_all_unless(self, requests: Sequence[Request], codes: frozenset[int]) -> list[JsonObject | None]:
+        """Like :meth:`send_all`, but an answer is None where Feishu refused that request with one
+        of ``codes`` (a refusal the tool reads as "not known", e.g. 195100 for someone who left);
+        other failures are raised."""
+        ...
+
     async def send_if_allowed(self, request: Request) -> JsonObject | None:
         """Like :meth:`send`, but None when the user lacks the scope or the role for it (an
         optional enrichment, e.g. profiles); other failures are raised."""

@@ -3,9 +3,11 @@
     python -m bench.ab --before DIR [--after DIR] [--rounds N]
 
 Prints, for each checkout and the SDK floor, the median cold start (wall and CPU) with a
-set token and with a stored login (no token), and, against one sandbox, the server CPU
-per call and the p50 of get_event and list_events over stdio. Every round rotates who
-goes first. This is where the before/after figures in docs/benchmarks.md come from.
+set token and with a stored login (no token), and, against one sandbox, over stdio: the
+server CPU per call and the p50 of ping, get_event and list_events, of a 1,000-event list
+(one a round), calls per second with the server CPU per call at concurrency 8, and each
+server's peak RSS after its calls. Every round rotates who goes first. This is where the
+before/after figures in docs/benchmarks.md come from.
 """
 
 from __future__ import annotations
@@ -16,14 +18,18 @@ import os
 import statistics
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from bench import procs
-from bench.clients import StdioPeer
+from bench.clients import StdioPeer, throughput
 from bench.run import OURS, PY, Config, Workload, discover, start_upstream
+from bench.upstream import PAGE_CALENDAR_ID
 
 CALLS_PER_BLOCK = 100
+CONCURRENCY = 8
+PAGE_1000 = {"calendar_id": PAGE_CALENDAR_ID, "page_size": 1000}
 
 
 def _rotated(items: list[Any], shift: int) -> list[Any]:
@@ -61,9 +67,13 @@ async def per_call(roots: dict[str, Path], rounds: int, logs: Path) -> None:
     samples: dict[tuple[str, str], list[float]] = {}
     for order in (list(roots), list(roots)[::-1]):
         await _per_call_session({name: roots[name] for name in order}, rounds // 2 or 1, logs, cpu, samples)
-    for (name, tool), taken in sorted(samples.items(), key=lambda item: (item[0][1], item[0][0])):
-        per = cpu[name, tool] / len(taken) * 1000
-        print(f"{tool:12s} {name:8s} server CPU {per:.3f} ms/call  p50 {statistics.median(taken) * 1000:.3f} ms")
+    for (name, kind), taken in sorted(samples.items(), key=lambda item: (item[0][1], item[0][0])):
+        if kind.endswith(" c=8"):  # calls per second of each block; CPU over all its calls
+            per = cpu[name, kind] / (len(taken) * CALLS_PER_BLOCK) * 1000
+            print(f"{kind:16s} {name:8s} server CPU {per:.3f} ms/call  {statistics.median(taken):.1f} calls/s")
+            continue
+        per = cpu[name, kind] / len(taken) * 1000
+        print(f"{kind:16s} {name:8s} server CPU {per:.3f} ms/call  p50 {statistics.median(taken) * 1000:.3f} ms")
 
 
 async def _per_call_session(
@@ -82,17 +92,40 @@ async def _per_call_session(
             peers[name] = StdioPeer(name, OURS, work.server_env(), logs / f"{name}.err", root)
             await peers[name].start()
         tools = {name: work.ours(name) for name in ("get_event", "list_events")}
+
+        def caller(peer: StdioPeer, kind: str) -> Callable[[], Awaitable[float]]:
+            if kind == "ping":
+                return peer.ping
+            tool, _, _ = kind.partition(" ")
+            arguments = PAGE_1000 if kind == "list_events 1000" else tools[tool]
+            return lambda: peer.call(tool, arguments)
+
         for peer in peers.values():
-            for tool, arguments in tools.items():
+            for kind in ("ping", *tools):
                 for _ in range(20):
-                    await peer.call(tool, arguments)
+                    await caller(peer, kind)()
         for run in range(rounds):
-            for tool, arguments in tools.items():
+            for kind, calls in (
+                ("ping", CALLS_PER_BLOCK),
+                *((t, CALLS_PER_BLOCK) for t in tools),
+                ("list_events 1000", 1),
+            ):
                 for name in _rotated(list(peers), run):
+                    call = caller(peers[name], kind)
                     before = procs.cpu_seconds(peers[name].pid)
-                    taken = [await peers[name].call(tool, arguments) for _ in range(CALLS_PER_BLOCK)]
-                    cpu[name, tool] = cpu.get((name, tool), 0.0) + procs.cpu_seconds(peers[name].pid) - before
-                    samples.setdefault((name, tool), []).extend(taken)
+                    taken = [await call() for _ in range(calls)]
+                    cpu[name, kind] = cpu.get((name, kind), 0.0) + procs.cpu_seconds(peers[name].pid) - before
+                    samples.setdefault((name, kind), []).extend(taken)
+            for tool in tools:
+                for name in _rotated(list(peers), run):
+                    call = caller(peers[name], tool)
+                    before = procs.cpu_seconds(peers[name].pid)
+                    rate = await throughput(call, CALLS_PER_BLOCK, CONCURRENCY)
+                    key = (name, f"{tool} c=8")
+                    cpu[key] = cpu.get(key, 0.0) + procs.cpu_seconds(peers[name].pid) - before
+                    samples.setdefault(key, []).append(rate)
+        for name, peer in peers.items():
+            print(f"peak RSS {name:8s} {procs.memory_mib(peer.pid)['peak']:.1f} MiB after this session's calls")
     finally:
         for peer in peers.values():
             await peer.close()
@@ -105,11 +138,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before", type=Path, required=True, help="checkout of the 'before' server")
     parser.add_argument("--after", type=Path, default=procs.ROOT, help="checkout of the 'after' server (this one)")
     parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--no-cold-starts", action="store_true", help="per-call figures only")
     args = parser.parse_args(argv)
     roots = {"before": args.before.resolve(), "after": args.after.resolve()}
     logs = Path(tempfile.mkdtemp(prefix="bench-ab-"))
     print(f"load average {os.getloadavg()}")
-    asyncio.run(cold_starts(roots, args.rounds, logs))
+    if not args.no_cold_starts:
+        asyncio.run(cold_starts(roots, args.rounds, logs))
     asyncio.run(per_call(roots, args.rounds, logs))
     print(f"load average {os.getloadavg()}", file=sys.stderr)
     return 0

@@ -10,7 +10,7 @@ wire dict it produced. What reaches the client is the same result, key for key.
 
 The object goes in as a ``Prebuilt``: a plain ``dict`` everywhere (the HTTP transport encodes it
 like any dict), which also carries its JSON, so the stdio transport writes those bytes as they are
-(``encode``) instead of walking the object once more.
+(``encode_line``) instead of walking the object once more.
 """
 
 from __future__ import annotations
@@ -77,21 +77,23 @@ async def built_once(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -
     return result
 
 
-def encode(message: JSONRPCMessage) -> bytes:
-    """One JSON-RPC message as the SDK's stdio transport writes it (without the newline).
+def encode_line(message: JSONRPCMessage) -> bytes:
+    """One JSON-RPC message as the SDK's stdio transport writes it, newline included.
 
     A response whose structured content is a ``Prebuilt`` is assembled around its JSON: the same
-    bytes ``model_dump_json`` would give, without walking the object again.
+    bytes ``model_dump_json`` would give, without walking the object again, in one allocation
+    (a 1,000-event line is 2 MB: each extra copy of it costs more than the joining).
     """
     if type(message) is JSONRPCResponse:
         structured = message.result.get("structuredContent")
         if type(structured) is Prebuilt:
-            fields = b",".join(
-                pydantic_core.to_json(key)
-                + b":"
-                + (structured.json if value is structured else pydantic_core.to_json(value, by_alias=True))
-                for key, value in message.result.items()
-            )
-            return b'{"jsonrpc":"2.0","id":' + pydantic_core.to_json(message.id) + b',"result":{' + fields + b"}}"
+            parts = [b'{"jsonrpc":"2.0","id":', pydantic_core.to_json(message.id), b',"result":{']
+            for key, value in message.result.items():
+                if len(parts) > 3:
+                    parts.append(b",")
+                parts += (pydantic_core.to_json(key), b":")
+                parts.append(structured.json if value is structured else pydantic_core.to_json(value, by_alias=True))
+            parts.append(b"}}\n")
+            return b"".join(parts)
     encoded: bytes = message.__pydantic_serializer__.to_json(message, by_alias=True, exclude_unset=True)
-    return encoded
+    return encoded + b"\n"

@@ -28,7 +28,7 @@ import anyio
 import mcp.types as types
 from mcp.shared.message import SessionMessage
 
-from server.results import encode
+from server.results import encode_line
 
 if TYPE_CHECKING:
     from mcp.server import MCPServer
@@ -84,7 +84,10 @@ class PipeReadStream:
                 if self.legacy is None:
                     self.legacy = message.method == "initialize" or not _modern_envelope(message.params)
                 elif self.legacy and message.method == "ping" and not message.params:
-                    await self._out.send(SessionMessage(types.JSONRPCResponse(jsonrpc="2.0", id=message.id, result={})))
+                    answer = types.JSONRPCResponse(jsonrpc="2.0", id=message.id, result={})
+                    # A peer that has gone away gets no answer, as from the SDK's dispatcher.
+                    with suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+                        await self._out.send(SessionMessage(answer))
                     continue
             return SessionMessage(message)
 
@@ -130,7 +133,7 @@ class PipeWriteStream:
             raise anyio.ClosedResourceError
         if self._writer.is_closing():
             raise anyio.BrokenResourceError
-        self._writer.write(encode(item.message) + b"\n")
+        self._writer.write(encode_line(item.message))
         try:
             await self._writer.drain()
         except ConnectionError as exc:

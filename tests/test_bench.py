@@ -68,3 +68,10 @@ def test_the_official_server_is_pinned_by_a_lock_file_and_skipped_without_npm(
     assert lark.install(tmp_path) is None
     assert "npm not found" in capsys.readouterr().err
     assert lark.main(["--quick"]) == 0  # says so and measures nothing
+
+
+def test_result_passes_compares_two_ways_that_send_the_same_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench import result_passes
+
+    assert result_passes.main(["--events", "9", "--runs", "1"]) == 0  # it checks the lines are equal first
+    assert capsys.readouterr().out.count("SDK's way") == 3

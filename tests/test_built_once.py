@@ -24,7 +24,7 @@ from bench.upstream import PAGE_CALENDAR_ID, add_page_calendar
 from sandbox import Sandbox
 from server.app import build_server
 from server.clock import VirtualClock
-from server.results import Prebuilt, built_once, encode, tool_result
+from server.results import Prebuilt, built_once, encode_line, tool_result
 from server.state import AppState
 from server.static_token import StaticToken
 from tests.e2e.harness import FIXED_NOW
@@ -248,9 +248,9 @@ def test_encoding_is_the_sdks_byte_for_byte() -> None:
         JSONRPCNotification(jsonrpc="2.0", method="notifications/progress"),
     ]
     for message in messages:
-        assert encode(message) == message.model_dump_json(by_alias=True, exclude_unset=True).encode()
+        assert encode_line(message) == message.model_dump_json(by_alias=True, exclude_unset=True).encode() + b"\n"
     plain = JSONRPCResponse(jsonrpc="2.0", id=7, result={**result, "structuredContent": dict(data)})
-    assert encode(messages[0]) == encode(plain)
+    assert encode_line(messages[0]) == encode_line(plain)
 
 
 def test_prebuilt_is_a_plain_dict_to_everyone_else() -> None:

@@ -157,6 +157,27 @@ def test_pings_are_answered_beside_calls_in_flight_and_cancellation_still_reache
     assert all(message.get("id") != 2 for message in rest)  # the cancelled call was never answered
 
 
+def test_a_client_that_stops_reading_ends_nothing_but_its_answers() -> None:
+    """The peer closed our stdout: answers (a ping's too) are dropped, the session ends cleanly at EOF."""
+    process = _spawn()
+    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+    try:
+        process.stdin.write(_line(INIT) + _line(INITIALIZED))
+        process.stdin.flush()
+        assert _answer(process)["id"] == 1
+        process.stdout.close()
+        process.stdin.write(_line(_ping(2)) + _line(_call(3, "events", {"n": 1000})) + _line(_ping(4)))
+        process.stdin.close()
+        process.wait(timeout=30)  # it ends at EOF (the probe's own last print then fails on the closed pipe)
+        stderr = process.stderr.read().decode()
+    finally:
+        if process.returncode is None:
+            process.kill()
+        process.wait()
+        process.stderr.close()
+    assert "site-packages" not in stderr, stderr  # no traceback from the SDK's tasks or ours
+
+
 def test_a_terminal_on_stdin_is_served_by_the_sdk_threads() -> None:
     primary, terminal = os.openpty()
     process = _spawn(terminal)

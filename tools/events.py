@@ -25,6 +25,14 @@ from tools.common.names import CHAT_SEARCH, attendees_for
 from tools.common.outputs import Done, EventPage, EventResult, event_page, event_result
 from tools.common.recurring import ADD_ATTENDEES as INVITE
 from tools.common.recurring import CREATE_EVENT, DELETE_EVENT, GET_EVENT, PATCH_EVENT, Scope, delete_series, edit_series
+from tools.common.recurring_split import (
+    ADD_TO_OCCURRENCE,
+    DELETE_OCCURRENCE,
+    LIST_ATTENDEES,
+    LIST_EVENTS,
+    PATCH_OCCURRENCE,
+    REMOVE_FROM_OCCURRENCE,
+)
 from tools.common.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText
 from tools.spec import IN_QUERY, Input, Operation, ReadBack, Replay, WireRequest
 
@@ -146,7 +154,7 @@ class DeleteEventInput(EventRef):
 
 
 async def _delete_scoped(inp: DeleteEventInput, up: Upstream) -> dict[str, Any] | None:
-    return await delete_series(up, inp.scope or "this", inp.calendar_id, inp.event_id)
+    return await delete_series(up, inp.scope or "this", inp.calendar_id, inp.event_id, inp.need_notification)
 
 
 def _deleted(_: DeleteEventInput, data: dict[str, Any]) -> Done:
@@ -174,7 +182,7 @@ delete_event = Operation(
     scopes=("calendar:calendar", "calendar:calendar.event:delete"),
     respond=_deleted,
     gather=_delete_scoped,
-    endpoints=(GET_EVENT, PATCH_EVENT, DELETE_EVENT),
+    endpoints=(GET_EVENT, PATCH_EVENT, DELETE_EVENT, LIST_EVENTS, DELETE_OCCURRENCE),
     confirm="Delete event {event_id} from calendar {calendar_id}? Attendees are notified.",
     done_after_replay=frozenset({193001, 193003}),
 )
@@ -245,7 +253,20 @@ update_event = Operation(
     check_overlaps=True,
     read_back=ReadBack(route=EVENT, differs=event_differs),
     gather=_update_scoped,
-    endpoints=(GET_EVENT, PATCH_EVENT, CREATE_EVENT, INVITE),
+    endpoints=(
+        GET_EVENT,
+        PATCH_EVENT,
+        CREATE_EVENT,
+        INVITE,
+        DELETE_EVENT,
+        LIST_EVENTS,
+        LIST_ATTENDEES,
+        DELETE_OCCURRENCE,
+        PATCH_OCCURRENCE,
+        ADD_TO_OCCURRENCE,
+        REMOVE_FROM_OCCURRENCE,
+        ROOM_SEARCH,
+    ),
 )
 
 

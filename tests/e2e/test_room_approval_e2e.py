@@ -11,10 +11,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from mcp import Client
 
-from sandbox import room_booking
+from sandbox import DEMO_USER_OPEN_ID, access, room_booking
 from sandbox.seed_directory import APPROVAL_ROOM_ID
+from server.app import build_server
+from server.tokens import StaticToken
 from tests.e2e.scheduling_harness import Session, pinned_sandbox, session
+from tests.helpers import all_tools_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -79,3 +83,23 @@ async def test_an_ordinary_room_is_booking_in_progress(mcp: Session) -> None:
 
 
 AWAITING = "(needs_action until its approver answers; not booked yet)"
+
+
+async def test_without_room_search_a_room_id_is_still_booked() -> None:
+    # vc:room:readonly is what tells a room needs approval; booking by room_id does not need it,
+    # so a user who did not grant it books as before (a room that needs approval then fails).
+    sb = pinned_sandbox()
+    token = sb.issue_user_token(DEMO_USER_OPEN_ID, scopes=sorted(access.ALL_SCOPES - {"vc:room", "vc:room:readonly"}))
+    server = build_server(
+        all_tools_settings(), StaticToken(token, identity="no-rooms"), transport=sb.transport(), clock=sb.clock
+    )
+    async with Client(server) as client:
+        mcp = Session(sb, client)
+        event_id = (await mcp.call("create_event", summary="Plain", **SLOT))["event"]["event_id"]
+        room = {"type": "resource", "room_id": APPROVAL_ROOM_ID}
+        added = await mcp.call("add_attendees", event_id=event_id, attendees=[room])
+        assert added["warnings"] == [
+            f"room {WUDANG}: booking in progress (list_attendees shows the answer in a moment)"
+        ]
+        sb.advance(room_booking.ANSWER_DELAY)
+        assert await booking_of(mcp, event_id) == ["decline"]  # Feishu fails it: no reason was given

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tools.common.composite import JsonObject, Refusal, Upstream
-from tools.common.resolve import search_rooms
+from tools.common.composite import JsonObject, Refusal, Request, Upstream
+from tools.common.resolve import ROOM_SEARCH
 
 APPROVAL_WORDS = ("approval", "approve", "审批")
+DIRECTORY_PAGES = 3  # of 100 rooms, as find_rooms reads
 
 
 def needs_approval(room: JsonObject) -> bool:
@@ -25,15 +26,24 @@ def needs_approval(room: JsonObject) -> bool:
 
 
 async def approval_rooms(up: Upstream, attendees: Iterable[JsonObject]) -> dict[str, str]:
-    """The rooms among ``attendees`` that need approval, room_id -> name (one directory search)."""
+    """The rooms among ``attendees`` that need approval, room_id -> name, from the room directory.
+
+    Empty when the user has not granted room search (``vc:room:readonly``): booking by room_id
+    works without it, so the check is skipped rather than the booking refused."""
     wanted = {str(a.get("room_id")) for a in attendees if a.get("type") == "resource" and a.get("room_id")}
-    if not wanted:
-        return {}
-    return {
-        str(r["room_id"]): str(r.get("name") or r["room_id"])
-        for r in await search_rooms(up)
-        if r.get("room_id") in wanted and needs_approval(r)
-    }
+    found: dict[str, str] = {}
+    body: JsonObject = {"page_size": 100, "search_level_name": True}
+    for _ in range(DIRECTORY_PAGES if wanted else 0):
+        data = await up.send_if_allowed(Request(ROOM_SEARCH, body=dict(body)))
+        if data is None:
+            break
+        for room in data.get("rooms") or []:
+            if isinstance(room, dict) and room.get("room_id") in wanted and needs_approval(room):
+                found[str(room["room_id"])] = str(room.get("name") or room["room_id"])
+        if not data.get("has_more") or not data.get("page_token") or wanted <= found.keys():
+            break
+        body["page_token"] = data["page_token"]
+    return found
 
 
 def require_reasons(attendees: Iterable[JsonObject], approval: dict[str, str]) -> None:

@@ -4,8 +4,9 @@ Feishu addresses one occurrence as ``<uid>_<original start>`` and the series as 
 ``this`` is Feishu's own single-occurrence edit. ``all`` edits the series; a new start/end given
 for one occurrence moves every occurrence by the same amount. ``this_and_following`` ends the
 series before the occurrence (an UNTIL) and starts a new series from it with the same fields,
-attendees and rooms (what Feishu's apps do; the API has no such operation). The result says what
-happened to each part.
+attendees and rooms (what Feishu's apps do; the API has no such operation); the old series'
+changed and cancelled occurrences from there on move to the new series with it
+(tools/common/recurring_split.py). The result says what happened to each part.
 """
 
 from __future__ import annotations
@@ -13,9 +14,22 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
+from tools.common.approval import approval_rooms, booking_notes
 from tools.common.composite import Endpoint, JsonObject, Refusal, Request, Upstream
+from tools.common.recurring_split import (
+    DELETE_OCCURRENCE,
+    Changed,
+    attendees_of,
+    carry,
+    changed_occurrences,
+    invitation,
+    matches,
+    span_of,
+    when,
+    zone_of,
+)
 from tools.spec import Replay
 
 Scope = Literal["this", "this_and_following", "all"]
@@ -30,6 +44,7 @@ DELETE_EVENT = Endpoint("delete_series", "DELETE", EVENTS + "/{event_id}", ("cal
 # Fields a new series copies from the old one (the rest is Feishu's per-event state).
 COPIED = ("summary", "description", "location", "vchat", "visibility", "attendee_ability", "free_busy_status", "color")
 _OCCURRENCE = re.compile(r"^(?P<uid>.+)_(?P<time>\d+)$")
+NEEDS_OCCURRENCE = "scope this_and_following needs one occurrence's event_id (uid_<start>), e.g. from view_instances"
 
 
 class ScopeError(Refusal):
@@ -42,9 +57,8 @@ def split(event_id: str) -> tuple[str, int]:
     return (match["uid"], int(match["time"])) if match else (event_id, 0)
 
 
-def _get(calendar_id: str, event_id: str, *, attendees: bool = False) -> Request:
-    query = [("need_attendee", "true"), ("max_attendee_num", "100")] if attendees else []
-    return Request(GET_EVENT, query=query, path={"calendar_id": calendar_id, "event_id": event_id})
+def _get(calendar_id: str, event_id: str) -> Request:
+    return Request(GET_EVENT, path={"calendar_id": calendar_id, "event_id": event_id})
 
 
 def _start(event: JsonObject) -> int:
@@ -82,6 +96,18 @@ def _shifted(info: JsonObject, seconds: int) -> JsonObject:
     return {**info, "timestamp": str(int(info["timestamp"]) + seconds)} if info.get("timestamp") else info
 
 
+def _slot(series: JsonObject, original: int) -> tuple[JsonObject, JsonObject]:
+    """The start and end time_info of the series' occurrence at ``original`` as the series has it."""
+    first, last = span_of(series)
+    start, end = dict(series["start_time"]), dict(series["end_time"])
+    if start.get("date"):  # all-day: UTC dates, the end date inclusive
+        start["date"] = datetime.fromtimestamp(original, UTC).date().isoformat()
+        end["date"] = datetime.fromtimestamp(original + last - first - 86400, UTC).date().isoformat()
+    else:
+        start["timestamp"], end["timestamp"] = str(original), str(original + last - first)
+    return start, end
+
+
 async def edit_series(
     up: Upstream, scope: Scope, calendar_id: str, event_id: str, body: JsonObject
 ) -> JsonObject | None:
@@ -103,58 +129,130 @@ async def edit_series(
         changed = await up.write(Request(PATCH_EVENT, body=body, path=path), Replay.SAFE)
         return {"event": changed.get("event"), "notes": [f"changed every occurrence of the series {uid}_0"]}
     if not original:
-        raise ScopeError(
-            "scope this_and_following needs one occurrence's event_id (uid_<start>), e.g. from view_instances"
-        )
-    series = (await up.send(_get(calendar_id, f"{uid}_0", attendees=True)))["event"]
-    occurrence = (await up.send(_get(calendar_id, event_id)))["event"]
+        raise ScopeError(NEEDS_OCCURRENCE)
+    return await _split(up, calendar_id, uid, original, body)
+
+
+async def _split(up: Upstream, calendar_id: str, uid: str, original: int, body: JsonObject) -> JsonObject:
+    """End the series before ``original`` and continue it, changed by ``body``, as a new series."""
+    # Everything is read before anything changes: a refusal leaves the calendar as it was.
+    series = (await up.send(_get(calendar_id, f"{uid}_0")))["event"]
     rule = str(series.get("recurrence") or "")
-    path = {"calendar_id": calendar_id, "event_id": f"{uid}_0"}
-    await up.write(Request(PATCH_EVENT, body={"recurrence": rule_until(rule, original)}, path=path), Replay.SAFE)
-    tz = str((series.get("start_time") or {}).get("timezone") or "UTC")
+    if not rule:
+        raise ScopeError(f"{uid}_0 is not a recurring event: use scope this")
+    guests = await attendees_of(up, calendar_id, f"{uid}_0")
+    changed = await changed_occurrences(up, calendar_id, uid, original)
+    first = span_of(series)[0]
     new: JsonObject = {k: series[k] for k in COPIED if series.get(k) not in (None, "", {})}
-    new |= {"start_time": occurrence["start_time"], "end_time": occurrence["end_time"]}
-    new |= {"recurrence": rule_from(rule, _start(series), tz, original)} | body
+    new["start_time"], new["end_time"] = _slot(series, original)  # its slot, even if it was moved
+    new |= {"recurrence": rule_from(rule, first, zone_of(series).key, original)} | body
+    reason = f"continues the booking of the recurring event {uid}_0"
+    invites = [i for a in guests if (i := invitation(a, reason))]
+    approval = await approval_rooms(up, invites)
+
+    notes = await _drop_changed(up, calendar_id, series, changed, notify=False, report=False)
+    path = {"calendar_id": calendar_id, "event_id": f"{uid}_0"}
+    if original <= first:  # its first occurrence: the new series replaces the old one whole
+        await up.write(Request(DELETE_EVENT, query=[("need_notification", "false")], path=path), Replay.DELETE)
+        notes.append(f"replaced the series {uid}_0 (this was its first occurrence)")
+    else:
+        await up.write(Request(PATCH_EVENT, body={"recurrence": rule_until(rule, original)}, path=path), Replay.SAFE)
+        notes.append(f"ended the series {uid}_0 before this occurrence; the earlier ones keep their changes")
     key = uuid.uuid4().hex
     created = await up.write(
         Request(CREATE_EVENT, query=[("idempotency_key", key)], body=new, path={"calendar_id": calendar_id}),
         Replay.KEYED,
     )
     event = created.get("event") or {}
-    guests = [_invite(a) for a in series.get("attendees") or [] if not a.get("is_organizer") and _invite(a)]
-    notes = [f"ended the series {uid}_0 before this occurrence"]
-    if guests and event.get("event_id"):
-        target = {"calendar_id": calendar_id, "event_id": str(event["event_id"])}
-        await up.write(Request(ADD_ATTENDEES, body={"attendees": guests}, path=target), Replay.SAFE)
-        notes.append(f"invited the {len(guests)} attendees and rooms of the old series to the new one")
-    notes.append(f"started the new series {event.get('event_id')} from this occurrence")
+    new_id = str(event.get("event_id") or "")
+    notes.append(f"started the new series {new_id} from this occurrence")
+    if invites and new_id:
+        target = {"calendar_id": calendar_id, "event_id": new_id}
+        added = await up.write(Request(ADD_ATTENDEES, body={"attendees": invites}, path=target), Replay.SAFE)
+        notes.append(
+            f"invited the {len(invites)} attendees and rooms of the old series to the new one "
+            "(their replies are not carried: each answers the new series)"
+        )
+        notes += booking_notes(added.get("attendees") or [], approval)
+    notes += await _carry_all(up, calendar_id, new_id, changed, series, invites, new, original, body)
     return {"event": event, "notes": notes}
 
 
-def _invite(attendee: JsonObject) -> dict[str, Any] | None:
-    kind = attendee.get("type")
-    field = {"user": "user_id", "chat": "chat_id", "resource": "room_id", "third_party": "third_party_email"}.get(
-        str(kind)
-    )
-    if field is None or not attendee.get(field) or attendee.get("rsvp_status") == "removed":
-        return None
-    return {"type": kind, field: attendee[field]}
+async def _drop_changed(
+    up: Upstream, calendar_id: str, series: JsonObject, changed: list[Changed], *, notify: bool, report: bool
+) -> list[str]:
+    """Delete the old series' changed occurrences from the split on: once the series ends before them
+    they belong to no occurrence, and Feishu's own CLI deletes them too rather than leave strays."""
+    uid = split(str(series.get("event_id") or ""))[0]
+    zone, all_day = zone_of(series), bool((series.get("start_time") or {}).get("date"))
+    notes = []
+    for one in changed:
+        if one.cancelled:
+            continue
+        path = {"calendar_id": calendar_id, "event_id": f"{uid}_{one.original}"}
+        query = [("need_notification", "true" if notify else "false")]
+        await up.write(Request(DELETE_OCCURRENCE, query=query, path=path), Replay.DELETE)
+        if report:
+            start = span_of(one.event)[0]
+            notes.append(
+                f"deleted the changed occurrence of {when(one.original, zone, all_day)} "
+                f"(it was at {when(start, zone, all_day)})"
+            )
+    return notes
 
 
-async def delete_series(up: Upstream, scope: Scope, calendar_id: str, event_id: str) -> JsonObject | None:
+async def _carry_all(
+    up: Upstream,
+    calendar_id: str,
+    new_id: str,
+    changed: list[Changed],
+    series: JsonObject,
+    invites: list[JsonObject],
+    new: JsonObject,
+    original: int,
+    body: JsonObject,
+) -> list[str]:
+    if not changed or not new_id:
+        return []
+    if "recurrence" in body:  # a new rule has other occurrences: nothing to match them with
+        return [f"{len(changed)} changed or cancelled occurrences from here on were not carried: the rule changed"]
+    targets = matches(series, original, [c.original for c in changed], new, str(new["recurrence"]))
+    notes = []
+    for one in changed:
+        target = targets.get(one.original)
+        zone, all_day = zone_of(series), bool(series["start_time"].get("date"))
+        if target is None:
+            notes.append(f"the occurrence of {when(one.original, zone, all_day)} is not one of the new series: dropped")
+            continue
+        keep_time = not (one.original == original and "start_time" in body)  # this edit sets its time
+        notes.append(await carry(up, calendar_id, new_id, one, target, series, invites, keep_time))
+    return notes
+
+
+async def delete_series(
+    up: Upstream, scope: Scope, calendar_id: str, event_id: str, notify: bool | None = None
+) -> JsonObject | None:
     """The scoped delete of ``event_id``; None for ``this`` (Feishu's own delete)."""
     uid, original = split(event_id)
     path = {"calendar_id": calendar_id, "event_id": f"{uid}_0"}
     if scope == "this":
         return None
+    query = [] if notify is None else [("need_notification", "true" if notify else "false")]
     if scope == "all":
-        await up.write(Request(DELETE_EVENT, path=path), Replay.DELETE)
+        await up.write(Request(DELETE_EVENT, query=query, path=path), Replay.DELETE)
         return {"notes": [f"deleted the whole series {uid}_0"]}
     if not original:
-        raise ScopeError(
-            "scope this_and_following needs one occurrence's event_id (uid_<start>), e.g. from view_instances"
-        )
+        raise ScopeError(NEEDS_OCCURRENCE)
     series = (await up.send(_get(calendar_id, f"{uid}_0")))["event"]
+    if original <= span_of(series)[0]:
+        await up.write(Request(DELETE_EVENT, query=query, path=path), Replay.DELETE)
+        return {"notes": [f"deleted the whole series {uid}_0 (this was its first occurrence)"]}
+    changed = await changed_occurrences(up, calendar_id, uid, original, with_attendees=False)
+    notes = await _drop_changed(up, calendar_id, series, changed, notify=notify is not False, report=True)
     rule = rule_until(str(series.get("recurrence") or ""), original)
     await up.write(Request(PATCH_EVENT, body={"recurrence": rule}, path=path), Replay.SAFE)
-    return {"notes": [f"ended the series {uid}_0 before this occurrence: it and the later ones are gone"]}
+    cancelled = sum(c.cancelled for c in changed)
+    notes.insert(0, f"ended the series {uid}_0 before this occurrence: it and the later ones are gone")
+    if cancelled:
+        notes.append(f"{cancelled} of the later occurrences had been cancelled already")
+    return {"notes": notes}

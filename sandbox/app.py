@@ -43,6 +43,7 @@ from sandbox import (
     oauth,
     people,
     room_booking,
+    room_directory,
     room_search,
     rooms,
     scheduling,
@@ -77,6 +78,7 @@ ROUTE_MODULES: list[ModuleType] = [
     chats,
     freebusy,
     room_search,
+    room_directory,  # after room_search: its /rooms/{room_id} would shadow /rooms/search
     scheduling,
     admin,
 ]

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from sandbox.wire import Call
 
 SEARCH_SCOPES = ("im:chat", "im:chat:readonly", "im:chat:read", "im:chat.group_info:readonly")
-MEMBER_SCOPES = ("im:chat", "im:chat:readonly", "im:chat.members:read")
+MEMBER_SCOPES = ("im:chat", "im:chat:readonly", "im:chat.members:read", "im:chat.group_info:readonly")
 
 
 def routes(sb: Sandbox) -> list[BaseRoute]:

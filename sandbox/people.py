@@ -30,6 +30,8 @@ PROFILE_SCOPES = (
     "contact:contact:readonly",
     "contact:contact:readonly_as_app",
 )
+# batch.md names one API scope where get.md names four (any one of PROFILE_SCOPES).
+BATCH_SCOPES = ("contact:contact.base:readonly",)
 BATCH_LIMIT = 50
 BASIC_BATCH_LIMIT = 10
 BASIC_SCOPES = ("contact:user.basic_profile:readonly",)
@@ -39,7 +41,7 @@ AVATAR = "https://sandbox.invalid/avatar/{open_id}_{size}.png"
 def routes(sb: Sandbox) -> list[BaseRoute]:
     return [
         api_route(sb, "GET", "/open-apis/search/v1/user", search_users, scopes=SEARCH_SCOPES, user_only=True),
-        api_route(sb, "GET", "/open-apis/contact/v3/users/batch", users_batch, scopes=PROFILE_SCOPES),
+        api_route(sb, "GET", "/open-apis/contact/v3/users/batch", users_batch, scopes=BATCH_SCOPES),
         api_route(sb, "POST", "/open-apis/contact/v3/users/basic_batch", basic_batch, scopes=BASIC_SCOPES),
         api_route(sb, "GET", "/open-apis/contact/v3/users/{user_id}", get_user, scopes=PROFILE_SCOPES),
     ]

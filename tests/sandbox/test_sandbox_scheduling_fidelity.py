@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx2
+import lark_oapi as lark
 from lark_oapi.api.calendar.v4 import (
     BatchFreebusyRequest,
     BatchFreebusyRequestBody,
@@ -25,9 +27,22 @@ from lark_oapi.api.contact.v3 import (
     GetUserRequest,
 )
 from lark_oapi.api.im.v1 import GetChatMembersRequest, SearchChatRequest
-from lark_oapi.api.vc.v1 import SearchRoomRequest, SearchRoomRequestBody
+from lark_oapi.api.vc.v1 import (
+    GetRoomLevelRequest,
+    GetRoomRequest,
+    ListRoomLevelRequest,
+    ListRoomRequest,
+    MgetRoomLevelRequest,
+    MgetRoomLevelRequestBody,
+    MgetRoomRequest,
+    MgetRoomRequestBody,
+    SearchRoomRequest,
+    SearchRoomRequestBody,
+)
 
 from sandbox import (
+    DEMO_APP_ID,
+    DEMO_APP_SECRET,
     DEMO_CHAT_ID,
     DEMO_USER_OPEN_ID,
     EXTERNAL_OPEN_ID,
@@ -45,6 +60,8 @@ from sandbox.seed_directory import (
 )
 from tests.sandbox.helpers_sandbox import DAY, WEEK_START, rfc3339
 from tests.sandbox.lark_sdk import as_user, parsed
+
+TENANT_TOKEN = "/open-apis/auth/v3/tenant_access_token/internal"
 
 
 def refused(response: Any, code: int, status: int) -> None:
@@ -248,3 +265,61 @@ def test_room_search_pages_through_every_room(client: Any, sb: Sandbox, as_demo:
         token = page.page_token
     assert sorted(seen) == sorted(sb.world.rooms)
     refused(search(page_size=101), 121003, 400)
+
+
+def test_profiles_batch_takes_only_the_base_contact_scope(client: Any, sb: Sandbox) -> None:
+    # batch.md names one API scope; get.md any of four (the whole-address-book read among them).
+    option = as_user(sb.issue_user_token(DEMO_USER_OPEN_ID, ["contact:contact:readonly"]))
+    users = client.contact.v3.user
+    refused(users.batch(BatchUserRequest.builder().user_ids([LI_LEI_OPEN_ID]).build(), option), 99991679, 403)
+    assert parsed(users.get(GetUserRequest.builder().user_id(LI_LEI_OPEN_ID).build(), option)).user.name == "李雷"
+
+
+def app_option(base_url: str) -> Any:
+    """A request option carrying a tenant token this sandbox granted (the SDK's own token cache is
+    process-wide, keyed by app id, so a token another test's sandbox granted could be served)."""
+    with httpx2.Client(base_url=base_url) as http:
+        grant = http.post(TENANT_TOKEN, json={"app_id": DEMO_APP_ID, "app_secret": DEMO_APP_SECRET}).json()
+    return lark.RequestOption.builder().tenant_access_token(grant["tenant_access_token"]).build()
+
+
+def test_room_directory_for_the_app_identity(base_url: str, sb: Sandbox, client: Any) -> None:
+    rooms, levels = client.vc.v1.room, client.vc.v1.room_level
+    option = app_option(base_url)
+    seen: list[str] = []
+    token = None
+    while True:
+        request = ListRoomRequest.builder().page_size(4)
+        page = parsed(rooms.list((request.page_token(token) if token else request).build(), option))
+        seen += [r.room_id for r in page.rooms]
+        if not page.has_more:
+            break
+        token = page.page_token
+    assert sorted(seen) == sorted(sb.world.rooms)
+    refused(rooms.list(ListRoomRequest.builder().page_size(101).build(), option), 99992402, 400)
+    room = parsed(rooms.get(GetRoomRequest.builder().room_id(ROOM_IDS[0]).build(), option)).room
+    assert (room.room_id, room.name) == (ROOM_IDS[0], sb.world.rooms[ROOM_IDS[0]].name)
+    floor = room.room_level_id
+    on_floor = parsed(rooms.list(ListRoomRequest.builder().room_level_id(floor).build(), option)).rooms
+    assert ROOM_IDS[0] in [r.room_id for r in on_floor] and all(r.room_level_id == floor for r in on_floor)
+    refused(rooms.get(GetRoomRequest.builder().room_id("omm_sandbox0no0such0room").build(), option), 121004, 404)
+    both = MgetRoomRequestBody.builder().room_ids([ROOM_IDS[0], ROOM_IDS[1]]).build()
+    assert [
+        r.room_id for r in parsed(rooms.mget(MgetRoomRequest.builder().request_body(both).build(), option)).items
+    ] == [
+        ROOM_IDS[0],
+        ROOM_IDS[1],
+    ]
+    cities = parsed(levels.list(ListRoomLevelRequest.builder().build(), option)).items
+    assert {c.name for c in cities} == {"Shanghai 上海", "Beijing 北京"} and all(c.has_child for c in cities)
+    level = parsed(levels.get(GetRoomLevelRequest.builder().room_level_id(floor).build(), option)).room_level
+    assert level.path == room.path[:-1] and level.parent_id == room.path[-2] and level.has_child is False
+    ids = MgetRoomLevelRequestBody.builder().level_ids([floor]).build()
+    assert (
+        parsed(levels.mget(MgetRoomLevelRequest.builder().request_body(ids).build(), option)).items[0].name
+        == level.name
+    )
+    with httpx2.Client(base_url=base_url, headers={"Authorization": f"Bearer {sb.demo_token}"}) as http:
+        as_user_answer = http.get("/open-apis/vc/v1/rooms")  # the pages say tenant_access_token only
+    assert (as_user_answer.status_code, as_user_answer.json()["code"]) == (400, 99991668)
+    assert as_user_answer.headers["X-Tt-Logid"]

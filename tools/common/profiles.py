@@ -19,7 +19,8 @@ from pydantic import BaseModel
 from tools.common.composite import Endpoint, JsonObject, Request, Upstream
 
 PROFILE_SCOPES = ("contact:contact.base:readonly", "contact:contact:readonly")
-PROFILES = Endpoint("read_profiles", "GET", "/open-apis/contact/v3/users/batch", PROFILE_SCOPES)
+# The batch read takes only the first (batch.md); the single read any of them (get.md).
+PROFILES = Endpoint("read_profiles", "GET", "/open-apis/contact/v3/users/batch", PROFILE_SCOPES[:1])
 PROFILE = Endpoint("read_profile", "GET", "/open-apis/contact/v3/users/{user_id}", PROFILE_SCOPES)
 PROFILE_BATCH = 50
 DEPARTMENT_IDS = ("department_id_type", "open_department_id")

@@ -164,6 +164,19 @@ def _restore(fd: int, private: int) -> None:
     os.set_blocking(fd, True)  # the pipe transports made the shared file description non-blocking
 
 
+# A 1,000-event answer is a 2 MB line: through a pipe of Linux's default 64 KiB that is ~30 rounds of
+# "write, wake the client, wait for room" (bench.ab: ~2 ms of CPU and ~20 ms of latency a page).
+PIPE_SIZE = 1 << 20
+
+
+def _widen(fd: int) -> None:
+    """Ask for a larger pipe buffer, where the platform has the call (Linux) and allows the size."""
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if set_size is not None and stat.S_ISFIFO(os.fstat(fd).st_mode):
+        with suppress(OSError):  # above /proc/sys/fs/pipe-max-size for this user: keep what it is
+            fcntl.fcntl(fd, set_size, PIPE_SIZE)
+
+
 def _transport_file(private: int, mode: str) -> Any:
     # The transport closes what it is given; the private descriptor stays for the restore.
     return os.fdopen(fcntl.fcntl(private, fcntl.F_DUPFD_CLOEXEC, 3), mode)
@@ -182,6 +195,7 @@ async def loop_pipes(fd_in: int = 0, fd_out: int = 1) -> AsyncIterator[tuple[Pip
         read_transport, _ = await loop.connect_read_pipe(
             lambda: asyncio.StreamReaderProtocol(reader), _transport_file(wire_in, "rb")
         )
+        _widen(wire_out)
         transport, protocol = await loop.connect_write_pipe(
             lambda: asyncio.StreamReaderProtocol(asyncio.StreamReader()), _transport_file(wire_out, "wb")
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import socket
@@ -11,7 +12,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from server.stdio import loop_pipes_usable
+from server.stdio import PIPE_SIZE, loop_pipes_usable
 
 ROOT = Path(__file__).resolve().parent.parent
 # A small server run by the real entry point (`run_stdio`), whose tools write where they must not.
@@ -84,6 +85,9 @@ def test_loop_pipes_serve_partial_lines_large_results_and_close_on_eof() -> None
             process.stdin.flush()
             time.sleep(0.05)
         assert _answer(process)["result"]["serverInfo"]["name"] == "probe"
+        if hasattr(fcntl, "F_GETPIPE_SZ"):  # Linux: the answers' pipe was widened for large results
+            allowed = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+            assert fcntl.fcntl(process.stdout.fileno(), fcntl.F_GETPIPE_SZ) == min(PIPE_SIZE, allowed)
         # Two messages in one write, then a result of 1,000 events (far larger than a pipe's buffer).
         process.stdin.write(b"{not json\n" + _line(INITIALIZED) + _line(_call(2, "events", {"n": 1000})))
         process.stdin.flush()

@@ -212,12 +212,24 @@ class ListAttendeesInput(EventRef):
     user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
 
 
+async def _rooms_waiting(inp: ListAttendeesInput, data: dict[str, Any], up: Upstream, _: str) -> dict[str, Any]:
+    """Which waiting rooms wait for an approver rather than for the booking (one directory look-up)."""
+    waiting = [a for a in _listed(data) if a.get("type") == "resource" and a.get("rsvp_status") == "needs_action"]
+    return {**data, "approval": await approval_rooms(up, waiting)}
+
+
+def _attendee_page(_: ListAttendeesInput, data: dict[str, Any]) -> ItemPage:
+    page = item_page(_, data)
+    waiting = [a for a in page.items if a.get("type") == "resource" and a.get("rsvp_status") == "needs_action"]
+    return page.model_copy(update={"warnings": booking_notes(waiting, data.get("approval") or {})})
+
+
 list_attendees = Operation(
     name="list_attendees",
     title="List attendees",
     description=(
         "List an event's attendees with their rsvp_status. Rooms: needs_action = booking in progress "
-        "(read again in a moment), accept = booked, decline = booking failed."
+        "(or awaiting approval: see warnings), accept = booked, decline = booking failed."
     ),
     interface_function="GetCalendarEventAttendeePageListAsync",
     method="GET",
@@ -230,7 +242,9 @@ list_attendees = Operation(
     idempotent=True,
     replay=Replay.SAFE,
     scopes=READ_SCOPES,
-    respond=item_page,
+    respond=_attendee_page,
+    after=_rooms_waiting,
+    endpoints=(ROOM_SEARCH,),
 )
 
 

@@ -2,8 +2,9 @@
 
 find_rooms says the room needs approval; create_event and add_attendees refuse to book it without
 ``approval_reason`` (Feishu would fail the booking and say nothing) and report "awaiting approval",
-not "booked" or "failed", until the sandbox's emulated approver answers; while it waits the room is
-busy for find_rooms and room free/busy, as a booking in progress is on Feishu.
+not "booked" or "failed", until the sandbox's emulated approver answers (list_attendees says so too);
+while it waits the room is busy for find_rooms, find_meeting_times and room free/busy, as a booking
+in progress is on Feishu.
 """
 
 from __future__ import annotations
@@ -54,11 +55,18 @@ async def test_create_event_asks_for_a_reason_then_awaits_approval(mcp: Session)
     assert add.body["attendees"] == [{"type": "resource", "room_id": APPROVAL_ROOM_ID, "approval_reason": "Q4 board"}]
     mcp.sb.advance(room_booking.ANSWER_DELAY)  # an ordinary room would have answered
     assert await booking_of(mcp, event_id) == ["needs_action"]
+    listed = await mcp.call("list_attendees", event_id=event_id)
+    assert listed["warnings"] == [f"room {WUDANG}: awaiting approval " + AWAITING]
     # Pending approval holds the room: not offered to anyone else for that slot.
     free = await mcp.call("find_rooms", min_capacity=10, **SLOT)
     assert APPROVAL_ROOM_ID not in {r["room_id"] for r in free["rooms"]}
     busy = await mcp.call("get_room_freebusy", room_ids=[APPROVAL_ROOM_ID], **SLOT)
     assert busy["free_rooms"] == []
+    slots = await mcp.call(
+        "find_meeting_times", attendees=["Li Lei"], duration_minutes=60, room_capacity=16, limit=10, **SLOT
+    )
+    offered = [r["room_id"] for slot in slots["slots"] for r in slot["rooms"]]
+    assert offered and APPROVAL_ROOM_ID not in offered  # the other big room is, the pending one is not
     mcp.sb.advance(room_booking.APPROVAL_DELAY)  # the approver's rule: accept an hour later
     assert await booking_of(mcp, event_id) == ["accept"]
 

@@ -196,13 +196,27 @@ class SharedGrants:
         grant = await self.usable(subject)
         if grant.record.access_valid(self.leeway, self.clock()):
             return grant.record.access_token
-        return await self._refresh(subject, grant.record.access_token, force=False)
+        stale = grant.record.access_token
+        return _token(await self._refresh(subject, lambda record: not self._replaced(record, stale, False)))
 
     async def refresh_after_rejection(self, subject: str, rejected: str) -> str:
         """Feishu refused ``rejected``: a token that is not that one (refreshing only if nobody has)."""
-        return await self._refresh(subject, rejected, force=True)
+        return _token(await self._refresh(subject, lambda record: not self._replaced(record, rejected, True)))
 
-    async def _refresh(self, subject: str, stale: str, *, force: bool) -> str:
+    async def refresh_ahead(self, subject: str, due: Callable[[TokenRecord], bool]) -> bool:
+        """The keep-alive's refresh (server/team/keepalive.py), through the same lock, re-read and
+        compare-and-set: True if this call spent the refresh token. False if the grant is no longer
+        ``due`` once re-read under the lock (another replica refreshed it), or the lock is held right
+        now (a tool call or another replica is refreshing it: nothing to add). A refresh Feishu
+        refuses marks the grant for re-consent and raises ReloginRequired, as for a tool call."""
+        outcome = await self._refresh(subject, due, wait=False)
+        return outcome is not None and outcome[1]
+
+    async def _refresh(
+        self, subject: str, needed: Callable[[TokenRecord], bool], *, wait: bool = True
+    ) -> tuple[TokenRecord, bool] | None:
+        """Under the user's lock, re-read the grant and refresh it if still ``needed``: the record
+        to use and whether this call refreshed it; None only without ``wait``, when the lock is busy."""
         lock = self.store.redis.lock(
             LOCK_PREFIX + subject_hash(subject),
             timeout=self.lock_timeout,
@@ -210,16 +224,18 @@ class SharedGrants:
             blocking_timeout=self.lock_timeout + 5,
         )
         try:
-            acquired = await lock.acquire()
+            acquired = await lock.acquire(blocking=wait)
         except RedisError as exc:
             raise GrantStoreUnavailable(unreachable(exc)) from exc
         if not acquired:
+            if not wait:
+                return None
             raise GrantStoreUnavailable("another replica has been refreshing this user's sign-in for too long")
         try:
             grant = await self.usable(subject)  # re-read: another replica may have refreshed meanwhile
-            if self._replaced(grant.record, stale, force):
-                log.debug("user %s was refreshed elsewhere; using that token", subject_hash(subject))
-                return grant.record.access_token
+            if not needed(grant.record):
+                log.debug("user %s needs no refresh after all (refreshed elsewhere)", subject_hash(subject))
+                return grant.record, False
             # Shielded: once Feishu has rotated the refresh token, the new one must be saved even
             # if the tool call is cancelled (the old one is already spent).
             with anyio.CancelScope(shield=True):
@@ -240,7 +256,7 @@ class SharedGrants:
                     # Only if the lock expired under us, or a new sign-in landed: keep what is stored.
                     log.warning("user %s: grant changed during a refresh; kept the stored one", subject_hash(subject))
             log.info("refreshed the Feishu token of user %s", subject_hash(subject))
-            return fresh.access_token
+            return fresh, True
         finally:
             with anyio.CancelScope(shield=True):
                 try:
@@ -254,6 +270,12 @@ class SharedGrants:
         if force and record.access_token == stale:
             return False
         return record.access_token != stale and record.access_valid(self.leeway, self.clock())
+
+
+def _token(outcome: tuple[TokenRecord, bool] | None) -> str:
+    if outcome is None:  # only a refresh that does not wait for the lock gets None
+        raise GrantStoreUnavailable("another replica is refreshing this user's sign-in; retry")
+    return outcome[0].access_token
 
 
 def unreachable(exc: Exception) -> str:

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import httpx2
 from mcp.server.auth.handlers.metadata import MetadataHandler
 from mcp.server.auth.routes import build_metadata, cors_middleware, create_auth_routes
@@ -40,6 +41,7 @@ from server.settings import Settings
 from server.team.access import AccessTokens, TeamTokenVerifier
 from server.team.config import SCOPE, TeamConfig, TeamConfigError
 from server.team.identity import TeamTokens
+from server.team.keepalive import KeepAlive
 from server.team.logs import RequestIds, use_json_logs
 from server.team.provider import TeamProvider
 from server.team.quota import Quota, parse_limits
@@ -62,6 +64,8 @@ class Replica:
     grants: SharedGrants
     provider: TeamProvider
     tokens: AccessTokens
+    quota: Quota
+    keepalive: KeepAlive  # runs in the lifespan unless FEISHU_KEEPALIVE=off
 
 
 def build_replica(
@@ -93,6 +97,14 @@ def build_replica(
         redis,
         parse_limits(config.user_limits, "FEISHU_USER_RATE_LIMIT"),
         parse_limits(config.tenant_limits, "FEISHU_TENANT_RATE_LIMIT"),
+    )
+    keepalive = KeepAlive(
+        shared,
+        quota,
+        parse_limits(config.keepalive_limits, "FEISHU_KEEPALIVE_RATE"),
+        clock,
+        window=config.keepalive_window,
+        interval=config.keepalive_interval,
     )
     # Validated by AuthSettings (which keeps a path-less issuer without a trailing "/": RFC 8414
     # compares issuers as strings, and the iss we send must match the metadata's exactly).
@@ -147,12 +159,18 @@ def build_replica(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with mcp_app.router.lifespan_context(mcp_app):
             try:
-                yield
+                async with anyio.create_task_group() as background:
+                    if config.keepalive:
+                        background.start_soon(keepalive.run)
+                    try:
+                        yield
+                    finally:
+                        background.cancel_scope.cancel()  # shutdown: the keep-alive stops here
             finally:
                 await redis.aclose()
 
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestIds)])
-    return Replica(app, redis, shared, provider, access)
+    return Replica(app, redis, shared, provider, access, quota, keepalive)
 
 
 def _authorization_server_routes(provider: TeamProvider, issuer: AnyHttpUrl) -> list[Route]:

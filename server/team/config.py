@@ -14,7 +14,7 @@ from hashlib import sha256
 from urllib.parse import urlsplit
 
 from auth.grant_cipher import GrantCipher, derive_key, key_id, parse_keys
-from server.team.quota import DEFAULT_TENANT_LIMITS, DEFAULT_USER_LIMITS, parse_limits
+from server.team.quota import DEFAULT_KEEPALIVE_LIMITS, DEFAULT_TENANT_LIMITS, DEFAULT_USER_LIMITS, parse_limits
 
 ENV = {
     "public_url": "FEISHU_PUBLIC_URL",
@@ -22,6 +22,8 @@ ENV = {
     "token_key": "FEISHU_TOKEN_KEY",
     "user_limits": "FEISHU_USER_RATE_LIMIT",
     "tenant_limits": "FEISHU_TENANT_RATE_LIMIT",
+    "keepalive": "FEISHU_KEEPALIVE",
+    "keepalive_limits": "FEISHU_KEEPALIVE_RATE",
 }
 ACCESS_TOKEN_TTL = 3600  # our access tokens; refresh tokens rotate on every use
 REFRESH_TOKEN_TTL = 30 * 24 * 3600
@@ -29,6 +31,11 @@ MCP_PATH = "/mcp"
 CALLBACK_PATH = "/oauth/feishu/callback"
 CONSENT_PATH = "/consent"
 SCOPE = "calendar"  # the one scope our tokens carry; Feishu's scopes are asked for behind it
+# The keep-alive refreshes a grant whose Feishu refresh token ends within the window (its lifetime
+# is about a week: feishu-api.md §7.2), looking every interval (each replica jitters its own).
+KEEPALIVE_WINDOW = 24 * 3600
+KEEPALIVE_INTERVAL = 600
+_ON, _OFF = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 
 class TeamConfigError(ValueError):  # (quota.QuotaError is one too: both are ValueErrors)
@@ -70,6 +77,10 @@ class TeamConfig:
     tenant_limits: str = DEFAULT_TENANT_LIMITS
     access_token_ttl: int = ACCESS_TOKEN_TTL
     refresh_token_ttl: int = REFRESH_TOKEN_TTL
+    keepalive: bool = True
+    keepalive_limits: str = DEFAULT_KEEPALIVE_LIMITS
+    keepalive_window: float = KEEPALIVE_WINDOW
+    keepalive_interval: float = KEEPALIVE_INTERVAL
 
     @classmethod
     def load(cls, environ: Mapping[str, str], **overrides: str | None) -> TeamConfig:
@@ -91,9 +102,21 @@ class TeamConfig:
             )
         user = values["user_limits"] or DEFAULT_USER_LIMITS
         tenant = values["tenant_limits"] or DEFAULT_TENANT_LIMITS
-        parse_limits(user, ENV["user_limits"])
-        parse_limits(tenant, ENV["tenant_limits"])
-        return cls(public, values["redis_url"], TeamKeys.from_setting(values["token_key"]), user, tenant)
+        keepalive_limits = values["keepalive_limits"] or DEFAULT_KEEPALIVE_LIMITS
+        for text, setting in ((user, "user_limits"), (tenant, "tenant_limits"), (keepalive_limits, "keepalive_limits")):
+            parse_limits(text, ENV[setting])
+        switch = values["keepalive"].strip().lower() or "on"
+        if switch not in _ON | _OFF:
+            raise TeamConfigError(f"FEISHU_KEEPALIVE={values['keepalive']!r}: write on or off")
+        return cls(
+            public,
+            values["redis_url"],
+            TeamKeys.from_setting(values["token_key"]),
+            user,
+            tenant,
+            keepalive=switch in _ON,
+            keepalive_limits=keepalive_limits,
+        )
 
     @property
     def issuer(self) -> str:

@@ -22,6 +22,8 @@ from server.errors import RateLimited
 
 DEFAULT_USER_LIMITS = "5/second;120/minute"
 DEFAULT_TENANT_LIMITS = "40/second;900/minute"  # below Feishu's 50/s and 1000/min per app and tenant
+# The background keep-alive's refreshes (server/team/keepalive.py), per tenant: a small slice.
+DEFAULT_KEEPALIVE_LIMITS = "30/minute"
 
 
 class QuotaError(ValueError):
@@ -65,3 +67,17 @@ class Quota:
                         advice=f"wait {wait} s, then retry",
                         retry_after=float(wait),
                     )
+
+    async def background_hit(self, tenant: str, limits: list[RateLimitItem]) -> bool:
+        """One background request of ``tenant``'s (the keep-alive's): within its own per-tenant
+        ``limits`` and the tenant's fair-use share that users' requests take from too. False: not
+        now (the caller leaves it for later; users' requests come first)."""
+        for who, items in (("keepalive", limits), ("tenant", self.tenant_limits)):
+            for item in items:
+                if not await self.limiter.test(item, who, tenant):
+                    return False
+        for who, items in (("keepalive", limits), ("tenant", self.tenant_limits)):
+            for item in items:
+                if not await self.limiter.hit(item, who, tenant):
+                    return False
+        return True

@@ -78,6 +78,8 @@ async def in_process_team(
     token_key = key or GrantCipher.new_key()
     limits.setdefault("user_limits", "100/second")  # test bursts are not what limits are for
     limits.setdefault("tenant_limits", "1000/second")
+    # Off unless a test asks: on a VirtualClock its waits would pass at once, round after round.
+    limits.setdefault("keepalive", "off")
     config = TeamConfig.load({}, public_url=PUBLIC, redis_url=redis_url, token_key=token_key, **limits)
     settings = Settings.load(team_environ())
     replica = build_replica(settings, config, feishu_transport=sb.transport(), cimd_transport=cimd, clock=sb.clock)

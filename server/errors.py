@@ -172,6 +172,22 @@ ERROR_TABLE: dict[int, tuple[type[FeishuError], str]] = {
     195112: (InvalidRequest, "a meeting password must be 4-9 digits"),
     195113: (InvalidRequest, "only the organizer can set a meeting password"),
     190003: (UpstreamUnavailable, "Feishu had an internal error; retry later"),
+    # The scheduling look-ups (scheduling-api.md): batch free/busy, contact, group chats, vc rooms.
+    198001: (InvalidRequest, "batch free/busy takes 1 to 10 people a call"),
+    198002: (InvalidRequest, "times must be RFC 3339 date-times such as 2026-11-24T09:00:00+08:00"),
+    198003: (InvalidRequest, "the window must end after it starts and span at most 2 weeks a call"),
+    198004: (InvalidRequest, "use an IANA time zone name such as Asia/Shanghai"),
+    41012: (NotFound, "no such user id: find the person by name with find_people"),
+    41050: (PermissionDenied, "that person is outside the part of the directory you may see"),
+    232006: (NotFound, "no such group chat: give the chat's name as you see it in Feishu"),
+    232010: (PermissionDenied, "that group chat belongs to another organization"),
+    232011: (
+        PermissionDenied,
+        "you are not in that group chat, so its members cannot be listed: name the people instead",
+    ),
+    121003: (InvalidRequest, "fix the room search parameters (page_size 1-100)"),
+    121004: (NotFound, "no such room or room level: find rooms by name with find_rooms"),
+    121005: (PermissionDenied, "no permission for this room API with your sign-in (it may take app tokens only)"),
 }
 
 

@@ -154,16 +154,21 @@ def _score(
     return slot
 
 
+def _members_page(chat_id: str, token: str = "") -> Request:
+    query = [("member_id_type", "open_id"), ("page_size", "100")] + ([("page_token", token)] if token else [])
+    return Request(CHAT_MEMBERS, path={"chat_id": chat_id}, query=query)
+
+
 async def _members(up: Upstream, chats: Sequence[str]) -> dict[str, str]:
-    """The members of the chats: open_id -> name."""
-    answers = await up.send_all(
-        [
-            Request(CHAT_MEMBERS, path={"chat_id": c}, query=[("member_id_type", "open_id"), ("page_size", "100")])
-            for c in chats
-        ]
-    )
-    items = [m for a in answers for m in a.get("items") or [] if isinstance(m, dict) and m.get("member_id")]
-    return {str(m["member_id"]): str(m.get("name") or m["member_id"]) for m in items}
+    """The members of the chats, every page of each (100 a page at most): open_id -> name."""
+    answers = await up.send_all([_members_page(c) for c in chats])
+    items = [m for a in answers for m in a.get("items") or []]
+    for chat_id, answer in zip(chats, answers, strict=True):
+        while answer.get("has_more") and answer.get("page_token"):
+            answer = await up.send(_members_page(chat_id, str(answer["page_token"])))
+            items += answer.get("items") or []
+    members = [m for m in items if isinstance(m, dict) and m.get("member_id")]
+    return {str(m["member_id"]): str(m.get("name") or m["member_id"]) for m in members}
 
 
 async def _add_rooms(inp: MeetingTimesInput, up: Upstream, slots: list[Candidate], lo: datetime, hi: datetime) -> None:

@@ -7,8 +7,18 @@ from datetime import datetime
 
 import pytest
 
-from sandbox import EXTERNAL_OPEN_ID, HAN_MEIMEI_OPEN_ID, LI_LEI_OPEN_ID, ROOM_IDS, TEAM_CALENDAR_ID, Sandbox
+from sandbox import (
+    EXTERNAL_OPEN_ID,
+    HAN_MEIMEI_OPEN_ID,
+    LI_LEI_OPEN_ID,
+    ROOM_IDS,
+    TEAM_CALENDAR_ID,
+    Sandbox,
+    add_chat,
+    add_user,
+)
 from sandbox.seed_directory import (
+    BACKEND_CHAT_ID,
     CHEN_JING_PRIVATE_OPEN_ID,
     HOLIDAYS_CALENDAR_ID,
     ZHANG_WEI_BACKEND_OPEN_ID,
@@ -212,3 +222,32 @@ async def test_meeting_times_with_someone_who_left_name_them_unknown(mcp: Sessio
     assert result["source"] == "feishu_suggestion"
     assert all(ZHAO_MIN_RESIGNED_OPEN_ID in slot["unknown"] for slot in result["slots"])
     assert all("Li Lei" in slot["free"] or "李雷" in slot["free"] for slot in result["slots"])
+
+
+async def test_meeting_times_read_every_page_of_a_big_chats_members(sb: Sandbox, mcp: Session) -> None:
+    # Feishu lists at most 100 members a page (group/chat-member/get.md): Li Lei, 112th, is on the second.
+    crowd = [add_user(sb, open_id(f"crowd{i:03d}"), f"Crowd {i}").open_id for i in range(110)]
+    add_chat(
+        sb,
+        "oc_sandbox0big0chat00000000000099",
+        "Big chat",
+        sb.demo_user.open_id,
+        [sb.demo_user.open_id, *crowd, LI_LEI_OPEN_ID],
+    )
+    result = await mcp.call(
+        "find_meeting_times",
+        attendees=["oc_sandbox0big0chat00000000000099"],
+        duration_minutes=30,
+        start="2026-11-24",
+        end="2026-11-24",
+    )
+    assert result["slots"] and all("李雷" in slot["free"] for slot in result["slots"])
+    pages = mcp.sent("/members")
+    assert len(pages) == 2 and "page_token" not in pages[0].query and pages[1].query["page_token"]
+
+
+async def test_meeting_times_with_a_chat_you_are_not_in_says_what_to_do(mcp: Session) -> None:
+    message = await mcp.fail(
+        "find_meeting_times", attendees=[BACKEND_CHAT_ID], duration_minutes=30, start="2026-11-24", end="2026-11-24"
+    )
+    assert "232011" in message and "name the people instead" in message

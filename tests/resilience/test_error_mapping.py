@@ -64,6 +64,20 @@ DOCUMENTED: dict[int, type[errors.FeishuError]] = {
     195107: errors.PermissionDenied,
     195109: errors.InvalidRequest,
     195112: errors.InvalidRequest,
+    # scheduling-api.md: calendar-v4/calendar/batch.md, contact-v3/user/get.md, group/chat-member/get.md,
+    # vc-v1/room/search.md.
+    198001: errors.InvalidRequest,
+    198002: errors.InvalidRequest,
+    198003: errors.InvalidRequest,
+    198004: errors.InvalidRequest,
+    41012: errors.NotFound,
+    41050: errors.PermissionDenied,
+    232006: errors.NotFound,
+    232010: errors.PermissionDenied,
+    232011: errors.PermissionDenied,
+    121003: errors.InvalidRequest,
+    121004: errors.NotFound,
+    121005: errors.PermissionDenied,
 }
 
 

@@ -250,8 +250,8 @@ def _run_function(op: Operation[Any, Any]) -> Callable[..., Awaitable[BaseModel]
 
 
 def annotations_of(op: Operation[Any, Any]) -> ToolAnnotations:
+    # The title is the tool's own (``Tool.title``); repeating it here cost every tools/list ~20 B a tool.
     return ToolAnnotations(
-        title=op.title,
         read_only_hint=op.read_only,
         destructive_hint=op.destructive,
         idempotent_hint=op.idempotent,

@@ -91,7 +91,8 @@ async def test_titles_annotations_descriptions(tools: list[Tool]) -> None:
     for tool in tools:
         assert tool.title, tool.name
         ann = tool.annotations
-        assert ann is not None and ann.title, tool.name
+        # The title is published once, as the tool's own: the annotation would only repeat it.
+        assert ann is not None and ann.title is None, tool.name
         for hint in ("read_only_hint", "destructive_hint", "idempotent_hint", "open_world_hint"):
             assert getattr(ann, hint) is not None, f"{tool.name}: {hint} unset"
         assert not (ann.read_only_hint and ann.destructive_hint), tool.name

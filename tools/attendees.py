@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from tools.common.approval import approval_rooms, booking_notes, require_reasons
 from tools.common.composite import Upstream
-from tools.common.fields import NOT_BOOLEAN, AttendeeType, PageToken, PathId, UserIdTypeField
+from tools.common.fields import NOT_BOOLEAN, AttendeeType, NeedNotification, PageToken, PathId, UserIdTypeField
 from tools.common.names import CHAT_SEARCH, attendees_for
 from tools.common.outputs import Done, ItemPage, done, item_page
 from tools.common.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText
@@ -55,7 +55,7 @@ class AddAttendeesInput(EventRef):
         list[NewAttendee],
         Field(min_length=1, max_length=1000, description="At most 1000 (100 rooms) per call."),
     ]
-    need_notification: Annotated[bool | None, Field(description="Notify them (default true).")] = None
+    need_notification: NeedNotification = None
     user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
 
     _approval: dict[str, str] = PrivateAttr(default_factory=dict)  # rooms that need approval: id -> name
@@ -174,7 +174,7 @@ class RemoveAttendeesInput(EventRef):
         list[PathId],
         Field(min_length=1, max_length=500, description="attendee_id values (user_..., resource_...); <=500."),
     ]
-    need_notification: Annotated[bool | None, Field(description="Notify them (default true).")] = None
+    need_notification: NeedNotification = None
     user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
 
 
@@ -205,9 +205,7 @@ remove_attendees = Operation(
 
 class ListAttendeesInput(EventRef):
     need_resource_customization: Annotated[bool | None, Field(description="Room booking forms."), IN_QUERY] = None
-    page_size: Annotated[
-        int | None, Field(ge=1, le=100, description="At most 100 (default 20)."), NOT_BOOLEAN, IN_QUERY
-    ] = None
+    page_size: Annotated[int | None, Field(ge=1, le=100, description="Default 20."), NOT_BOOLEAN, IN_QUERY] = None
     page_token: Annotated[PageToken, IN_QUERY] = None
     user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
 
@@ -252,9 +250,7 @@ class ChatMembersInput(EventRef):
     attendee_id: Annotated[
         PathId, Field(pattern=r"^chat_[^/\\?#%\s]{1,250}$", description="A chat attendee's id (chat_...).")
     ]
-    page_size: Annotated[
-        int | None, Field(ge=1, le=100, description="At most 100 (default 20)."), NOT_BOOLEAN, IN_QUERY
-    ] = None
+    page_size: Annotated[int | None, Field(ge=1, le=100, description="Default 20."), NOT_BOOLEAN, IN_QUERY] = None
     page_token: Annotated[PageToken, IN_QUERY] = None
     user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
 

@@ -15,6 +15,7 @@ from tools.common.fields import (
     NOT_BOOLEAN,
     CalendarId,
     EventId,
+    NeedNotification,
     PageToken,
     SyncToken,
     TimeValue,
@@ -59,8 +60,8 @@ class CreateEventInput(EventBody):
     ] = Field(default_factory=_new_idempotency_key)
     user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
     # Required here (optional in an update): the published schema says so, not only the validator.
-    start: Annotated[TimeValue, Field(description="Start: RFC 3339, local time, date or Unix s.")]
-    end: Annotated[TimeValue, Field(description="End, same forms; a date makes it all-day.")]
+    start: Annotated[TimeValue, Field(description="Start; a date makes it all-day.")]
+    end: Annotated[TimeValue, Field(description="End; a date makes it all-day.")]
 
     _attendees: list[dict[str, Any]] = PrivateAttr(default_factory=list)
     _approval: dict[str, str] = PrivateAttr(default_factory=dict)  # rooms that need approval: id -> name
@@ -149,7 +150,7 @@ SCOPE_FIELD = Field(description="Recurring: this (default), this_and_following o
 
 
 class DeleteEventInput(EventRef):
-    need_notification: Annotated[bool | None, Field(description="Notify attendees (default true)."), IN_QUERY] = None
+    need_notification: Annotated[NeedNotification, IN_QUERY] = None
     scope: Annotated[Scope | None, SCOPE_FIELD] = None
 
 
@@ -304,7 +305,7 @@ class ListEventsInput(Input):
     end: Annotated[TimeValue | None, Field(description="Window end; a date means through that day.")] = None
     timezone: Timezone = None
     anchor_time: Annotated[TimeValue | None, Field(description="Events ending at/after this; pages.")] = None
-    page_size: Annotated[int | None, Field(ge=50, le=1000, description="50-1000 (default 500)."), NOT_BOOLEAN] = None
+    page_size: Annotated[int | None, Field(ge=50, le=1000, description="Default 500."), NOT_BOOLEAN] = None
     page_token: PageToken = None
     # UNVERIFIED for events (documented for the calendar list only): a sync token lasts 90 days.
     sync_token: SyncToken = None

@@ -17,6 +17,8 @@ from tools.common.fields import (
     TimeValue,
     Timezone,
     UserIdTypeField,
+    WindowEnd,
+    WindowStart,
 )
 from tools.common.outputs import Done, EventPage, done, event_page
 from tools.events import EVENT, EVENTS, READ_SCOPES, EventRef, window
@@ -34,9 +36,7 @@ class SearchEventsInput(Input):
     user_ids: Annotated[list[PathId] | None, Field(max_length=100, description="With any of these users.")] = None
     room_ids: Annotated[list[PathId] | None, Field(max_length=100, description="In any of these rooms.")] = None
     chat_ids: Annotated[list[PathId] | None, Field(max_length=100, description="With any of these chats.")] = None
-    page_size: Annotated[
-        int | None, Field(ge=1, le=100, description="At most 100 (default 20)."), NOT_BOOLEAN, IN_QUERY
-    ] = None
+    page_size: Annotated[int | None, Field(ge=1, le=100, description="Default 20."), NOT_BOOLEAN, IN_QUERY] = None
     page_token: Annotated[PageToken, IN_QUERY] = None
     user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
 
@@ -119,8 +119,8 @@ reply_event = Operation(
 
 
 class Window(Input):
-    start: Annotated[TimeValue, Field(description="Window start (RFC 3339, local, date or Unix s).")]
-    end: Annotated[TimeValue, Field(description="Window end; a date means through that day.")]
+    start: WindowStart
+    end: WindowEnd
     timezone: Timezone = None
 
     _window: tuple[str, str] = PrivateAttr(default=("", ""))
@@ -138,7 +138,7 @@ class Window(Input):
 class InstancesInput(Window):
     calendar_id: CalendarId = "primary"
     event_id: EventId
-    page_size: Annotated[int | None, Field(ge=10, le=500, description="10-500 (default 50)."), NOT_BOOLEAN] = None
+    page_size: Annotated[int | None, Field(ge=10, le=500, description="Default 50."), NOT_BOOLEAN] = None
     page_token: PageToken = None
 
 

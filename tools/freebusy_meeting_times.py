@@ -47,7 +47,7 @@ class MeetingTimesInput(TimeWindow):
         int | None, Field(ge=1, le=1000, description="Also find a room this big."), NOT_BOOLEAN
     ] = None
     room_query: Annotated[str | None, Field(max_length=64, description="Room/building/floor words.")] = None
-    limit: Annotated[int, Field(ge=1, le=10, description="Most slots (default 5)."), NOT_BOOLEAN] = 5
+    limit: Annotated[int, Field(ge=1, le=10, description="Most slots."), NOT_BOOLEAN] = 5
 
     # The attendees once their names are settled (``_prepare``): people, and chats' ``oc_`` ids.
     _people: list[Person] = PrivateAttr(default_factory=list)

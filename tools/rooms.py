@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, PrivateAttr, ValidationInfo, model_valida
 from tools.common import times
 from tools.common.approval import needs_approval
 from tools.common.composite import Endpoint, JsonObject, Request, Upstream
-from tools.common.fields import NOT_BOOLEAN, PathId, TimeValue, Timezone
+from tools.common.fields import NOT_BOOLEAN, PathId, TimeValue, Timezone, WindowEnd, WindowStart
 from tools.common.resolve import ROOM_SEARCH, search_rooms
 from tools.spec import Input, Operation, Replay, WireRequest
 
@@ -123,8 +123,8 @@ find_rooms = Operation(
 
 class RoomFreeBusyInput(Input):
     room_ids: Annotated[list[PathId], Field(min_length=1, max_length=20, description="1-20 room ids (omm_...).")]
-    start: Annotated[TimeValue, Field(description="From (RFC 3339, local, date or Unix s).")]
-    end: Annotated[TimeValue, Field(description="To; a date means through that day.")]
+    start: WindowStart
+    end: WindowEnd
     timezone: Timezone = None
 
     _range: tuple[str, str] = PrivateAttr(default=("", ""))

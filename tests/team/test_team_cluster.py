@@ -41,10 +41,11 @@ def replicas(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
 
 @asynccontextmanager
 async def connect(
-    group: Cluster, open_id: str, storage: MemoryStorage | None = None, elicit: Any = None
+    group: Cluster, open_id: str, storage: MemoryStorage | None = None, elicit: Any = None, timezone: str | None = None
 ) -> AsyncIterator[tuple[Client, RoundRobin, SignedInUser]]:
     balancer = group.balancer()
     user = group.user(open_id, balancer)
+    user.timezone = timezone  # what the user picks on the consent page
     auth = oauth(group.mcp_url, user, storage)
     try:
         async with (
@@ -125,11 +126,20 @@ async def test_the_race_three_replicas_ten_calls_each_one_feishu_refresh(replica
     assert len(balancer.served) == 3
 
 
+async def zone_of(client: Client) -> str:
+    context = (await client.call_tool("get_current_context", {})).structured_content
+    assert isinstance(context, dict)
+    return str(context["timezone"])
+
+
 async def test_isolation_across_replicas(replicas: Cluster) -> None:
     async with (
-        connect(replicas, HAN_MEIMEI_OPEN_ID) as (han, _, _),
+        connect(replicas, HAN_MEIMEI_OPEN_ID, timezone="Pacific/Kiritimati") as (han, _, _),
         connect(replicas, WANG_FANG_OPEN_ID) as (wang, _, _),
     ):
+        for _ in range(3):  # each user's own zone, whichever replica answers (Wang's: the server's)
+            assert await zone_of(han) == "Pacific/Kiritimati"
+            assert await zone_of(wang) == "Asia/Shanghai"
         made = await han.call_tool(
             "create_event", {"summary": "Han only", "start": "2026-12-03T09:00+08:00", "end": "2026-12-03T09:30+08:00"}
         )

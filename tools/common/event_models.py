@@ -7,7 +7,15 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
 from tools.common import times
-from tools.common.fields import NOT_BOOLEAN, AttendeeAbility, FreeBusyStatus, TimeValue, Timezone, Visibility
+from tools.common.fields import (
+    NOT_BOOLEAN,
+    AttendeeAbility,
+    FreeBusyStatus,
+    NeedNotification,
+    TimeValue,
+    Timezone,
+    Visibility,
+)
 from tools.spec import Input
 
 
@@ -83,8 +91,8 @@ class EventBody(Input):
 
     summary: Annotated[str | None, Field(max_length=1000, description="Title.")] = None
     description: Annotated[str | None, Field(max_length=40960, description="Details; some HTML.")] = None
-    start: Annotated[TimeValue | None, Field(description="Start: RFC 3339, local time, date or Unix s.")] = None
-    end: Annotated[TimeValue | None, Field(description="End, same forms; a date makes it all-day.")] = None
+    start: Annotated[TimeValue | None, Field(description="Start; a date makes it all-day.")] = None
+    end: Annotated[TimeValue | None, Field(description="End; a date makes it all-day.")] = None
     timezone: Timezone = None
     location: Annotated[Location | None, Field(description="Where.")] = None
     reminders: Annotated[
@@ -102,7 +110,7 @@ class EventBody(Input):
     vchat: Annotated[VChat | None, Field(description="Video meeting settings.")] = None
     schemas: Annotated[list[UiSchema] | None, Field(max_length=20, description="UI parts to hide.")] = None
     attachments: Annotated[list[Attachment] | None, Field(max_length=50, description="Drive file tokens.")] = None
-    need_notification: Annotated[bool | None, Field(description="Notify attendees (default true).")] = None
+    need_notification: NeedNotification = None
 
     _start: times.ParsedTime | None = PrivateAttr(default=None)
     _end: times.ParsedTime | None = PrivateAttr(default=None)

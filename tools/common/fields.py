@@ -69,11 +69,11 @@ def _calendar(value: str) -> str:
 CalendarId = Annotated[
     str,
     AfterValidator(_calendar),
-    Field(description="Id or name; default: your primary."),
+    Field(description="Id or name."),
 ]
 EventId = Annotated[
     PathId,
-    Field(description="Event id (from view_instances/search_events)."),
+    Field(description="From view_instances/search_events."),
 ]
 
 UserIdType = Literal["open_id", "union_id", "user_id"]
@@ -115,8 +115,13 @@ def _at_most(limit: int, what: str) -> AfterValidator:
 
 Timezone = Annotated[
     Annotated[str, _at_most(TIMEZONE_MAX, "an IANA zone name such as Asia/Shanghai")] | None,
-    Field(description="IANA zone for times without offset."),
+    Field(description="IANA zone for naive times."),
 ]
+
+# Fields many tools share, described once.
+WindowStart = Annotated[TimeValue, Field(description="Window start.")]
+WindowEnd = Annotated[TimeValue, Field(description="Window end; a date means through that day.")]
+NeedNotification = Annotated[bool | None, Field(description="Notify attendees (default true).")]
 
 _Token = Annotated[str, _at_most(TOKEN_MAX, "pass back the token exactly as a previous answer gave it")]
 PageToken = Annotated[_Token | None, Field(description="From the previous page.")]

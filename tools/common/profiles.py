@@ -32,9 +32,9 @@ FIELD_SCOPES = (
 )
 
 
+# A colleague as the tools show one (find_people's result items). No docstring: a model's docstring
+# is published in every tools/list as the description of the items.
 class Person(BaseModel):
-    """A colleague as the tools show one (find_people's result items)."""
-
     open_id: str
     name: str
     en_name: str = ""

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar, Self
+from typing import ClassVar, Self
 
-from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
+from pydantic import PrivateAttr, ValidationInfo, model_validator
 
 from tools.common import times
-from tools.common.fields import TimeValue, Timezone
+from tools.common.fields import Timezone, WindowEnd, WindowStart
 from tools.spec import Input
 
 
 class TimeWindow(Input):
     """``start``/``end`` (any accepted time form; a date means that whole day) and ``timezone``."""
 
-    start: Annotated[TimeValue, Field(description="From (RFC 3339, local time, date or Unix s).")]
-    end: Annotated[TimeValue, Field(description="To; a date means through that day.")]
+    start: WindowStart
+    end: WindowEnd
     timezone: Timezone = None
 
     _tz: str = PrivateAttr(default="UTC")

@@ -1,13 +1,15 @@
 """Before/after of two checkouts' servers, interleaved so that both see the same load.
 
-    python -m bench.ab --before DIR [--after DIR] [--rounds N]
+    python -m bench.ab --before DIR [--after DIR] [--rounds N] [--before-env NAME=VALUE ...]
 
 Prints, for each checkout and the SDK floor, the median cold start (wall and CPU) with a
 set token and with a stored login (no token), and, against one sandbox, over stdio: the
 server CPU per call and the p50 of ping, get_event and list_events, of a 1,000-event list
 (one a round), calls per second with the server CPU per call at concurrency 8, and each
 server's peak RSS after its calls. Every round rotates who goes first. This is where the
-before/after figures in docs/benchmarks.md come from.
+before/after figures in docs/benchmarks.md come from. ``--before-env``/``--after-env`` add
+settings to one side's server (``--before . --before-env FEISHU_HTTP_ENGINE=httpx2`` measures one
+checkout's two HTTP engines against each other).
 """
 
 from __future__ import annotations
@@ -37,13 +39,18 @@ def _rotated(items: list[Any], shift: int) -> list[Any]:
     return items[shift:] + items[:shift]
 
 
+# Extra environment per side ("before"/"after"), from --before-env/--after-env.
+EXTRA_ENV: dict[str, dict[str, str]] = {}
+
+
 async def cold_starts(roots: dict[str, Path], rounds: int, logs: Path) -> None:
     base = {"FEISHU_TIMEZONE": "Asia/Shanghai", "FEISHU_DOMAIN": "http://127.0.0.1:9"}
     empty_config = str(logs / "no-login")  # a profile directory with no stored login
     kinds: dict[str, tuple[list[str], dict[str, str], Path]] = {}
     for name, root in roots.items():
-        kinds[f"{name} (token)"] = (OURS, procs.python_env(root, **base, FEISHU_USER_ACCESS_TOKEN="u-ab"), root)
-        kinds[f"{name} (login)"] = (OURS, procs.python_env(root, **base, FEISHU_CONFIG_DIR=empty_config), root)
+        extra = {**base, **EXTRA_ENV.get(name, {})}
+        kinds[f"{name} (token)"] = (OURS, procs.python_env(root, **extra, FEISHU_USER_ACCESS_TOKEN="u-ab"), root)
+        kinds[f"{name} (login)"] = (OURS, procs.python_env(root, **extra, FEISHU_CONFIG_DIR=empty_config), root)
     kinds["sdk floor"] = ([PY, "-m", "bench.sdk_floor"], procs.python_env(), procs.ROOT)
     wall: dict[str, list[float]] = {k: [] for k in kinds}
     cpu: dict[str, list[float]] = {k: [] for k in kinds}
@@ -89,7 +96,8 @@ async def _per_call_session(
         calendar_id, event_id = await discover(base_url, hello["token"])
         for name, root in roots.items():
             work = Workload(base_url, hello["token"], calendar_id, event_id, root)
-            peers[name] = StdioPeer(name, OURS, work.server_env(), logs / f"{name}.err", root)
+            env = work.server_env() | EXTRA_ENV.get(name, {})
+            peers[name] = StdioPeer(name, OURS, env, logs / f"{name}.err", root)
             await peers[name].start()
         tools = {name: work.ours(name) for name in ("get_event", "list_events")}
 
@@ -139,7 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--after", type=Path, default=procs.ROOT, help="checkout of the 'after' server (this one)")
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--no-cold-starts", action="store_true", help="per-call figures only")
+    for side in ("before", "after"):
+        parser.add_argument(f"--{side}-env", action="append", default=[], metavar="NAME=VALUE", help="a setting")
     args = parser.parse_args(argv)
+    for side in ("before", "after"):
+        EXTRA_ENV[side] = dict(item.split("=", 1) for item in getattr(args, f"{side}_env"))
     roots = {"before": args.before.resolve(), "after": args.after.resolve()}
     logs = Path(tempfile.mkdtemp(prefix="bench-ab-"))
     print(f"load average {os.getloadavg()}")

@@ -17,6 +17,7 @@ from server import __version__
 from server.clock import Clock, SystemClock
 from server.feishu_auth import TokenSource
 from server.feishu_client import FeishuClient
+from server.http_engine import upstream_transport
 from server.prompts import register_prompts
 from server.registry import build_tool
 from server.results import built_once
@@ -78,8 +79,10 @@ def build_server(
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
         timeout = httpx2.Timeout(settings.read_timeout, connect=settings.connect_timeout)
         limits = httpx2.Limits(max_connections=32, max_keepalive_connections=16, keepalive_expiry=60)
+        # An injected transport (sandbox, tests) as given; else aiohttp's engine where it may be used.
+        engine = transport if transport is not None else upstream_transport(settings, limits)
         async with httpx2.AsyncClient(
-            base_url=settings.api_base, transport=transport, timeout=timeout, limits=limits
+            base_url=settings.api_base, transport=engine, timeout=timeout, limits=limits
         ) as http:
             policy = RetryPolicy.from_settings(settings)
             client = FeishuClient(http, tokens, policy, the_clock)

@@ -35,6 +35,7 @@ ENV_NAMES = {
     "read_only": "FEISHU_READ_ONLY",
     "confirm_destructive": "FEISHU_CONFIRM_DESTRUCTIVE",
     "working_hours": "FEISHU_WORKING_HOURS",
+    "http_engine": "FEISHU_HTTP_ENGINE",
 }
 
 TOOLSETS: tuple[str, ...] = tuple(t for t in get_args(Toolset) if t != "context")  # "context" is always on
@@ -72,6 +73,9 @@ class Settings(BaseModel):
     confirm_destructive: Literal["proceed", "refuse"] = "proceed"
     # When find_meeting_times may propose meetings, in the user's timezone.
     working_hours: str = "Mon-Fri 09:00-18:00"
+    # What carries requests to Feishu under httpx2 (server/http_engine.py): aiohttp's engine when it
+    # can (installed, no proxy in the environment), else httpx2's own; "httpx2" always takes the latter.
+    http_engine: Literal["aiohttp", "httpx2"] = "aiohttp"
 
     @field_validator("toolsets", mode="before")
     @classmethod

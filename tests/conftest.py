@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy", "no_proxy"})
+
 
 @pytest.fixture
 def anyio_backend() -> str:
@@ -18,7 +20,9 @@ def anyio_backend() -> str:
 def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Tests never see the developer's real Feishu settings or tokens."""
     for name in list(os.environ):
-        if name.startswith("FEISHU_"):
+        # Proxy variables too: loopback tests must not go through the machine's proxy, and
+        # server/http_engine.py leaves the upstream to httpx2's own transport when one is set.
+        if name.startswith("FEISHU_") or name.lower() in PROXY_VARIABLES:
             monkeypatch.delenv(name)
     monkeypatch.setenv("FEISHU_TIMEZONE", "Asia/Shanghai")
     yield

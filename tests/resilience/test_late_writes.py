@@ -15,7 +15,7 @@ import anyio
 import pytest
 from mcp import Client
 
-from sandbox import LI_LEI_OPEN_ID, Sandbox
+from sandbox import LI_LEI_OPEN_ID, Sandbox, running
 from server.app import build_server
 from server.clock import VirtualClock
 from server.tokens import StaticToken
@@ -27,13 +27,21 @@ START = "2027-03-01T10:00:00+08:00"
 END = "2027-03-01T10:30:00+08:00"
 
 
-@pytest.fixture
-async def world() -> AsyncIterator[tuple[Sandbox, Client]]:
+@pytest.fixture(params=["in-process", "aiohttp", "httpx2"])
+async def world(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Sandbox, Client]]:
+    """The sandbox in process, or served on a loopback socket to each HTTP engine (server/http_engine.py):
+    the retry and replay rules must see the same failures whichever carries the requests."""
     clock = VirtualClock(start=time.time())
     sb = Sandbox(seed=True, clock=clock)
-    server = build_server(all_tools_settings(), StaticToken(sb.demo_token), transport=sb.transport(), clock=clock)
-    async with Client(server) as client:
-        yield sb, client
+    if request.param == "in-process":
+        server = build_server(all_tools_settings(), StaticToken(sb.demo_token), transport=sb.transport(), clock=clock)
+        async with Client(server) as client:
+            yield sb, client
+        return
+    with running(sb) as url:
+        settings = all_tools_settings(domain=url, http_engine=request.param)
+        async with Client(build_server(settings, StaticToken(sb.demo_token), clock=clock)) as client:
+            yield sb, client
 
 
 async def ok(client: Client, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:

@@ -198,6 +198,8 @@ async def test_no_secret_in_redis_or_in_debug_logs(replicas: Cluster, redis_serv
     assert_no_secret(values, secrets)
     logs = replicas.log_text()
     assert_no_secret([logs.encode()], secrets)
+    # The replicas reached Feishu through aiohttp's engine (server/http_engine.py), the refresh included.
+    assert "requests to Feishu: aiohttp's engine under httpx2" in logs
     records = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
     assert {r["level"] for r in records} >= {"DEBUG", "INFO"}
     signed = [r for r in records if r["user"] and r["request_id"]]

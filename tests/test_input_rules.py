@@ -82,6 +82,11 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     ("get_room_freebusy", {"room_ids": [], "start": T1, "end": T2}, ["room_ids", "at least 1"]),
     ("add_attendees", {**EV, "attendees": [USER] * 1001}, ["attendees", "1000"]),
+    (
+        "add_attendees",
+        {**EV, "attendees": [{"type": "user", "name": "Li Lei"}], "user_id_type": "user_id"},
+        ["user_id_type", "names are looked up as open_ids"],
+    ),
     ("add_attendees", {**EV, "attendees": [{"type": "robot", "user_id": "ou_1"}]}, ["attendees.0.type", "user"]),
     ("add_attendees", {**EV, "attendees": [{"type": "resource", "user_id": "ou_1"}]}, ["room_id", "required"]),
     (

@@ -64,6 +64,13 @@ class AddAttendeesInput(EventRef):
     def _room_limit(self) -> Self:
         if sum(a.type == "resource" for a in self.attendees) > 100:
             raise ValueError("attendees: at most 100 meeting rooms per request (Feishu limit)")
+        # A name becomes an open_id; sent under another user_id_type, Feishu would read it as a
+        # user_id/union_id and invite nobody (or somebody else).
+        if self.user_id_type not in (None, "open_id") and any(a.type == "user" and a.name for a in self.attendees):
+            raise ValueError(
+                f"user_id_type: names are looked up as open_ids; leave user_id_type out (or give ids as "
+                f"{self.user_id_type}s, not names)"
+            )
         return self
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.routing import BaseRoute
 
 from sandbox.state import User
-from sandbox.wire import FeishuFault, api_route, decode_offset, encode_token, invalid
+from sandbox.wire import FeishuFault, api_route, decode_offset, encode_token, field_validation, invalid
 
 if TYPE_CHECKING:
     from sandbox.app import Sandbox
@@ -99,7 +99,17 @@ def search_users(call: Call) -> dict[str, Any]:
     return result
 
 
+def _department_id_type(call: Call) -> None:
+    """``department_id_type`` is one of two options (get.md, batch.md), checked by the gateway. The
+    sandbox's departments have only their open ids, so either answers with those."""
+    kind = call.query("department_id_type")
+    if kind and kind not in ("open_department_id", "department_id"):
+        options = "department_id_type is optional, options: [department_id,open_department_id]"
+        raise field_validation("department_id_type", kind, options)
+
+
 def users_batch(call: Call) -> dict[str, Any]:
+    _department_id_type(call)
     ids = call.query_list("user_ids")
     if not 1 <= len(ids) <= BATCH_LIMIT:
         raise FeishuFault(40001, f"invalid parameter: user_ids takes 1 to {BATCH_LIMIT} ids", 400)
@@ -117,6 +127,7 @@ def users_batch(call: Call) -> dict[str, Any]:
 
 
 def get_user(call: Call) -> dict[str, Any]:
+    _department_id_type(call)
     user = call.sb.world.user_by_any_id(call.path["user_id"], call.user_id_type())
     if user is None:
         raise FeishuFault(41012, "user id invalid error", 400)

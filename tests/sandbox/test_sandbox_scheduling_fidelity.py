@@ -8,6 +8,7 @@ keys, body field names) is read back from the sandbox's request log.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx2
@@ -86,6 +87,20 @@ def test_profiles_by_repeated_user_ids_in_each_id_kind(client: Any, sb: Sandbox,
     assert parsed(by_union).items[0].open_id == LI_LEI_OPEN_ID
     # Another tenant's user is silently left out (batch.md: users outside the range are not returned).
     assert parsed(users.batch(BatchUserRequest.builder().user_ids([EXTERNAL_OPEN_ID]).build(), as_demo)).items == []
+
+
+def test_department_id_type_takes_its_two_options(client: Any, as_demo: Any) -> None:
+    users = client.contact.v3.user
+    request = BatchUserRequest.builder().user_ids([LI_LEI_OPEN_ID])
+    ok_kind = request.department_id_type("open_department_id").build()
+    assert parsed(users.batch(ok_kind, as_demo)).items[0].department_ids == ["od-backend"]
+    bad = GetUserRequest.builder().user_id(LI_LEI_OPEN_ID).department_id_type("od").build()
+    refused(users.get(bad, as_demo), 99992402, 400)
+    refused(
+        users.batch(BatchUserRequest.builder().user_ids([LI_LEI_OPEN_ID]).department_id_type("x").build(), as_demo),
+        99992402,
+        400,
+    )
 
 
 def test_more_than_50_profiles_is_an_invalid_parameter(client: Any, as_demo: Any) -> None:
@@ -323,3 +338,28 @@ def test_room_directory_for_the_app_identity(base_url: str, sb: Sandbox, client:
         as_user_answer = http.get("/open-apis/vc/v1/rooms")  # the pages say tenant_access_token only
     assert (as_user_answer.status_code, as_user_answer.json()["code"]) == (400, 99991668)
     assert as_user_answer.headers["X-Tt-Logid"]
+
+
+def raw(client: Any, option: Any, method: Any, uri: str, queries: list[tuple[str, str]]) -> Any:
+    """An endpoint the SDK has no builder for, through its generic request (as its users call them)."""
+    request = (
+        lark.BaseRequest.builder()
+        .http_method(method)
+        .uri(uri)
+        .token_types({lark.AccessTokenType.USER})
+        .queries(queries)
+        .build()
+    )
+    response = client.request(request, option)
+    assert response.get_log_id()
+    return json.loads(response.raw.content)
+
+
+def test_people_search_and_room_free_busy_through_the_sdks_generic_request(client: Any, as_demo: Any) -> None:
+    found = raw(client, as_demo, lark.HttpMethod.GET, "/open-apis/search/v1/user", [("query", "Li Lei")])
+    assert found["code"] == 0 and [u["open_id"] for u in found["data"]["users"]] == [LI_LEI_OPEN_ID]
+    window = [("time_min", rfc3339(WEEK_START)), ("time_max", rfc3339(WEEK_START + DAY))]
+    rooms = [("room_ids", ROOM_IDS[0]), ("room_ids", ROOM_IDS[1])]
+    busy = raw(client, as_demo, lark.HttpMethod.GET, "/open-apis/meeting_room/freebusy/batch_get", rooms + window)
+    assert busy["code"] == 0 and set(busy["data"]["free_busy"]) == {ROOM_IDS[0], ROOM_IDS[1]}
+    assert busy["data"]["time_min"] == window[0][1]  # echoed, "+" intact after URL encoding

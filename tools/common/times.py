@@ -158,9 +158,13 @@ def render_time_info(info: Any) -> str | None:
     return _render_instant(str(stamp), str(info.get("timezone") or "UTC"))
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=4096)
 def _render_instant(stamp: str, zone: str) -> str | None:
-    """Cached: a page renders two boundaries per event, and pages are read again and again."""
+    """Cached: a page renders two boundaries per event, and pages are read again and again.
+
+    4096 holds the 2,000 instants of Feishu's largest page (1,000 events) with room to spare; at
+    1024 such a page evicted its own entries in order and never hit (about 5 ms a page), for about
+    1 MiB more at most."""
     if not stamp.lstrip("-").isdigit():
         return None
     try:

@@ -29,10 +29,12 @@ LIMITS = httpx2.Limits(max_connections=32, max_keepalive_connections=16, keepali
 
 
 def settings(**environ: str) -> Settings:
-    return Settings.load({"FEISHU_TIMEZONE": "Asia/Shanghai", **environ})
+    """Settings that choose aiohttp's engine (not the default), unless ``environ`` says otherwise."""
+    return Settings.load({"FEISHU_TIMEZONE": "Asia/Shanghai", "FEISHU_HTTP_ENGINE": "aiohttp", **environ})
 
 
-async def test_aiohttp_carries_the_requests_by_default() -> None:
+async def test_httpx2_carries_the_requests_by_default_and_aiohttp_when_chosen() -> None:
+    assert upstream_transport(Settings.load({"FEISHU_TIMEZONE": "Asia/Shanghai"}), LIMITS) is None
     transport = upstream_transport(settings(), LIMITS)
     assert isinstance(transport, AiohttpTransport)
     await transport.aclose()
@@ -87,7 +89,8 @@ def child_env(sb: Sandbox, url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "TZ")}
     # Any ResourceWarning (an unclosed session, connector or socket) is printed, so the test sees it.
     env |= {"PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "always::ResourceWarning", "FEISHU_LOG_LEVEL": "INFO"}
-    return env | {"FEISHU_DOMAIN": url, "FEISHU_USER_ACCESS_TOKEN": sb.demo_token, **extra}
+    env |= {"FEISHU_DOMAIN": url, "FEISHU_USER_ACCESS_TOKEN": sb.demo_token, "FEISHU_HTTP_ENGINE": "aiohttp"}
+    return env | extra
 
 
 def assert_closed_cleanly(log: str) -> None:
@@ -135,7 +138,7 @@ from server.settings import Settings
 
 async def main(url):
     limits = httpx2.Limits(max_connections=4)
-    transport = upstream_transport(Settings.load({"FEISHU_DOMAIN": url}), limits)
+    transport = upstream_transport(Settings.load({"FEISHU_DOMAIN": url, "FEISHU_HTTP_ENGINE": "aiohttp"}), limits)
     at_start = sorted(m for m in ("aiohttp", "httpcore2") if m in sys.modules)
     async with httpx2.AsyncClient(transport=transport) as http:
         await http.get(url)

@@ -9,12 +9,12 @@ from starlette.routing import BaseRoute
 from sandbox.wire import Call, api_route
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.core import Api
 
 AVATAR = "https://sandbox.invalid/avatar/{open_id}_{size}.png"
 
 
-def routes(sb: Sandbox) -> list[BaseRoute]:
+def routes(sb: Api) -> list[BaseRoute]:
     return [api_route(sb, "GET", "/open-apis/authen/v1/user_info", user_info, scopes=(), user_only=True)]
 
 

@@ -42,7 +42,7 @@ from sandbox.state import ABILITY_ORDER, Attendee, Calendar, Event, User, World
 from sandbox.wire import Call, FeishuFault, api_route, invalid, page
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.core import Api
 
 ATTENDEES = EVENT + "/attendees"
 WRITE_SCOPES = ("calendar:calendar", "calendar:calendar.event:update")
@@ -58,7 +58,7 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 BOOKING_HORIZON = recurrence.ROOM_SERIES_LIMIT + recurrence.DAY
 
 
-def routes(sb: Sandbox) -> list[BaseRoute]:
+def routes(sb: Api) -> list[BaseRoute]:
     return [
         api_route(sb, "POST", ATTENDEES, add_attendees, scopes=WRITE_SCOPES),
         api_route(sb, "POST", ATTENDEES + "/batch_delete", batch_delete, scopes=WRITE_SCOPES),

@@ -16,14 +16,14 @@ from sandbox.state import CaldavSetting
 from sandbox.wire import CALENDAR_V4, Call, api_route, invalid
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.core import Api
 
 CALDAV_SCOPES = ("calendar:calendar", "calendar:settings.caldav:create")
 SERVER_ADDRESS = "caldav.feishu.cn"
 DEVICE_NAME_LIMIT = 100
 
 
-def routes(sb: Sandbox) -> list[BaseRoute]:
+def routes(sb: Api) -> list[BaseRoute]:
     path = CALENDAR_V4 + "/settings/generate_caldav_conf"
     return [api_route(sb, "POST", path, generate_caldav_conf, scopes=CALDAV_SCOPES, user_only=True)]
 

@@ -17,14 +17,14 @@ from sandbox.state import Calendar, Role, role_at_least
 from sandbox.wire import CALENDAR_V4, Call, FeishuFault, api_route, decode_token, encode_token, page
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.core import Api
 
 PRIMARY_SCOPES = ("calendar:calendar:read", "calendar:calendar:readonly", "calendar:calendar")
 LIST_SCOPES = ("calendar:calendar", "calendar:calendar:read", "calendar:calendar:readonly")
 CALENDAR_ID = re.compile(r"[\w.\-]+@[\w.\-]+")
 
 
-def routes(sb: Sandbox) -> list[BaseRoute]:
+def routes(sb: Api) -> list[BaseRoute]:
     return [
         api_route(sb, "POST", CALENDAR_V4 + "/calendars/primary", primary, scopes=PRIMARY_SCOPES),
         api_route(sb, "GET", CALENDAR_V4 + "/calendars", list_calendars, scopes=LIST_SCOPES),

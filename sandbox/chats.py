@@ -17,14 +17,14 @@ from sandbox.state import Chat, User
 from sandbox.wire import EMPLOYEE_ID_SCOPE, FeishuFault, api_route, field_validation, page
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.core import Api
     from sandbox.wire import Call
 
 SEARCH_SCOPES = ("im:chat", "im:chat:readonly", "im:chat:read", "im:chat.group_info:readonly")
 MEMBER_SCOPES = ("im:chat", "im:chat:readonly", "im:chat.members:read", "im:chat.group_info:readonly")
 
 
-def routes(sb: Sandbox) -> list[BaseRoute]:
+def routes(sb: Api) -> list[BaseRoute]:
     return [
         api_route(sb, "GET", "/open-apis/im/v1/chats/search", search_chats, scopes=SEARCH_SCOPES),
         api_route(sb, "GET", "/open-apis/im/v1/chats/{chat_id}/members", chat_members, scopes=MEMBER_SCOPES),

@@ -23,7 +23,7 @@ from sandbox.state import ABILITY_ORDER, Event, TimeInfo
 from sandbox.wire import CALENDAR_V4, Call, FeishuFault, api_route, field_validation, invalid
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.core import Api
 
 EVENTS = CALENDAR_V4 + "/calendars/{calendar_id}/events"
 EVENT = EVENTS + "/{event_id}"
@@ -36,7 +36,7 @@ WRITABLE_TYPES = ("primary", "shared")
 RSVP_REPLIES = ("accept", "decline", "tentative")
 
 
-def routes(sb: Sandbox) -> list[BaseRoute]:
+def routes(sb: Api) -> list[BaseRoute]:
     return [
         api_route(sb, "POST", EVENTS, create_event, scopes=CREATE_SCOPES),
         api_route(sb, "GET", EVENT, get_event, scopes=READ_SCOPES),

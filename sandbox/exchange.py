@@ -23,7 +23,7 @@ from sandbox.state import ExchangeBinding, User
 from sandbox.wire import CALENDAR_V4, Call, FeishuFault, api_route, invalid
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.core import Api
 
 EXCHANGE = CALENDAR_V4 + "/exchange_bindings"
 CREATE_SCOPES = ("calendar:calendar", "calendar:calendar:readonly", "calendar:exchange.bindings:create")
@@ -44,7 +44,7 @@ class TimedBinding(ExchangeBinding):
     created_at: float = 0.0
 
 
-def routes(sb: Sandbox) -> list[BaseRoute]:
+def routes(sb: Api) -> list[BaseRoute]:
     one = EXCHANGE + "/{exchange_binding_id}"
     return [
         api_route(sb, "POST", EXCHANGE, create_binding, scopes=CREATE_SCOPES, user_only=True),

@@ -23,7 +23,7 @@ from sandbox.state import Calendar, User, World
 from sandbox.wire import CALENDAR_V4, FeishuFault, api_route, invalid
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.core import Api
     from sandbox.wire import Call
 
 FREEBUSY_SCOPES = ("calendar:calendar", "calendar:calendar.free_busy:read", "calendar:calendar:readonly")
@@ -34,7 +34,7 @@ NOT_ATTENDING = ("decline", "removed")
 Busy = tuple[int, int, str]  # start, end, rsvp_status
 
 
-def routes(sb: Sandbox) -> list[BaseRoute]:
+def routes(sb: Api) -> list[BaseRoute]:
     return [
         api_route(sb, "POST", CALENDAR_V4 + "/freebusy/batch", batch, scopes=FREEBUSY_SCOPES),
         api_route(sb, "POST", CALENDAR_V4 + "/freebusy/list", list_freebusy, scopes=FREEBUSY_SCOPES),

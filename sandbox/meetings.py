@@ -26,7 +26,7 @@ from sandbox.state import Chat, Event, MeetingChat, MeetingMinute
 from sandbox.wire import Call, FeishuFault, api_route
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.core import Api
 
 CHAT_SCOPES = ("calendar:calendar", "calendar:calendar.event:update")
 CHAT_APPLINK = "https://applink.feishu.cn/client/chat/chatter/add_by_link?link_token="
@@ -35,7 +35,7 @@ NO_CHAT = 195109
 NO_MINUTES = 195110
 
 
-def routes(sb: Sandbox) -> list[BaseRoute]:
+def routes(sb: Api) -> list[BaseRoute]:
     return [
         api_route(sb, "POST", EVENT + "/meeting_chat", create_meeting_chat, scopes=CHAT_SCOPES),
         api_route(sb, "DELETE", EVENT + "/meeting_chat", unbind_meeting_chat, scopes=CHAT_SCOPES),

@@ -20,7 +20,7 @@ from sandbox.state import User
 from sandbox.wire import FeishuFault, api_route, decode_offset, encode_token, field_validation, invalid
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.core import Api
     from sandbox.wire import Call
 
 SEARCH_SCOPES = ("contact:user:search",)
@@ -38,7 +38,7 @@ BASIC_SCOPES = ("contact:user.basic_profile:readonly",)
 AVATAR = "https://sandbox.invalid/avatar/{open_id}_{size}.png"
 
 
-def routes(sb: Sandbox) -> list[BaseRoute]:
+def routes(sb: Api) -> list[BaseRoute]:
     return [
         api_route(sb, "GET", "/open-apis/search/v1/user", search_users, scopes=SEARCH_SCOPES, user_only=True),
         api_route(sb, "GET", "/open-apis/contact/v3/users/batch", users_batch, scopes=BATCH_SCOPES),

@@ -23,14 +23,14 @@ from sandbox.room_search import ROOM_SCOPES, room_json
 from sandbox.wire import FeishuFault, api_route, page
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.core import Api
     from sandbox.wire import Call, Handler
 
 VC = "/open-apis/vc/v1"
 MAX_IDS = 100  # mget: the pages state no limit; a page's worth
 
 
-def routes(sb: Sandbox) -> list[BaseRoute]:
+def routes(sb: Api) -> list[BaseRoute]:
     def tenant(method: str, path: str, handler: Handler) -> BaseRoute:
         return api_route(sb, method, VC + path, _tenant_only(handler), scopes=ROOM_SCOPES)
 

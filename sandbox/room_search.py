@@ -17,14 +17,14 @@ from sandbox.state import MeetingRoom
 from sandbox.wire import FeishuFault, api_route
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.core import Api
     from sandbox.wire import Call
 
 ROOM_SCOPES = ("vc:room", "vc:room:readonly")
 BAD_PARAMETER = 121003
 
 
-def routes(sb: Sandbox) -> list[BaseRoute]:
+def routes(sb: Api) -> list[BaseRoute]:
     return [api_route(sb, "POST", "/open-apis/vc/v1/rooms/search", search_rooms, scopes=ROOM_SCOPES, user_only=True)]
 
 

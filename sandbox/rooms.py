@@ -25,7 +25,7 @@ from sandbox.state import Event, World
 from sandbox.wire import Call, api_route, invalid, parse_rfc3339
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.core import Api
 
 FREEBUSY_SCOPES = ("calendar:room:readonly",)
 MAX_ROOMS = 20
@@ -41,7 +41,7 @@ class Booking:
     event: Event
 
 
-def routes(sb: Sandbox) -> list[BaseRoute]:
+def routes(sb: Api) -> list[BaseRoute]:
     return [api_route(sb, "GET", "/open-apis/meeting_room/freebusy/batch_get", batch_get, scopes=FREEBUSY_SCOPES)]
 
 

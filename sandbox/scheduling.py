@@ -26,7 +26,7 @@ from sandbox.state import MeetingRoom
 from sandbox.wire import CALENDAR_V4, api_route, invalid
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.core import Api
     from sandbox.wire import Call
 
 SCOPES = ("calendar:calendar.free_busy:read", "calendar:calendar")
@@ -38,14 +38,14 @@ ROOM_HORIZON = 2 * 365 * 86400  # how far ahead a room may be booked (a series i
 GUIDANCE = "Show these time slots to the user and let them choose one before creating the event."
 
 
-def routes(sb: Sandbox) -> list[BaseRoute]:
+def routes(sb: Api) -> list[BaseRoute]:
     return [
         _switchable(sb, api_route(sb, "POST", CALENDAR_V4 + "/freebusy/suggestion", suggestion, scopes=SCOPES)),
         _switchable(sb, api_route(sb, "POST", CALENDAR_V4 + "/freebusy/room_find", room_find, scopes=SCOPES)),
     ]
 
 
-def _switchable(sb: Sandbox, route: BaseRoute) -> Route:
+def _switchable(sb: Api, route: BaseRoute) -> Route:
     """The route, answering "path not found" (before any auth) while the endpoints are switched off."""
     assert isinstance(route, Route)
     inner = route.endpoint

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sandbox.state import Calendar, Chat, MeetingRoom, Role, Tenant, User
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.core import Core
 
 TENANT_KEY = "sandbox0tenant"
 EXTERNAL_TENANT_KEY = "partner0tenant"
@@ -56,7 +56,7 @@ def primary_calendar_id(open_id: str) -> str:
 
 
 def add_user(
-    sb: Sandbox,
+    sb: Core,
     open_id: str,
     name: str,
     *,
@@ -86,7 +86,7 @@ def add_user(
 
 
 def add_shared_calendar(
-    sb: Sandbox, calendar_id: str, summary: str, owner_open_id: str, acl: dict[str, Role] | None = None
+    sb: Core, calendar_id: str, summary: str, owner_open_id: str, acl: dict[str, Role] | None = None
 ) -> Calendar:
     calendar = Calendar(calendar_id, summary, "shared", owner_open_id, acl=dict(acl or {}), permissions="public")
     calendar.default_role = "reader"
@@ -94,7 +94,7 @@ def add_shared_calendar(
     return calendar
 
 
-def add_room(sb: Sandbox, room_id: str, name: str, capacity: int, building: str, floor: str) -> MeetingRoom:
+def add_room(sb: Core, room_id: str, name: str, capacity: int, building: str, floor: str) -> MeetingRoom:
     """A meeting room and its resource calendar (busy whenever an event books the room)."""
     calendar_id = f"feishu.cn_{room_id[4:]}@resource.calendar.feishu.cn"
     sb.world.calendars[calendar_id] = Calendar(
@@ -105,15 +105,15 @@ def add_room(sb: Sandbox, room_id: str, name: str, capacity: int, building: str,
     return room
 
 
-def add_chat(sb: Sandbox, chat_id: str, name: str, owner_open_id: str, members: list[str]) -> Chat:
+def add_chat(sb: Core, chat_id: str, name: str, owner_open_id: str, members: list[str]) -> Chat:
     chat = Chat(chat_id, name, owner_open_id, list(members))
     sb.world.chats[chat_id] = chat
     return chat
 
 
-def populate(sb: Sandbox) -> None:
+def populate(sb: Core) -> None:
     """The demo world: people, their calendars, the team calendar, three rooms and the team chat."""
-    sb.world.tenants[TENANT_KEY] = Tenant(TENANT_KEY, "Sandbox Technology Co.")
+    sb.world.tenants[TENANT_KEY] = Tenant(TENANT_KEY, "Core Technology Co.")
     sb.world.tenants[EXTERNAL_TENANT_KEY] = Tenant(EXTERNAL_TENANT_KEY, "Partner Ltd.")
     for open_id, user_id, name, en_name, email, tenant_key, is_admin in _PEOPLE:
         add_user(

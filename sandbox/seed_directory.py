@@ -19,7 +19,7 @@ from sandbox.directory import Department, Profile, RoomDetail, RoomLevel
 from sandbox.state import Event, TimeInfo
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.core import Core
 
 ZONE = "Asia/Shanghai"
 
@@ -112,7 +112,7 @@ ROOMS: tuple[tuple[str, str, int, str, str, bool, list[str]], ...] = (
 SEED_ROOM_DEVICES = {seed.ROOM_IDS[0]: ["TV", "VC"], seed.ROOM_IDS[1]: ["TV"], seed.ROOM_IDS[2]: ["projector"]}
 
 
-def populate_directory(sb: Sandbox, now: float) -> None:
+def populate_directory(sb: Core, now: float) -> None:
     """Add the directory to a world that :func:`sandbox.seed.populate` built."""
     world = sb.world
     directory = world.directory
@@ -135,7 +135,7 @@ def populate_directory(sb: Sandbox, now: float) -> None:
     _busy_time(sb, now)
 
 
-def _rooms(sb: Sandbox) -> None:
+def _rooms(sb: Core) -> None:
     directory = sb.world.directory
     for level_id, name, parent in LEVELS:
         directory.levels[level_id] = RoomLevel(level_id, name, parent)
@@ -162,7 +162,7 @@ def _rooms(sb: Sandbox) -> None:
         )
 
 
-def _chats(sb: Sandbox) -> None:
+def _chats(sb: Core) -> None:
     world = sb.world
     everyone = [u.open_id for u in world.users.values() if u.tenant_key == seed.TENANT_KEY and u.status == "active"]
     seed.add_chat(sb, ALL_HANDS_CHAT_ID, "All hands 全员", CHEN_JING_PRIVATE_OPEN_ID, everyone)
@@ -172,7 +172,7 @@ def _chats(sb: Sandbox) -> None:
     seed.add_chat(sb, BACKEND_CHAT_ID, "Backend team 后端", open_id("liu0yang"), backend)
 
 
-def _calendars(sb: Sandbox) -> None:
+def _calendars(sb: Core) -> None:
     """A subscribed company calendar (read-only for the demo user)."""
     holidays = seed.add_shared_calendar(
         sb, HOLIDAYS_CALENDAR_ID, "Company holidays 公司假期", seed.ADMIN_OPEN_ID, {seed.DEMO_USER_OPEN_ID: "reader"}
@@ -180,7 +180,7 @@ def _calendars(sb: Sandbox) -> None:
     holidays.description = "Public holidays and office closures"
 
 
-def _busy_time(sb: Sandbox, now: float) -> None:
+def _busy_time(sb: Core, now: float) -> None:
     """Two weekly series per directory person (one of them private), from last week for 8 weeks.
 
     Li Lei and Han Meimei keep the seed week's calendars (the demo and older tests read them).

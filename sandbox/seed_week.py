@@ -41,7 +41,7 @@ from sandbox.seed import (
 from sandbox.state import Attendee, Event, TimeInfo
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.core import Core
 
 ZONE = "Asia/Shanghai"
 EVERYONE = (DEMO_USER_OPEN_ID, LI_LEI_OPEN_ID, HAN_MEIMEI_OPEN_ID, WANG_FANG_OPEN_ID)
@@ -73,7 +73,7 @@ class SeedTime:
         return int(self.now) // HALF_HOUR * HALF_HOUR + minutes * 60
 
 
-def populate_around(sb: Sandbox, now: float) -> None:
+def populate_around(sb: Core, now: float) -> None:
     """The seed events around ``now`` (Unix seconds) in the sandbox's world."""
     world = sb.world
     when = SeedTime(now)

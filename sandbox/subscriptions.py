@@ -16,13 +16,13 @@ from sandbox.state import Subscription, World
 from sandbox.wire import CALENDAR_V4, Call, api_route
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.core import Api
 
 EVENTS = CALENDAR_V4 + "/calendars/{calendar_id}/events"
 READ_SCOPES = ("calendar:calendar", "calendar:calendar.event:read", "calendar:calendar:readonly")
 
 
-def routes(sb: Sandbox) -> list[BaseRoute]:
+def routes(sb: Api) -> list[BaseRoute]:
     return [
         api_route(sb, "POST", EVENTS + "/subscription", subscribe, scopes=READ_SCOPES, user_only=True),
         api_route(sb, "POST", EVENTS + "/unsubscription", unsubscribe, scopes=READ_SCOPES, user_only=True),

@@ -20,7 +20,7 @@ from sandbox import access
 from sandbox.state import App, RefreshToken
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.core import Core
 
 OFFLINE = "offline_access"
 REAUTHORIZE_AFTER = 365 * 24 * 3600
@@ -37,7 +37,7 @@ class OAuthFault(Exception):
         self.http_status = http_status
 
 
-def client_app(sb: Sandbox, fields: dict[str, str]) -> App:
+def client_app(sb: Core, fields: dict[str, str]) -> App:
     client_id = fields.get("client_id")
     secret = fields.get("client_secret")
     if not client_id or not secret:
@@ -57,7 +57,7 @@ def _required(fields: dict[str, str], name: str) -> str:
     return value
 
 
-def exchange_code(sb: Sandbox, fields: dict[str, str], *, v3: bool) -> dict[str, Any]:
+def exchange_code(sb: Core, fields: dict[str, str], *, v3: bool) -> dict[str, Any]:
     app = client_app(sb, fields)
     code = sb.world.codes.get(_required(fields, "code"))
     if code is None:
@@ -84,7 +84,7 @@ def exchange_code(sb: Sandbox, fields: dict[str, str], *, v3: bool) -> dict[str,
     return _issue(sb, app, code.open_id, scopes, authorized_at=sb.clock.now())
 
 
-def refresh(sb: Sandbox, fields: dict[str, str]) -> dict[str, Any]:
+def refresh(sb: Core, fields: dict[str, str]) -> dict[str, Any]:
     app = client_app(sb, fields)
     value = _required(fields, "refresh_token")
     if not app.allow_refresh:
@@ -106,7 +106,7 @@ def refresh(sb: Sandbox, fields: dict[str, str]) -> dict[str, Any]:
     return _issue(sb, app, old.open_id, scopes, authorized_at=old.authorized_at)
 
 
-def revoke_refresh_tokens(sb: Sandbox, open_id: str | None = None) -> int:
+def revoke_refresh_tokens(sb: Core, open_id: str | None = None) -> int:
     """Revoke (as the user or an admin would) every live refresh token, or one user's; the count."""
     revoked = 0
     for token in sb.world.refresh_tokens.values():
@@ -128,7 +128,7 @@ def narrow(granted: frozenset[str], requested: str | None) -> frozenset[str]:
     return frozenset(asked)
 
 
-def _issue(sb: Sandbox, app: App, open_id: str, scopes: frozenset[str], *, authorized_at: float) -> dict[str, Any]:
+def _issue(sb: Core, app: App, open_id: str, scopes: frozenset[str], *, authorized_at: float) -> dict[str, Any]:
     now = sb.clock.now()
     token = access.mint_access_token(sb.world, now, app.app_id, open_id, scopes, access.ACCESS_TOKEN_LIFETIME)
     reply: dict[str, Any] = {

@@ -11,7 +11,7 @@
 
 Example of a module contributing routes (what ``app.ROUTE_MODULES`` lists)::
 
-    def routes(sb: Sandbox) -> list[BaseRoute]:
+    def routes(sb: Api) -> list[BaseRoute]:
         return [api_route(sb, "GET", CALENDAR + "/things", list_things, scopes=READ_SCOPES)]
 
     def list_things(call: Call) -> dict[str, Any]:
@@ -36,7 +36,7 @@ from starlette.routing import BaseRoute, Route
 from sandbox.state import AccessToken, User
 
 if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+    from sandbox.core import Api
 
 INVALID_PARAMETER = 190002
 # The gateway's answer when a parameter breaks its declared type, range or options (Feishu's generic
@@ -116,7 +116,7 @@ def fault_response(fault: FeishuFault, logid: str) -> Response:
 class Call:
     """One authenticated API request, as a handler sees it."""
 
-    sb: Sandbox
+    sb: Api
     request: Request
     token: AccessToken
     user: User | None  # None when the app itself calls (tenant token)
@@ -213,7 +213,7 @@ Handler = Callable[[Call], dict[str, Any] | None]
 
 
 def api_route(
-    sb: Sandbox,
+    sb: Api,
     method: str,
     path: str,
     handler: Handler,

@@ -73,12 +73,10 @@ class Settings(BaseModel):
     confirm_destructive: Literal["proceed", "refuse"] = "proceed"
     # When find_meeting_times may propose meetings, in the user's timezone.
     working_hours: str = "Mon-Fri 09:00-18:00"
-    # What carries requests to Feishu under httpx2 (server/http_engine.py): "httpx2", its own
-    # transport; or "aiohttp", aiohttp's engine when it can (installed, no proxy in the environment),
-    # for about half the CPU a request. Not the default: in the quiet 04:00 UTC run on 2026-12-05 a
-    # server on aiohttp's engine grew ~6.6 MiB of RSS per 1,000-event list from the 7th on (none on
-    # httpx2's), a cause not yet found (docs/benchmarks.md).
-    http_engine: Literal["aiohttp", "httpx2"] = "httpx2"
+    # What carries requests to Feishu under httpx2 (server/http_engine.py): aiohttp's engine when it
+    # can (installed, no proxy in the environment), for about half the CPU a request, else httpx2's
+    # own; "httpx2" always takes the latter.
+    http_engine: Literal["aiohttp", "httpx2"] = "aiohttp"
 
     @field_validator("toolsets", mode="before")
     @classmethod

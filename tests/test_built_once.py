@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import subprocess
@@ -233,6 +234,26 @@ async def test_the_middleware_refuses_a_result_it_does_not_recognise() -> None:
     ctx: Any = type("Ctx", (), {"method": "tools/call"})()
     with pytest.raises(RuntimeError, match="unexpected"):
         await built_once(ctx, shaped_otherwise)
+
+
+@pytest.mark.anyio
+async def test_a_context_captured_during_the_call_does_not_keep_its_result() -> None:
+    """asyncio timer handles (aiohttp's read timer among them) keep a copy of the context they were
+    armed in until their deadline, cancelled or not. Such a copy must not keep the tool's result
+    alive: it kept every 1,000-event page for the read timeout, ~6.6 MiB of RSS per page in a row."""
+    captured: list[contextvars.Context] = []
+    big = {"items": [{"summary": "x" * 1000, "n": n} for n in range(100)]}
+
+    async def tool_call(_: Any) -> dict[str, Any]:
+        captured.append(contextvars.copy_context())  # what loop.call_later(...) does
+        tool_result(big)
+        return {"content": [{"type": "text", "text": ""}], "structuredContent": {}, "isError": False}
+
+    ctx: Any = type("Ctx", (), {"method": "tools/call"})()
+    sent = await built_once(ctx, tool_call)
+    assert sent["structuredContent"]["items"][0]["n"] == 0  # type: ignore[index]
+    kept = [value for var, value in captured[0].items() if var.name == "feishu_calendar_prebuilt"]
+    assert kept == [[]]  # the list the snapshot shares was emptied: nothing of the result is reachable
 
 
 def test_encoding_is_the_sdks_byte_for_byte() -> None:

@@ -95,7 +95,6 @@ def cluster(
         ports = [free_port() for _ in range(replicas)]
         environ = python_env()
         environ.update(team_environ(sandbox_url), FEISHU_TOKEN_KEY=GrantCipher.new_key(), FEISHU_LOG_LEVEL="DEBUG")
-        environ["FEISHU_HTTP_ENGINE"] = "aiohttp"  # the faster engine, chosen: the cluster test covers it
         environ.update(FEISHU_USER_RATE_LIMIT=user_limit, FEISHU_TENANT_RATE_LIMIT=tenant_limit)
         logs = [directory / f"replica-{n}.log" for n in range(replicas)]
         group = Cluster(sb, public, ports, logs)

@@ -29,12 +29,11 @@ LIMITS = httpx2.Limits(max_connections=32, max_keepalive_connections=16, keepali
 
 
 def settings(**environ: str) -> Settings:
-    """Settings that choose aiohttp's engine (the default, said explicitly), unless ``environ`` says otherwise."""
-    return Settings.load({"FEISHU_TIMEZONE": "Asia/Shanghai", "FEISHU_HTTP_ENGINE": "aiohttp", **environ})
+    return Settings.load({"FEISHU_TIMEZONE": "Asia/Shanghai", **environ})
 
 
 async def test_aiohttp_carries_the_requests_by_default() -> None:
-    transport = upstream_transport(Settings.load({"FEISHU_TIMEZONE": "Asia/Shanghai"}), LIMITS)
+    transport = upstream_transport(settings(), LIMITS)
     assert isinstance(transport, AiohttpTransport)
     await transport.aclose()
 
@@ -88,8 +87,7 @@ def child_env(sb: Sandbox, url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "TZ")}
     # Any ResourceWarning (an unclosed session, connector or socket) is printed, so the test sees it.
     env |= {"PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "always::ResourceWarning", "FEISHU_LOG_LEVEL": "INFO"}
-    env |= {"FEISHU_DOMAIN": url, "FEISHU_USER_ACCESS_TOKEN": sb.demo_token, "FEISHU_HTTP_ENGINE": "aiohttp"}
-    return env | extra
+    return env | {"FEISHU_DOMAIN": url, "FEISHU_USER_ACCESS_TOKEN": sb.demo_token, **extra}
 
 
 def assert_closed_cleanly(log: str) -> None:
@@ -137,7 +135,7 @@ from server.settings import Settings
 
 async def main(url):
     limits = httpx2.Limits(max_connections=4)
-    transport = upstream_transport(Settings.load({"FEISHU_DOMAIN": url, "FEISHU_HTTP_ENGINE": "aiohttp"}), limits)
+    transport = upstream_transport(Settings.load({"FEISHU_DOMAIN": url}), limits)
     at_start = sorted(m for m in ("aiohttp", "httpcore2") if m in sys.modules)
     async with httpx2.AsyncClient(transport=transport) as http:
         await http.get(url)

@@ -1,10 +1,12 @@
 """Group chats: ``GET /open-apis/im/v1/chats/search`` and ``GET /open-apis/im/v1/chats/:chat_id/members``.
 
 scheduling-api.md §2.7; [D] ``group/chat/search.md``, ``group/chat-member/get.md``. Search matches
-chat names (and member names) for chats the caller is in; an empty query or one over 64 characters
-finds nothing (as documented); ``owner_id`` is in the ``user_id_type`` asked for. Members are listed
-only to a member of the chat (232011 "Operator can NOT be out of the chat"), in ``member_id_type``;
-an unknown chat id is 232006 ("invalid chat_id"), a chat of another tenant 232010, as the page lists.
+chat names (and member names) among the chats visible to the caller: the ones it is in and the
+public ones of its tenant (search.md: "当前身份所在的群、对当前身份公开的群"); an empty query or one
+over 64 characters finds nothing (as documented); ``owner_id`` is in the ``user_id_type`` asked for.
+Members are listed only to a member of the chat, public or not (get.md: "操作者必须在被查询的群组内";
+232011 "Operator can NOT be out of the chat"), in ``member_id_type``; an unknown chat id is 232006
+("invalid chat_id"), a chat of another tenant 232010, as the page lists.
 """
 
 from __future__ import annotations
@@ -31,8 +33,15 @@ def routes(sb: Api) -> list[BaseRoute]:
     ]
 
 
-def _visible(call: Call, chat: Chat) -> bool:
+def _member(call: Call, chat: Chat) -> bool:
     return call.user is None or call.user.open_id in chat.member_open_ids
+
+
+def _visible(call: Call, chat: Chat) -> bool:
+    """Found by search: a chat the caller is in, or a public chat of the caller's tenant."""
+    if _member(call, chat):
+        return True
+    return chat.public and call.user is not None and _chat_tenant(call, chat) == call.user.tenant_key
 
 
 def search_chats(call: Call) -> dict[str, Any]:
@@ -101,7 +110,7 @@ def chat_members(call: Call) -> dict[str, Any]:
         raise FeishuFault(232006, "Your request specifies a chat_id which is invalid.", 400)
     if call.user is not None and _chat_tenant(call, chat) not in ("", call.user.tenant_key):
         raise FeishuFault(232010, "Operator and chat can NOT be in different tenants.", 400)
-    if not _visible(call, chat):
+    if not _member(call, chat):
         raise FeishuFault(232011, "Operator can NOT be out of the chat.", 400)
     world = call.sb.world
     members = [world.users[m] for m in chat.member_open_ids if m in world.users]

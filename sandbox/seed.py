@@ -105,8 +105,10 @@ def add_room(sb: Core, room_id: str, name: str, capacity: int, building: str, fl
     return room
 
 
-def add_chat(sb: Core, chat_id: str, name: str, owner_open_id: str, members: list[str]) -> Chat:
-    chat = Chat(chat_id, name, owner_open_id, list(members))
+def add_chat(
+    sb: Core, chat_id: str, name: str, owner_open_id: str, members: list[str], *, public: bool = False
+) -> Chat:
+    chat = Chat(chat_id, name, owner_open_id, list(members), public=public)
     sb.world.chats[chat_id] = chat
     return chat
 

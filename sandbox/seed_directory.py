@@ -37,6 +37,7 @@ HOLIDAYS_CALENDAR_ID = "feishu.cn_sandbox0company0holidays@group.calendar.feishu
 ALL_HANDS_CHAT_ID = "oc_sandbox0all0hands0chat000000002"
 DESIGN_CHAT_ID = "oc_sandbox0design0guild0chat00003"
 BACKEND_CHAT_ID = "oc_sandbox0backend0team0chat00004"
+FRONTEND_CHAT_ID = "oc_sandbox0frontend0guild0chat005"  # public; the demo user is not in it
 APPROVAL_ROOM_ID = "omm_sandbox0room0wudang"  # the one room whose bookings need an approver
 
 DEPARTMENTS = (
@@ -170,6 +171,8 @@ def _chats(sb: Core) -> None:
     seed.add_chat(sb, DESIGN_CHAT_ID, "Design guild 设计", seed.HAN_MEIMEI_OPEN_ID, design)
     backend = [seed.LI_LEI_OPEN_ID, ZHANG_WEI_BACKEND_OPEN_ID, open_id("liu0yang"), open_id("chen0gang")]
     seed.add_chat(sb, BACKEND_CHAT_ID, "Backend team 后端", open_id("liu0yang"), backend)
+    frontend = [open_id("yang0fan"), open_id("huang0lei"), open_id("lin0na")]
+    seed.add_chat(sb, FRONTEND_CHAT_ID, "Frontend guild 前端", open_id("yang0fan"), frontend, public=True)
 
 
 def _calendars(sb: Core) -> None:

@@ -94,6 +94,9 @@ class Chat:
     name: str
     owner_open_id: str
     member_open_ids: list[str] = field(default_factory=list)
+    # Feishu's chat_type "public": anyone of its tenant finds it in chat search (search.md), but
+    # only members list its members (chat-member/get.md).
+    public: bool = False
 
 
 @dataclass

@@ -32,6 +32,7 @@ SUGGESTION = Endpoint("suggest_times", "POST", "/open-apis/calendar/v4/freebusy/
 ROOM_FIND = Endpoint("find_free_rooms", "POST", "/open-apis/calendar/v4/freebusy/room_find", FB_SCOPES, True)
 USER_INFO = Endpoint("who_am_i", "GET", "/open-apis/authen/v1/user_info", ())
 CHAT_MEMBERS = Endpoint("chat_members", "GET", "/open-apis/im/v1/chats/{chat_id}/members", ("im:chat:readonly",))
+NOT_IN_CHAT = frozenset({232011})  # chat-member/get.md: "the operator must be in the chat"
 STEP = timedelta(minutes=30)
 ROOM_CHOICES = 3
 
@@ -49,9 +50,10 @@ class MeetingTimesInput(TimeWindow):
     room_query: Annotated[str | None, Field(max_length=64, description="Room/building/floor words.")] = None
     limit: Annotated[int, Field(ge=1, le=10, description="Most slots."), NOT_BOOLEAN] = 5
 
-    # The attendees once their names are settled (``_prepare``): people, and chats' ``oc_`` ids.
+    # The attendees once their names are settled (``_prepare``): people, and chats (``oc_`` id ->
+    # the name given).
     _people: list[Person] = PrivateAttr(default_factory=list)
-    _chats: list[str] = PrivateAttr(default_factory=list)
+    _chats: dict[str, str] = PrivateAttr(default_factory=dict)
 
 
 class RoomChoice(BaseModel):
@@ -111,13 +113,18 @@ async def _gather(inp: MeetingTimesInput, up: Upstream) -> JsonObject:
     base: JsonObject = {"names": names, "hours": hours.describe(), "lo": lo, "hi": hi}
     if not spans:
         return base | {"source": "free_busy", "slots": []}
-    suggested = await _suggested(inp, up, people, chats, spans, length)
+    suggested = await _suggested(inp, up, people, list(chats), spans, length)
     # Who is free when comes from the calendars either way: Feishu's suggestion cannot say whose
     # calendar it could not read, and "unknown" must never read as "free".
-    members = await _members(up, chats)
+    members, unlisted = await _members(up, list(chats))
     names |= {m: n for m, n in members.items() if m not in names}
     ids = [str(me.get("open_id")), *(p.open_id for p in people), *members]
     busy = await people_busy(up, list(dict.fromkeys(i for i in ids if i)), lo, hi)
+    # A chat whose members Feishu does not list to the user (a public chat they are not in) is one
+    # "unknown" attendee in every slot: never counted free.
+    for chat_id in unlisted:
+        busy[chat_id], names[chat_id] = None, f"members of {chats[chat_id]}"
+    base["unlisted"] = [chats[c] for c in unlisted]
     want_room = bool(inp.room_capacity or inp.room_query)
     if suggested:
         slots = _pick([_score(c.start, c.end, busy, names, c.reason) for c in suggested], inp.limit)
@@ -159,16 +166,20 @@ def _members_page(chat_id: str, token: str = "") -> Request:
     return Request(CHAT_MEMBERS, path={"chat_id": chat_id}, query=query)
 
 
-async def _members(up: Upstream, chats: Sequence[str]) -> dict[str, str]:
-    """The members of the chats, every page of each (100 a page at most): open_id -> name."""
-    answers = await up.send_all([_members_page(c) for c in chats])
-    items = [m for a in answers for m in a.get("items") or []]
-    for chat_id, answer in zip(chats, answers, strict=True):
+async def _members(up: Upstream, chats: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    """The members of the chats, every page of each (100 a page at most): open_id -> name; and the
+    chats whose members Feishu lists only to members (232011: a public chat the user is not in)."""
+    answers = await up.send_all_unless([_members_page(c) for c in chats], NOT_IN_CHAT)
+    items: list[Any] = []
+    for chat_id, first in zip(chats, answers, strict=True):
+        answer = first or {}
+        items += answer.get("items") or []
         while answer.get("has_more") and answer.get("page_token"):
             answer = await up.send(_members_page(chat_id, str(answer["page_token"])))
             items += answer.get("items") or []
     members = [m for m in items if isinstance(m, dict) and m.get("member_id")]
-    return {str(m["member_id"]): str(m.get("name") or m["member_id"]) for m in members}
+    unlisted = [chat_id for chat_id, answer in zip(chats, answers, strict=True) if answer is None]
+    return {str(m["member_id"]): str(m.get("name") or m["member_id"]) for m in members}, unlisted
 
 
 async def _add_rooms(inp: MeetingTimesInput, up: Upstream, slots: list[Candidate], lo: datetime, hi: datetime) -> None:
@@ -308,15 +319,20 @@ def _respond(inp: MeetingTimesInput, data: dict[str, Any]) -> MeetingTimes:
         )
         for c in data["slots"]
     ]
-    note = ""
+    notes = [
+        f"You are not in the group chat {chat!r}, so Feishu does not list its members to you and their "
+        "free/busy is not counted (shown as unknown). Ask the user to join the chat in Feishu (a public "
+        "one) or be added to it, or to name the people in it."
+        for chat in data.get("unlisted", [])
+    ]
     if not slots:
-        note = (
+        notes.append(
             f"No {inp.duration_minutes}-minute slot: between {times.rfc3339(data['lo'])} "
             f"and {times.rfc3339(data['hi'])} "
             f"there is no time within working hours ({data['hours']}, {inp._tz}) that is still ahead. "
             "Widen the window or ask the user about other days."
         )
-    return MeetingTimes(slots=slots, source=data["source"], note=note)
+    return MeetingTimes(slots=slots, source=data["source"], note=" ".join(notes))
 
 
 find_meeting_times = Operation(

@@ -191,3 +191,24 @@ async def test_a_group_chat_by_name_brings_its_members(undocumented: bool) -> No
     assert result["slots"]
     everyone = set(result["slots"][0]["free"]) | set(result["slots"][0]["busy"])
     assert {"韩梅梅", "吴霞", "郑浩", "you"} <= everyone  # the chat's members, by name
+
+
+@pytest.mark.parametrize("undocumented", [True, False], ids=["suggestion", "documented-fallback"])
+async def test_a_public_chat_the_user_is_not_in_is_unknown_and_says_what_to_do(undocumented: bool) -> None:
+    # Chat search finds public chats too (search.md); their members are listed to members only
+    # (chat-member/get.md, 232011): the tool counts the chat as unknown, never as free, and says why.
+    result, mcp = await find_times(
+        undocumented=undocumented,
+        attendees=["Li Lei", "Frontend guild 前端"],
+        duration_minutes=30,
+        start="2026-11-24",
+        end="2026-11-25",
+    )
+    assert [r.code for r in mcp.sent("/im/v1/chats/")] == [0, 232011]  # found, then members refused
+    assert result["slots"]
+    for slot in result["slots"]:
+        assert slot["unknown"] == ["members of Frontend guild 前端"]
+        assert "members of Frontend guild 前端" not in slot["free"] and "李雷" in slot["free"] + slot["busy"]
+        assert "free/busy unknown: members of Frontend guild 前端" in slot["why"]
+    note = result["note"]
+    assert "not in the group chat 'Frontend guild 前端'" in note and "join the chat in Feishu (a public one)" in note

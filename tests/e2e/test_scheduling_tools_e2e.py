@@ -247,7 +247,10 @@ async def test_meeting_times_read_every_page_of_a_big_chats_members(sb: Sandbox,
 
 
 async def test_meeting_times_with_a_chat_you_are_not_in_says_what_to_do(mcp: Session) -> None:
-    message = await mcp.fail(
+    # Its members are listed to members only (chat-member/get.md, 232011): unknown, never free.
+    result = await mcp.call(
         "find_meeting_times", attendees=[BACKEND_CHAT_ID], duration_minutes=30, start="2026-11-24", end="2026-11-24"
     )
-    assert "232011" in message and "name the people instead" in message
+    assert [r.code for r in mcp.sent("/members")] == [232011]
+    assert all(slot["unknown"] == [f"members of {BACKEND_CHAT_ID}"] for slot in result["slots"])
+    assert f"not in the group chat '{BACKEND_CHAT_ID}'" in result["note"] and "be added to it" in result["note"]

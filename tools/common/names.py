@@ -35,7 +35,8 @@ def is_chat_id(text: str) -> bool:
 
 
 async def lookup_chat(up: Upstream, name: str, picks: Picks = NO_PICKS) -> str | NotResolved:
-    """The ``oc_`` id of the one group chat called ``name`` (that the user is in)."""
+    """The ``oc_`` id of the one group chat called ``name`` among those the user can see: the ones
+    they are in and the public ones of their organization (chat search, scheduling-api.md §2.7)."""
     picked = picks.get(name, "")
     if is_chat_id(picked) or is_chat_id(name):
         return picked or name
@@ -43,7 +44,7 @@ async def lookup_chat(up: Upstream, name: str, picks: Picks = NO_PICKS) -> str |
     chats = [c for c in found.get("items") or [] if isinstance(c, dict) and c.get("chat_id")]
     exact = [c for c in chats if str(c.get("name", "")).casefold() == name.casefold()]
     choices = [Candidate(str(c["chat_id"]), str(c.get("name", ""))) for c in exact or chats]
-    found_chat = settle(name, choices, "chats", f'no group chat you are in is called "{name}"')
+    found_chat = settle(name, choices, "chats", f'no group chat you can see is called "{name}"')
     return found_chat if isinstance(found_chat, NotResolved) else found_chat.id
 
 
@@ -74,10 +75,11 @@ def _chat_attendee(chat: str | NotResolved) -> JsonObject | NotResolved:
 
 async def people_and_chats(
     up: Upstream, names: Sequence[str], picks: Picks = NO_PICKS
-) -> tuple[list[Person], list[str]]:
-    """People and group chats (``oc_`` ids) for names: a name that is nobody's may be a chat's."""
+) -> tuple[list[Person], dict[str, str]]:
+    """People, and group chats (``oc_`` id -> the name given) for names: a name that is nobody's
+    may be a chat's."""
     people: list[Person] = []
-    chats: list[str] = []
+    chats: dict[str, str] = {}
     problems: list[NotResolved] = []
     for name in dict.fromkeys(names):
         picked = picks.get(name) or name
@@ -93,7 +95,7 @@ async def people_and_chats(
         if isinstance(chat, NotResolved):
             problems.append(chat)
         else:
-            chats.append(chat)
+            chats.setdefault(chat, name)
     if problems:
         raise NotResolved.combine(problems)
     return people, chats

@@ -15,6 +15,7 @@ import anyio
 import uvicorn
 
 from auth.store import config_dir
+from server.http_results import ResultsWrittenOnce
 from server.local_key import LocalKeyAuth, key_file, load_or_create_key
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def serve_http(server: MCPServer[Any], settings: Settings, port: int, out: TextI
     """Serve until interrupted; the key is created on first use and reused afterwards."""
     directory = config_dir(os.environ, settings.config_dir)
     key = load_or_create_key(directory)
-    app = LocalKeyAuth(server.streamable_http_app(host=HOST), key, key_file(directory))
+    app = LocalKeyAuth(ResultsWrittenOnce(server.streamable_http_app(host=HOST)), key, key_file(directory))
     sock = bind(port)
     url = f"http://{HOST}:{sock.getsockname()[1]}/mcp"
     print(client_instructions(url, key, str(key_file(directory))), file=out, flush=True)

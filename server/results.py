@@ -10,17 +10,20 @@ wire dict it produced. What reaches the client is the same result, key for key.
 
 The object goes in as a ``Prebuilt``: a plain ``dict`` everywhere (the HTTP transport encodes it
 like any dict), which also carries its JSON, so the stdio transport writes those bytes as they are
-(``encode_line``) instead of walking the object once more.
+(``encode_line``) instead of walking the object once more. Over stateless streamable HTTP the SDK
+would walk it twice more, so there the result goes into the request's ``ResultSlot`` instead, and
+server/http_results.py writes it into the answer's body.
 """
 
 from __future__ import annotations
 
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import pydantic_core
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.types import CallToolResult, JSONRPCMessage, JSONRPCResponse, TextContent
+from mcp.types import CallToolResult, JSONRPCMessage, JSONRPCResponse, RequestId, TextContent
 
 
 class Prebuilt(dict[str, Any]):
@@ -35,6 +38,31 @@ class Prebuilt(dict[str, Any]):
         super().__init__(data)
         self.json = encoded
         self.text = encoded.decode()
+
+
+SLOT = "feishu_calendar_mcp.result_slot"  # the ASGI scope key under which a request's slot travels
+
+
+@dataclass
+class ResultSlot:
+    """Where ``built_once`` leaves the result of the one tools/call this request carries."""
+
+    request_id: RequestId | None = None
+    prebuilt: Prebuilt | None = None
+
+    def put(self, request_id: RequestId | None, prebuilt: Prebuilt) -> bool:
+        """Take the result to write at the end; False if this slot already holds one (never two)."""
+        if self.prebuilt is not None:
+            return False
+        self.request_id, self.prebuilt = request_id, prebuilt
+        return True
+
+
+def slot_of(request: Any) -> ResultSlot | None:
+    """The slot of the HTTP request a tool call came in on (a Starlette ``Request``), if it has one."""
+    scope = getattr(request, "scope", None)
+    slot = scope.get(SLOT) if isinstance(scope, dict) else None
+    return slot if isinstance(slot, ResultSlot) else None
 
 
 # Set by ``built_once`` for the tool call it wraps; a tool run any other way gets None here.
@@ -76,6 +104,9 @@ async def built_once(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -
     text_block = blocks[0]
     if not isinstance(text_block, dict) or text_block.get("type") != "text" or text_block.get("text") != "":
         raise RuntimeError("the SDK shaped the placeholder result in an unexpected way")
+    slot = slot_of(ctx.request)
+    if slot is not None and slot.put(ctx.request_id, prebuilt):
+        return result  # the HTTP layer writes the placeholder's body with this result in it (server/http_results.py)
     text_block["text"] = prebuilt.text
     result["structuredContent"] = prebuilt
     return result
@@ -85,19 +116,28 @@ def encode_line(message: JSONRPCMessage) -> bytes:
     """One JSON-RPC message as the SDK's stdio transport writes it, newline included.
 
     A response whose structured content is a ``Prebuilt`` is assembled around its JSON: the same
-    bytes ``model_dump_json`` would give, without walking the object again, in one allocation
-    (a 1,000-event line is 2 MB: each extra copy of it costs more than the joining).
+    bytes ``model_dump_json`` would give, without walking the object again.
     """
     if type(message) is JSONRPCResponse:
         structured = message.result.get("structuredContent")
         if type(structured) is Prebuilt:
-            parts = [b'{"jsonrpc":"2.0","id":', pydantic_core.to_json(message.id), b',"result":{']
-            for key, value in message.result.items():
-                if len(parts) > 3:
-                    parts.append(b",")
-                parts += (pydantic_core.to_json(key), b":")
-                parts.append(structured.json if value is structured else pydantic_core.to_json(value, by_alias=True))
-            parts.append(b"}}\n")
-            return b"".join(parts)
+            head = b'{"jsonrpc":"2.0","id":' + pydantic_core.to_json(message.id) + b',"result":'
+            return result_json(message.result, structured, head=head, tail=b"}\n")
     encoded: bytes = message.__pydantic_serializer__.to_json(message, by_alias=True, exclude_unset=True)
     return encoded + b"\n"
+
+
+def result_json(result: dict[str, Any], structured: Prebuilt, *, head: bytes = b"", tail: bytes = b"") -> bytes:
+    """``head``, a tools/call result object as JSON, then ``tail``, in one allocation.
+
+    The structured content ``structured`` is written as the bytes it carries (a 1,000-event line
+    is 2 MB: each extra copy of it costs more than the joining).
+    """
+    parts = [head, b"{"]
+    for key, value in result.items():
+        if len(parts) > 2:
+            parts.append(b",")
+        parts += (pydantic_core.to_json(key), b":")
+        parts.append(structured.json if value is structured else pydantic_core.to_json(value, by_alias=True))
+    parts += (b"}", tail)
+    return b"".join(parts)

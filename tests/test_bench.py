@@ -87,4 +87,5 @@ def test_result_passes_compares_two_ways_that_send_the_same_line(capsys: pytest.
     from bench import result_passes
 
     assert result_passes.main(["--events", "9", "--runs", "1"]) == 0  # it checks the lines are equal first
-    assert capsys.readouterr().out.count("SDK's way") == 3
+    out = capsys.readouterr().out
+    assert out.count("stdio: SDK's way") == 3 and out.count("HTTP:  SDK's way") == 3

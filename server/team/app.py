@@ -37,6 +37,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from auth.grants_redis import RedisGrantStore, SharedGrants
 from server.app import build_server
 from server.clock import Clock, SystemClock
+from server.http_results import ResultsWrittenOnce
 from server.settings import Settings
 from server.team.access import AccessTokens, TeamTokenVerifier
 from server.team.config import SCOPE, TeamConfig, TeamConfigError
@@ -152,7 +153,7 @@ def build_replica(
         *signin.routes(),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
-        Mount("/", app=mcp_app),
+        Mount("/", app=ResultsWrittenOnce(mcp_app)),  # results written once (server/http_results.py)
     ]
 
     @contextlib.asynccontextmanager

@@ -2,7 +2,9 @@
 
 ``GET /rooms`` (``room_level_id`` empty = the whole tenant, else the rooms directly on that level),
 ``GET /rooms/:room_id``, ``POST /rooms/mget``; ``GET /room_levels`` (children of ``room_level_id``,
-the root when empty), ``GET /room_levels/:room_level_id``, ``POST /room_levels/mget``. Pages hold
+the root when empty), ``GET /room_levels/:room_level_id``, ``POST /room_levels/mget``, ``GET
+/room_levels/search?custom_level_ids=1000,1001`` (the level ids whose ``custom_group_id`` is listed,
+vc-v1/room_level/search.md). Pages hold
 at most 100 (``page_size`` checked by the gateway, 99992402); an unknown room or level is 121004
 "data not exist" (vc-v1/room/get.md). Each page marks these ``tenant_access_token`` only: a user
 token is refused by the gateway with 99991668, the code that also means "this API does not take
@@ -40,6 +42,7 @@ def routes(sb: Api) -> list[BaseRoute]:
         tenant("GET", "/rooms/{room_id}", get_room),
         tenant("GET", "/room_levels", list_levels),
         tenant("POST", "/room_levels/mget", mget_levels),
+        tenant("GET", "/room_levels/search", search_levels),  # before /{room_level_id}, which would take it
         tenant("GET", "/room_levels/{room_level_id}", get_level),
     ]
 
@@ -104,8 +107,13 @@ def level_json(call: Call, level: RoomLevel) -> dict[str, Any]:
         "parent_id": level.parent_id,
         "path": directory.level_path(level.parent_id),
         "has_child": any(other.parent_id == level.room_level_id for other in directory.levels.values()),
-        "custom_group_id": level.room_level_id.removeprefix("omb_"),
+        "custom_group_id": custom_id(level),
     }
+
+
+def custom_id(level: RoomLevel) -> str:
+    """The tenant's own id for a level (``custom_group_id``; search.md's ``custom_level_ids``)."""
+    return level.room_level_id.removeprefix("omb_")
 
 
 def _levels(call: Call, ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -132,3 +140,13 @@ def get_level(call: Call) -> dict[str, Any]:
 
 def mget_levels(call: Call) -> dict[str, Any]:
     return {"items": _levels(call, _ids(call, "level_ids"))}
+
+
+def search_levels(call: Call) -> dict[str, Any]:
+    """``custom_level_ids`` is required, comma separated (the page's example ``1000,1001``); the page
+    is silent on ids that match no level: they are left out, as a search finds nothing for them."""
+    wanted = [i.strip() for i in (call.query("custom_level_ids") or "").split(",") if i.strip()]
+    if not wanted:
+        raise FeishuFault(121003, "param error: custom_level_ids is required", 400)
+    by_custom = {custom_id(lv): lv.room_level_id for lv in call.sb.world.directory.levels.values()}
+    return {"level_ids": [by_custom[i] for i in dict.fromkeys(wanted) if i in by_custom]}

@@ -6,14 +6,17 @@ sent to the sandbox on loopback, read back through the SDK's models.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import lark_oapi as lark
 from lark_oapi.api.im.v1 import GetChatMembersRequest, SearchChatRequest
+from lark_oapi.api.vc.v1 import GetRoomLevelRequest, SearchRoomLevelRequest
 
 from sandbox import DEMO_CHAT_ID, EXTERNAL_OPEN_ID, Sandbox
 from sandbox.seed_directory import DESIGN_CHAT_ID, FRONTEND_CHAT_ID, open_id
 from tests.sandbox.lark_sdk import as_user, parsed
-from tests.sandbox.test_sandbox_scheduling_fidelity import refused
+from tests.sandbox.test_sandbox_scheduling_fidelity import app_option, refused
 
 
 def search(client: Any, option: Any, query: str, **params: Any) -> Any:
@@ -73,3 +76,29 @@ def test_private_chats_and_other_tenants_public_chats_stay_hidden(client: Any, s
     assert found.items == [] and found.has_more is False
     # A chat the demo user is in is found as before.
     assert [c.chat_id for c in parsed(search(client, as_demo, "Product team")).items] == [DEMO_CHAT_ID]
+
+
+def test_room_levels_by_custom_ids_for_the_app_identity(base_url: str, client: Any, as_demo: Any) -> None:
+    levels = client.vc.v1.room_level
+    option = app_option(base_url)
+    building = parsed(levels.get(GetRoomLevelRequest.builder().room_level_id("omb_sandbox0building0a").build(), option))
+    custom = building.room_level.custom_group_id
+    wanted = f"{custom},sandbox0city0beijing,no0such0level,{custom}"  # search.md: "1000,1001"
+    found = parsed(levels.search(SearchRoomLevelRequest.builder().custom_level_ids(wanted).build(), option))
+    assert found.level_ids == ["omb_sandbox0building0a", "omb_sandbox0city0beijing"]
+    nothing = parsed(levels.search(SearchRoomLevelRequest.builder().custom_level_ids("no0such0level").build(), option))
+    assert nothing.level_ids == []
+    refused(levels.search(SearchRoomLevelRequest.builder().build(), option), 121003, 400)  # required
+    # The page takes tenant_access_token only. The SDK never sends a user token for it (its request
+    # says TENANT); a client that does, through the SDK's generic request, is refused by the gateway.
+    as_user_request = (
+        lark.BaseRequest.builder()
+        .http_method(lark.HttpMethod.GET)
+        .uri("/open-apis/vc/v1/room_levels/search")
+        .token_types({lark.AccessTokenType.USER})
+        .queries([("custom_level_ids", custom)])
+        .build()
+    )
+    answer = client.request(as_user_request, as_demo)  # the generic request leaves the reply unparsed
+    assert (answer.raw.status_code, json.loads(answer.raw.content)["code"]) == (400, 99991668)
+    assert answer.get_log_id()

@@ -142,10 +142,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import uvicorn
 
+    from sandbox.app import WIRE_PARSER
+
     app, token = _upstream()
     print(json.dumps({"token": token, "source": "sandbox"}), flush=True)
-    # Access logs off, so that logging does not bill every request (the floor's as well as ours).
-    uvicorn.run(ConnectionCounter(app), host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    # Access logs off, so that logging does not bill every request (the floor's as well as ours);
+    # the sandbox's own HTTP parser, so the headers go out as Feishu spells them.
+    app = ConnectionCounter(app)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False, http=WIRE_PARSER)
     return 0
 
 

@@ -309,12 +309,18 @@ def _quiet_injected_drops() -> None:
         logger.addFilter(_QuietDrops())
 
 
+# Feishu sends its log id as ``X-Tt-Logid``, and lark-oapi looks it up case-sensitively (in a plain
+# dict of the headers). uvicorn's httptools protocol, which it picks when httptools is installed,
+# lowercases header names on the wire; h11 sends them as given.
+WIRE_PARSER = "h11"
+
+
 def serve(sb: Sandbox, host: str = "127.0.0.1", port: int = 8900) -> None:
     """Serve on loopback until interrupted. Only loopback addresses are accepted."""
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise ValueError("the sandbox binds to loopback only")
     _quiet_injected_drops()
-    uvicorn.run(sb.app, host=host, port=port, log_level="warning")
+    uvicorn.run(sb.app, host=host, port=port, log_level="warning", http=WIRE_PARSER)
 
 
 @contextlib.contextmanager
@@ -326,7 +332,7 @@ def running(sb: Sandbox) -> Iterator[str]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(sb.app, log_level="critical", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(sb.app, log_level="critical", lifespan="off", http=WIRE_PARSER))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:

@@ -71,18 +71,35 @@ def span(event: Event) -> tuple[int, int]:
     return instant(event.start), instant(event.end, is_end=True)
 
 
-def check_recurrence(rule: str) -> None:
+def check_recurrence(rule: str, field: str = "recurrence") -> None:
     if len(rule) > 2000:
-        raise invalid("recurrence", rule[:50], "at most 2000 characters")
-    parts = {p.split("=", 1)[0].upper() for p in rule.removeprefix("RRULE:").split(";") if p}
+        raise invalid(field, rule[:50], "at most 2000 characters")
+    parts = rule_parts(rule)
     if "COUNT" in parts and "UNTIL" in parts:
-        raise invalid("recurrence", rule, "COUNT and UNTIL cannot both be present")
+        raise invalid(field, rule, "COUNT and UNTIL cannot both be present")
     if "FREQ" not in parts:
-        raise invalid("recurrence", rule, "FREQ is required")
+        raise invalid(field, rule, "FREQ is required")
     try:
         _rule(rule, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     except (ValueError, TypeError) as exc:
-        raise invalid("recurrence", rule, f"not a valid RRULE: {exc}") from None
+        raise invalid(field, rule, f"not a valid RRULE: {exc}") from None
+
+
+def rule_parts(rule: str) -> set[str]:
+    """The rule's part names, upper case (``FREQ``, ``UNTIL``, ...)."""
+    return {p.split("=", 1)[0].upper() for p in rule.removeprefix("RRULE:").split(";") if p}
+
+
+def starts(rule: str, first: int, zone: ZoneInfo, before: int) -> list[int]:
+    """The starts of ``rule`` from ``first`` (its DTSTART, in ``zone``'s wall clock) up to ``before``."""
+    series = _rule(rule, dt.datetime.fromtimestamp(first, zone))
+    found = []
+    for moment in series.xafter(dt.datetime.fromtimestamp(first, zone), inc=True):
+        start = int(moment.timestamp())
+        if start >= before:
+            break
+        found.append(start)
+    return found
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,16 @@
 Shapes follow the official CLI's request/response structs. What no source says, the sandbox
 decides (sandbox/README.md): suggestions are 30-minute-aligned slots within 09:00-18:00 on
 weekdays in the request's ``timezone``, never in the past, at most 10; the caller always counts
-as an attendee; a private calendar's busy time is not known to it. ``room_find`` lists rooms with
+as an attendee; a private calendar's busy time is not known to it. With ``event_rrule`` a slot is
+the first occurrence of the rule and every occurrence within the searched span must be free;
+``COUNT`` is refused (the CLI's skill: the system does not support it). ``room_find`` lists rooms with
 no booking in the slot. ``world.directory.undocumented_endpoints = False`` makes both answer as
 an unknown path does (404, 99991201), as they would if Feishu withdrew them.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from typing import TYPE_CHECKING, Any
@@ -21,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from sandbox import freebusy, rooms, wire
+from sandbox import freebusy, recurrence, rooms, wire
 from sandbox.state import MeetingRoom
 from sandbox.wire import CALENDAR_V4, api_route, invalid
 
@@ -98,6 +101,7 @@ def suggestion(call: Call) -> dict[str, Any]:
     if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 1440:
         raise invalid("duration_minutes", minutes, "must be an integer from 1 to 1440")
     zone = _zone(call)
+    rule = _event_rrule(call)
     world = call.sb.world
     busy: list[tuple[int, int]] = []
     for open_id in attendees_of(call):
@@ -119,18 +123,62 @@ def suggestion(call: Call) -> dict[str, Any]:
     slot = max(lo, now)
     slot += -slot % STEP
     found: list[dict[str, Any]] = []
-    while slot + minutes * 60 <= hi and len(found) < MAX_SUGGESTIONS:
-        end = slot + minutes * 60
-        if _working(slot, end, zone) and not any(s < end and e > slot for s, e in busy):
+    length = minutes * 60
+    merged = _merged(busy)
+    while slot + length <= hi and len(found) < MAX_SUGGESTIONS:
+        end = slot + length
+        if not _working(slot, end, zone):
+            slot += STEP
+            continue
+        # A recurring meeting: the slot is its first occurrence, and every occurrence that fits in
+        # the searched span must be free too (the sandbox's reading; nothing documents it).
+        repeats = [slot] if rule is None else [s for s in recurrence.starts(rule, slot, zone, hi) if s + length <= hi]
+        if repeats[:1] == [slot] and all(_clear(merged, o, o + length) for o in repeats):
             found.append(
                 {
                     "event_start_time": dt.datetime.fromtimestamp(slot, zone).isoformat(),
                     "event_end_time": dt.datetime.fromtimestamp(end, zone).isoformat(),
-                    "recommend_reason": "All attendees are free",
+                    "recommend_reason": _reason(len(repeats), rule),
                 }
             )
         slot += STEP
     return {"suggestions": found, "ai_action_guidance": GUIDANCE}
+
+
+def _merged(busy: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The busy blocks sorted and merged: disjoint, so one look-up says whether a span is clear."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(busy):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _clear(merged: list[tuple[int, int]], start: int, end: int) -> bool:
+    before = bisect.bisect_left(merged, (end,)) - 1  # the last block starting before ``end``
+    return before < 0 or merged[before][1] <= start
+
+
+def _event_rrule(call: Call) -> str | None:
+    """``event_rrule``: an RFC 5545 rule without COUNT (the CLI's skill: "the system does not support
+    COUNT at all; convert it to UNTIL"; the code Feishu answers is not known, the sandbox says 190002)."""
+    rule = call.body.get("event_rrule")
+    if rule in (None, ""):
+        return None
+    if not isinstance(rule, str):
+        raise invalid("event_rrule", rule, "must be an RFC 5545 RRULE string")
+    recurrence.check_recurrence(rule, "event_rrule")
+    if "COUNT" in recurrence.rule_parts(rule):
+        raise invalid("event_rrule", rule, "COUNT is not supported: end the rule with UNTIL")
+    return rule.removeprefix("RRULE:")
+
+
+def _reason(occurrences: int, rule: str | None) -> str:
+    if rule is None:
+        return "All attendees are free"
+    return f"All attendees are free at all {occurrences} occurrences in the searched time"
 
 
 def _working(start: int, end: int, zone: ZoneInfo) -> bool:

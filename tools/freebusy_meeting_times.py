@@ -13,14 +13,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, Field, PrivateAttr
+from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
 from tools.common import times, working_hours
 from tools.common.composite import Endpoint, JsonObject, Request, Upstream
+from tools.common.event_models import check_recurrence
 from tools.common.fields import NOT_BOOLEAN
-from tools.common.names import CHAT_SEARCH, people_and_chats
+from tools.common.names import CHAT_MEMBERS, CHAT_SEARCH, chat_members, people_and_chats
+from tools.common.recurring_split import repeats
 from tools.common.resolve import PROFILE, PROFILES, ROOM_SEARCH, SEARCH_USER, NameText, Person, Picks, search_rooms
 from tools.common.window import TimeWindow
 from tools.freebusy import FREEBUSY_BATCH, FREEBUSY_LIST, Span, people_busy
@@ -31,8 +33,6 @@ FB_SCOPES = ("calendar:calendar.free_busy:read", "calendar:calendar")
 SUGGESTION = Endpoint("suggest_times", "POST", "/open-apis/calendar/v4/freebusy/suggestion", FB_SCOPES, True)
 ROOM_FIND = Endpoint("find_free_rooms", "POST", "/open-apis/calendar/v4/freebusy/room_find", FB_SCOPES, True)
 USER_INFO = Endpoint("who_am_i", "GET", "/open-apis/authen/v1/user_info", ())
-CHAT_MEMBERS = Endpoint("chat_members", "GET", "/open-apis/im/v1/chats/{chat_id}/members", ("im:chat:readonly",))
-NOT_IN_CHAT = frozenset({232011})  # chat-member/get.md: "the operator must be in the chat"
 STEP = timedelta(minutes=30)
 ROOM_CHOICES = 3
 
@@ -49,11 +49,24 @@ class MeetingTimesInput(TimeWindow):
     ] = None
     room_query: Annotated[str | None, Field(max_length=64, description="Room/building/floor words.")] = None
     limit: Annotated[int, Field(ge=1, le=10, description="Most slots."), NOT_BOOLEAN] = 5
+    recurrence: Annotated[
+        str | None,
+        Field(max_length=2000, description="RRULE of a recurring meeting, UNTIL not COUNT: all its times must fit."),
+    ] = None
 
     # The attendees once their names are settled (``_prepare``): people, and chats (``oc_`` id ->
     # the name given).
     _people: list[Person] = PrivateAttr(default_factory=list)
     _chats: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _rule(self) -> Self:
+        if self.recurrence is not None:
+            check_recurrence(self.recurrence)
+            if any(p.split("=")[0].upper() == "COUNT" for p in self.recurrence.removeprefix("RRULE:").split(";")):
+                # Feishu's suggestion takes no COUNT (its CLI's skill: "convert it to UNTIL").
+                raise ValueError("recurrence: COUNT is not supported here; end the rule with UNTIL=YYYYMMDD instead")
+        return self
 
 
 class RoomChoice(BaseModel):
@@ -86,6 +99,7 @@ class Candidate:
     unknown: list[str] = field(default_factory=list)
     rooms: list[JsonObject] = field(default_factory=list)
     reason: str = ""
+    times: int = 1  # occurrences checked (a recurring meeting's within the window)
 
 
 def _grid(moment: datetime) -> datetime:
@@ -116,7 +130,7 @@ async def _gather(inp: MeetingTimesInput, up: Upstream) -> JsonObject:
     suggested = await _suggested(inp, up, people, list(chats), spans, length)
     # Who is free when comes from the calendars either way: Feishu's suggestion cannot say whose
     # calendar it could not read, and "unknown" must never read as "free".
-    members, unlisted = await _members(up, list(chats))
+    members, unlisted = await chat_members(up, list(chats))
     names |= {m: n for m, n in members.items() if m not in names}
     ids = [str(me.get("open_id")), *(p.open_id for p in people), *members]
     busy = await people_busy(up, list(dict.fromkeys(i for i in ids if i)), lo, hi)
@@ -127,11 +141,16 @@ async def _gather(inp: MeetingTimesInput, up: Upstream) -> JsonObject:
     base["unlisted"] = [chats[c] for c in unlisted]
     want_room = bool(inp.room_capacity or inp.room_query)
     if suggested:
-        slots = _pick([_score(c.start, c.end, busy, names, c.reason) for c in suggested], inp.limit)
+        scored = [_score(c.start, c.end, busy, names, c.reason, _repeats(inp, c.start, c.end, hi)) for c in suggested]
+        slots = _pick([c for c in scored if c.times], inp.limit)
         if want_room:
             await _rooms_found(inp, up, people, slots)
         return base | {"source": "feishu_suggestion", "slots": _explain(_rank(slots, want_room), inp)}
-    candidates = [_score(start, start + length, busy, names) for start in _starts(spans, length)]
+    candidates = [
+        _score(start, start + length, busy, names, "", _repeats(inp, start, start + length, hi))
+        for start in _starts(spans, length)
+    ]
+    candidates = [c for c in candidates if c.times]
     if want_room:
         await _add_rooms(inp, up, candidates, lo, hi)
     slots = _pick(_rank(candidates, want_room), inp.limit)
@@ -148,38 +167,30 @@ def _starts(spans: Sequence[Span], length: timedelta) -> list[datetime]:
     return starts
 
 
+def _repeats(inp: MeetingTimesInput, start: datetime, end: datetime, hi: datetime) -> list[datetime]:
+    """The times a meeting from ``start`` takes place within the window (see recurring_split.repeats)."""
+    zone = times.zone(inp._tz)
+    return repeats(inp.recurrence, start.astimezone(zone), end - start, hi, zone)
+
+
 def _score(
-    start: datetime, end: datetime, busy: dict[str, list[Span] | None], names: dict[str, str], reason: str = ""
+    start: datetime,
+    end: datetime,
+    busy: dict[str, list[Span] | None],
+    names: dict[str, str],
+    reason: str,
+    starts: Sequence[datetime],
 ) -> Candidate:
-    slot = Candidate(start, end, reason=reason)
+    """The slot, busy for whoever is busy at any of its ``starts`` (a recurring meeting's times)."""
+    slot = Candidate(start, end, reason=reason, times=len(starts))
+    length = end - start
     for person, spans in busy.items():
         label = names.get(person, person)
         if spans is None:
             slot.unknown.append(label)
-        elif any(a < end and b > start for a, b in spans):
+        elif any(a < s + length and b > s for s in starts for a, b in spans):
             slot.busy.append(label)
     return slot
-
-
-def _members_page(chat_id: str, token: str = "") -> Request:
-    query = [("member_id_type", "open_id"), ("page_size", "100")] + ([("page_token", token)] if token else [])
-    return Request(CHAT_MEMBERS, path={"chat_id": chat_id}, query=query)
-
-
-async def _members(up: Upstream, chats: Sequence[str]) -> tuple[dict[str, str], list[str]]:
-    """The members of the chats, every page of each (100 a page at most): open_id -> name; and the
-    chats whose members Feishu lists only to members (232011: a public chat the user is not in)."""
-    answers = await up.send_all_unless([_members_page(c) for c in chats], NOT_IN_CHAT)
-    items: list[Any] = []
-    for chat_id, first in zip(chats, answers, strict=True):
-        answer = first or {}
-        items += answer.get("items") or []
-        while answer.get("has_more") and answer.get("page_token"):
-            answer = await up.send(_members_page(chat_id, str(answer["page_token"])))
-            items += answer.get("items") or []
-    members = [m for m in items if isinstance(m, dict) and m.get("member_id")]
-    unlisted = [chat_id for chat_id, answer in zip(chats, answers, strict=True) if answer is None]
-    return {str(m["member_id"]): str(m.get("name") or m["member_id"]) for m in members}, unlisted
 
 
 async def _add_rooms(inp: MeetingTimesInput, up: Upstream, slots: list[Candidate], lo: datetime, hi: datetime) -> None:
@@ -241,7 +252,12 @@ def _explain(slots: list[Candidate], inp: MeetingTimesInput) -> list[Candidate]:
             reasons.append(f"busy: {', '.join(slot.busy)}")
         if slot.unknown:
             reasons.append(f"free/busy unknown: {', '.join(slot.unknown)}")
-        slot.reason = "; ".join(reasons) or slot.reason or "everyone is free"
+        # A recurring meeting's "why" is ours: it says how many of its times were checked.
+        feishu_says = "" if inp.recurrence else slot.reason
+        slot.reason = "; ".join(reasons) or feishu_says or "everyone is free"
+        if inp.recurrence:
+            many = f"checked at each of its {slot.times} times" if slot.times > 1 else "its one time"
+            slot.reason += f" ({many} in the window)"
     return slots
 
 
@@ -262,6 +278,8 @@ async def _suggested(
         "attendee_user_ids": [p.open_id for p in people],
         "attendee_chat_ids": list(chats),
     }
+    if inp.recurrence:
+        body["event_rrule"] = inp.recurrence.removeprefix("RRULE:")
     answer = await up.send_if_offered(Request(SUGGESTION, body=body))
     if not answer:
         return []

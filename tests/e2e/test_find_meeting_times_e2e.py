@@ -3,7 +3,7 @@ the undocumented path and its documented fallback, and no slot at all."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -212,3 +212,48 @@ async def test_a_public_chat_the_user_is_not_in_is_unknown_and_says_what_to_do(u
         assert "free/busy unknown: members of Frontend guild 前端" in slot["why"]
     note = result["note"]
     assert "not in the group chat 'Frontend guild 前端'" in note and "join the chat in Feishu (a public one)" in note
+
+
+def clashes(slot: dict[str, Any], day: int, busy: list[dict[str, str]]) -> bool:
+    """Whether the slot's time ``day`` days later meets one of the busy spans."""
+    start = datetime.fromisoformat(slot["start"]) + timedelta(days=day)
+    end = datetime.fromisoformat(slot["end"]) + timedelta(days=day)
+    return any(datetime.fromisoformat(b["start"]) < end and datetime.fromisoformat(b["end"]) > start for b in busy)
+
+
+@pytest.mark.parametrize("undocumented", [True, False], ids=["suggestion", "documented-fallback"])
+async def test_a_recurring_meeting_is_free_at_every_occurrence_in_the_window(undocumented: bool) -> None:
+    sb = pinned_sandbox()
+    sb.world.directory.undocumented_endpoints = undocumented
+    window = {"start": "2026-11-24", "end": "2026-11-27"}
+    async with session(sb) as mcp:
+        args = {"attendees": ["Li Lei", "Han Meimei"], "duration_minutes": 60, "limit": 10, **window}
+        once = await mcp.call("find_meeting_times", **args)
+        daily = await mcp.call("find_meeting_times", recurrence="FREQ=DAILY;UNTIL=20261127", **args)
+        if undocumented:
+            assert mcp.sent("/freebusy/suggestion")[0].body["event_rrule"] == "FREQ=DAILY;UNTIL=20261127"
+        busy = await mcp.call("get_free_busy", people=["Li Lei", "Han Meimei", sb.demo_user.open_id], **window)
+    spans = [span for person in busy["items"] for span in person["busy"]]
+    assert daily["slots"]
+    for slot in daily["slots"]:
+        first = datetime.fromisoformat(slot["start"]).astimezone(SHANGHAI)
+        days = 27 - first.day + 1  # daily until Friday the 27th
+        assert slot["busy"] == [] and not any(clashes(slot, d, spans) for d in range(days)), slot
+        checked = f"checked at each of its {days} times" if days > 1 else "its one time"
+        assert slot["why"] == f"everyone is free ({checked} in the window)"
+    # The one-off search offers a time that a later day of the series would clash with.
+    assert any(clashes(s, d, spans) for s in once["slots"] for d in range(1, 4) if s["busy"] == [])
+
+
+async def test_a_recurrence_with_count_is_refused_before_anything_is_sent() -> None:
+    sb = pinned_sandbox()
+    async with session(sb) as mcp:
+        message = await mcp.fail(
+            "find_meeting_times",
+            attendees=["Li Lei"],
+            duration_minutes=30,
+            start="2026-11-24",
+            end="2026-11-27",
+            recurrence="FREQ=WEEKLY;COUNT=4",
+        )
+        assert "recurrence" in message and "UNTIL" in message and mcp.sent("/open-apis") == []

@@ -10,12 +10,14 @@ import json
 from typing import Any
 
 import lark_oapi as lark
+from lark_oapi.api.calendar.v4 import CreateCalendarEventRequest
 from lark_oapi.api.im.v1 import GetChatMembersRequest, SearchChatRequest
 from lark_oapi.api.vc.v1 import GetRoomLevelRequest, SearchRoomLevelRequest
 
-from sandbox import DEMO_CHAT_ID, EXTERNAL_OPEN_ID, Sandbox
+from sandbox import DEMO_CHAT_ID, EXTERNAL_OPEN_ID, Sandbox, add_user
 from sandbox.seed_directory import DESIGN_CHAT_ID, FRONTEND_CHAT_ID, open_id
-from tests.sandbox.lark_sdk import as_user, parsed
+from tests.sandbox.helpers_sandbox import DAY, HOUR, WEEK_START
+from tests.sandbox.lark_sdk import as_user, new_event, parsed
 from tests.sandbox.test_sandbox_scheduling_fidelity import app_option, refused
 
 
@@ -102,3 +104,64 @@ def test_room_levels_by_custom_ids_for_the_app_identity(base_url: str, client: A
     answer = client.request(as_user_request, as_demo)  # the generic request leaves the reply unparsed
     assert (answer.raw.status_code, json.loads(answer.raw.content)["code"]) == (400, 99991668)
     assert answer.get_log_id()
+
+
+SOLO = "ou_sandbox0solo0person000000000000"  # someone with one meeting, so the slots are plain
+TUESDAY_9 = WEEK_START + DAY + 9 * HOUR
+THURSDAY_14 = WEEK_START + 3 * DAY + 14 * HOUR
+
+
+def suggest(client: Any, option: Any, **body: Any) -> dict[str, Any]:
+    """The undocumented suggestion through the SDK's generic request, as the CLI sends it."""
+    request = (
+        lark.BaseRequest.builder()
+        .http_method(lark.HttpMethod.POST)
+        .uri("/open-apis/calendar/v4/freebusy/suggestion")
+        .token_types({lark.AccessTokenType.USER})
+        .body(
+            {
+                "search_start_time": "2026-11-24T09:00:00+08:00",
+                "search_end_time": "2026-11-27T18:00:00+08:00",
+                "timezone": "Asia/Shanghai",
+                "duration_minutes": 60,
+                **body,
+            }
+        )
+        .build()
+    )
+    answer: dict[str, Any] = json.loads(client.request(request, option).raw.content)
+    return answer
+
+
+def starts_of(answer: dict[str, Any]) -> list[str]:
+    assert answer["code"] == 0, answer
+    return [s["event_start_time"] for s in answer["data"]["suggestions"]]
+
+
+def test_a_suggested_slot_is_free_at_every_occurrence_of_event_rrule(client: Any, sb: Sandbox) -> None:
+    add_user(sb, SOLO, "Solo")
+    solo = as_user(sb.issue_user_token(SOLO))
+    calendar_id = sb.world.primary_calendar(SOLO).calendar_id  # type: ignore[union-attr]
+    thursday = new_event("Thursday only", THURSDAY_14, THURSDAY_14 + HOUR)
+    create = CreateCalendarEventRequest.builder().calendar_id(calendar_id).request_body(thursday).build()
+    parsed(client.calendar.v4.calendar_event.create(create, solo))
+    tuesday = [f"2026-11-24T{h:02d}:{m:02d}:00+08:00" for h in range(9, 14) for m in (0, 30)]
+    # One meeting: Tuesday 13:30 is free (the 10th slot).
+    assert starts_of(suggest(client, solo)) == tuesday
+    # Daily until Friday: Tuesday 13:30-14:30 would meet Thursday's 14:00 on its third day.
+    daily = suggest(client, solo, event_rrule="FREQ=DAILY;UNTIL=20261127T235959Z")
+    assert starts_of(daily) == [*tuesday[:-1], "2026-11-24T15:00:00+08:00"]
+    assert daily["data"]["suggestions"][0]["recommend_reason"].endswith("all 4 occurrences in the searched time")
+    # Weekly on Thursdays: a slot is the rule's first occurrence, so Tuesday's are none of them.
+    thursdays = starts_of(suggest(client, solo, event_rrule="RRULE:FREQ=WEEKLY;BYDAY=TH"))
+    assert thursdays[0] == "2026-11-26T09:00:00+08:00" and "2026-11-26T14:00:00+08:00" not in thursdays
+    assert all(s.startswith("2026-11-26") for s in thursdays)
+
+
+def test_event_rrule_with_count_or_not_a_rule_is_refused(client: Any, as_demo: Any) -> None:
+    # The CLI's skill: "the system does not support COUNT at all; convert it to UNTIL".
+    for rule, why in (("FREQ=DAILY;COUNT=3", "COUNT is not supported"), ("DAILY", "FREQ is required")):
+        answer = suggest(client, as_demo, event_rrule=rule)
+        assert answer["code"] == 190002, answer
+        violation = answer["error"]["field_violations"][0]
+        assert violation["field"] == "event_rrule" and why in violation["description"]

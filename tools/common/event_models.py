@@ -71,7 +71,7 @@ def _int32(value: int) -> int:
 Int32 = Annotated[int, AfterValidator(_int32), NOT_BOOLEAN]
 
 
-def _check_recurrence(rule: str) -> None:
+def check_recurrence(rule: str) -> None:
     body = rule.removeprefix("RRULE:")
     if not body.isascii():
         raise ValueError("recurrence: ASCII only (RFC 5545), e.g. FREQ=WEEKLY;BYDAY=MO")
@@ -137,7 +137,7 @@ class EventBody(Input):
                 raise ValueError("end: must be after start")
             self._start, self._end = start, end
         if self.recurrence is not None:
-            _check_recurrence(self.recurrence)
+            check_recurrence(self.recurrence)
         return self
 
     def body(self) -> dict[str, Any]:

@@ -3,11 +3,13 @@
 Used by add_attendees, create_event and find_meeting_times. Every name follows
 tools/common/resolve.py's :func:`settle`: the user's pick (``picks``) wins, one match is used,
 several are a NotResolved the server turns into a question to the user (or a tool error).
+A chat's members (for its people's free/busy) are read here too: Feishu lists them to members only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from tools.common.composite import Endpoint, JsonObject, Request, Upstream
 from tools.common.resolve import (
@@ -24,6 +26,8 @@ from tools.common.resolve import (
 )
 
 CHAT_SEARCH = Endpoint("search_chats", "GET", "/open-apis/im/v1/chats/search", ("im:chat:readonly", "im:chat"))
+CHAT_MEMBERS = Endpoint("chat_members", "GET", "/open-apis/im/v1/chats/{chat_id}/members", ("im:chat:readonly",))
+NOT_IN_CHAT = frozenset({232011})  # chat-member/get.md: "the operator must be in the chat"
 
 
 def is_email(text: str) -> bool:
@@ -104,3 +108,24 @@ async def people_and_chats(
 async def attendees_for(up: Upstream, wanted: Sequence[tuple[str, str]], picks: Picks) -> list[JsonObject]:
     """Feishu attendees for (kind, name) pairs; every name that is not one match is reported at once."""
     return all_settled([await lookup_attendee(up, kind, name, picks) for kind, name in dict.fromkeys(wanted)])
+
+
+def _members_page(chat_id: str, token: str = "") -> Request:
+    query = [("member_id_type", "open_id"), ("page_size", "100")] + ([("page_token", token)] if token else [])
+    return Request(CHAT_MEMBERS, path={"chat_id": chat_id}, query=query)
+
+
+async def chat_members(up: Upstream, chats: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    """The members of the chats, every page of each (100 a page at most): open_id -> name; and the
+    chats whose members Feishu lists only to members (232011: a public chat the user is not in)."""
+    answers = await up.send_all_unless([_members_page(c) for c in chats], NOT_IN_CHAT)
+    items: list[Any] = []
+    for chat_id, first in zip(chats, answers, strict=True):
+        answer = first or {}
+        items += answer.get("items") or []
+        while answer.get("has_more") and answer.get("page_token"):
+            answer = await up.send(_members_page(chat_id, str(answer["page_token"])))
+            items += answer.get("items") or []
+    members = [m for m in items if isinstance(m, dict) and m.get("member_id")]
+    unlisted = [chat_id for chat_id, answer in zip(chats, answers, strict=True) if answer is None]
+    return {str(m["member_id"]): str(m.get("name") or m["member_id"]) for m in members}, unlisted

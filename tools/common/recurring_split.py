@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tools.common.composite import Endpoint, JsonObject, Request, Upstream
@@ -79,6 +79,20 @@ def occurrences(rule: str, first: int, zone: ZoneInfo) -> Iterator[int]:
         parts.append(f"{key}={value}" if sep else key)
     for moment in rrulestr("RRULE:" + ";".join(parts), dtstart=datetime.fromtimestamp(first, zone)):
         yield int(moment.timestamp())
+
+
+def repeats(rule: str | None, start: datetime, length: timedelta, before: datetime, zone: ZoneInfo) -> list[datetime]:
+    """A meeting's occurrences from ``start`` (its first, in ``zone``'s wall clock) that end by
+    ``before``: only ``start`` without a rule; none when ``start`` is not itself an occurrence of
+    the rule (a Tuesday for a rule of Thursdays)."""
+    if not rule:
+        return [start]
+    found: list[datetime] = []
+    for moment in occurrences(rule, int(start.timestamp()), zone):
+        if moment + length.total_seconds() > before.timestamp():
+            break
+        found.append(datetime.fromtimestamp(moment, zone))
+    return found if found[:1] == [start] else []
 
 
 def matches(old: JsonObject, split_at: int, originals: list[int], new: JsonObject, new_rule: str) -> dict[int, int]:

@@ -55,7 +55,9 @@ class StdioPeer:
         self.process: asyncio.subprocess.Process | None = None
         self.tools_list: bytes = b""
         self._ids = itertools.count(1)
-        self._pending: dict[int, asyncio.Future[tuple[float, bytes]]] = {}
+        # Each answer is parsed once, by the reader (it needs the id): a second parse of every answer
+        # billed the client twice for each byte, which weighed on the server with the larger answers.
+        self._pending: dict[int, asyncio.Future[tuple[float, bytes, dict[str, Any]]]] = {}
         self._reader: asyncio.Task[None] | None = None
 
     @property
@@ -80,7 +82,7 @@ class StdioPeer:
         init = {"protocolVersion": LEGACY, "capabilities": {}, "clientInfo": CLIENT_INFO}
         await self.request("initialize", init)
         await self._send({"jsonrpc": "2.0", "method": "notifications/initialized"})
-        _, raw = await self._roundtrip("tools/list", {})
+        _, raw, _ = await self._roundtrip("tools/list", {})
         elapsed = time.perf_counter() - started
         self.tools_list = raw
         return elapsed
@@ -92,18 +94,18 @@ class StdioPeer:
     async def sized_call(self, tool: str, arguments: dict[str, Any]) -> tuple[float, int]:
         """One tools/call: its round-trip time in seconds and the answer's size on the wire in bytes."""
         started = time.perf_counter()
-        answered, raw = await self._roundtrip("tools/call", {"name": tool, "arguments": arguments})
-        _checked(json.loads(raw))
+        answered, raw, message = await self._roundtrip("tools/call", {"name": tool, "arguments": arguments})
+        _checked(message)
         return answered - started, len(raw) + 1
 
     async def ping(self) -> float:
         started = time.perf_counter()
-        answered, _ = await self._roundtrip("ping", {})
+        answered, _, _ = await self._roundtrip("ping", {})
         return answered - started
 
     async def request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        _, raw = await self._roundtrip(method, params)
-        return _checked(json.loads(raw))
+        _, _, message = await self._roundtrip(method, params)
+        return _checked(message)
 
     async def close(self) -> None:
         if self.process is None:
@@ -118,9 +120,10 @@ class StdioPeer:
         if self._reader is not None:
             self._reader.cancel()
 
-    async def _roundtrip(self, method: str, params: dict[str, Any]) -> tuple[float, bytes]:
+    async def _roundtrip(self, method: str, params: dict[str, Any]) -> tuple[float, bytes, dict[str, Any]]:
+        """When the answer arrived, its line as sent (no newline) and the parsed message."""
         request_id = next(self._ids)
-        future: asyncio.Future[tuple[float, bytes]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[tuple[float, bytes, dict[str, Any]]] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
         await self._send({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
         return await asyncio.wait_for(future, 60)
@@ -137,7 +140,7 @@ class StdioPeer:
             message = json.loads(line)
             future = self._pending.pop(message.get("id"), None)
             if future is not None and not future.done():
-                future.set_result((answered, line.rstrip(b"\n")))
+                future.set_result((answered, line.rstrip(b"\n"), message))
         for future in self._pending.values():
             if not future.done():
                 future.set_exception(CallFailed(f"{self.name} closed its stdout; see {self.stderr_log}"))

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import procs
+from bench.budget import Budget, Upstream
 from bench.clients import HttpPeer, StdioPeer, throughput
 from bench.run import OURS, Config, discover, start_upstream
 from bench.upstream import PAGE_CALENDAR_ID
@@ -137,9 +138,20 @@ async def cold_starts(pair: list[Side], runs: int, logs: Path) -> dict[str, Any]
 
 
 async def per_call(
-    peers: dict[str, Peer], pair: list[Side], cfg: Config, rounds: int, kinds: tuple[str, ...]
+    peers: dict[str, Peer],
+    pair: list[Side],
+    cfg: Config,
+    rounds: int,
+    kinds: tuple[str, ...],
+    upstream: Upstream,
+    samples_of: dict[str, Any],
 ) -> dict[str, Any]:
-    """Sequential p50, server CPU per call, ping, the 1,000-event list, and throughput at c=8."""
+    """Sequential p50, server CPU per call, ping, the 1,000-event list, and throughput at c=8.
+
+    At c=8 the machine's CPU per call is also split among the three processes that share it:
+    the server, the upstream and this client (``samples_of`` gets each server's last upstream
+    request, header names and sizes, for the report).
+    """
     calls = {s.name: s.calls for s in pair}
     out: dict[str, Any] = {}
 
@@ -178,33 +190,39 @@ async def per_call(
     out["list1000_bytes"] = size
     for what in ("get", "list"):
         rates: dict[str, list[float]] = {n: [] for n in names}
-        cpu = dict.fromkeys(names, 0.0)
+        budget = {n: Budget() for n in names}
         for run in range(cfg.throughput_rounds):
             for name in names[run % 2 :] + names[: run % 2]:
-                before = procs.cpu_seconds(peers[name].pid)
-                rates[name].append(await throughput(caller(name, what), cfg.calls, cfg.concurrency))
-                cpu[name] += procs.cpu_seconds(peers[name].pid) - before
+                async with budget[name].block(peers[name].pid, upstream):
+                    rates[name].append(await throughput(caller(name, what), cfg.calls, cfg.concurrency))
         out[f"{what}_c8_calls_per_s"] = {n: round(statistics.median(r), 1) for n, r in rates.items()}
-        out[f"{what}_c8_cpu_ms"] = {n: round(cpu[n] / (cfg.calls * cfg.throughput_rounds) * 1000, 3) for n in names}
+        calls_made = cfg.calls * cfg.throughput_rounds
+        for key, figure in Budget.FIGURES.items():
+            out[f"{what}_c8_{key}"] = {n: budget[n].per_call(figure, calls_made) for n in names}
+        samples_of[what] = {n: budget[n].last_request for n in names}
     out["peak_rss_mib"] = {n: round(procs.memory_mib(p.pid)["peak"], 1) for n, p in peers.items()}
     return out
 
 
-async def stdio_phase(pair: list[Side], cfg: Config, rounds: int) -> dict[str, Any]:
+async def stdio_phase(
+    pair: list[Side], cfg: Config, rounds: int, upstream: Upstream, samples_of: dict[str, Any]
+) -> dict[str, Any]:
     peers: dict[str, Peer] = {}
     try:
         for side in pair:
             peer = StdioPeer(side.name, side.argv, side.env, cfg.logs / f"stdio-{side.name}.err", side.cwd)
             await peer.start()
             peers[side.name] = peer
-        return await per_call(peers, pair, cfg, rounds, ("get", "list", "ping"))
+        return await per_call(peers, pair, cfg, rounds, ("get", "list", "ping"), upstream, samples_of)
     finally:
         for p in peers.values():
             assert isinstance(p, StdioPeer)
             await p.close()
 
 
-async def http_phase(pair: list[Side], cfg: Config, rounds: int, token: str) -> dict[str, Any]:
+async def http_phase(
+    pair: list[Side], cfg: Config, rounds: int, token: str, upstream: Upstream, samples_of: dict[str, Any]
+) -> dict[str, Any]:
     """Streamable HTTP, stateless on both sides: ours in the 2026 form, theirs in the 2025 one.
 
     Ours answers only requests carrying its local key; theirs takes the user access token from
@@ -231,7 +249,7 @@ async def http_phase(pair: list[Side], cfg: Config, rounds: int, token: str) -> 
             url = f"http://127.0.0.1:{port}/mcp"
             peers[side.name] = HttpPeer(side.name, url, process.pid, headers, legacy=side.name != "ours")
         # No ping here: the 2026-07-28 protocol our HTTP side speaks has none.
-        return await per_call(peers, pair, cfg, rounds, ("get", "list"))
+        return await per_call(peers, pair, cfg, rounds, ("get", "list"), upstream, samples_of)
     finally:
         for p in peers.values():
             assert isinstance(p, HttpPeer)
@@ -281,6 +299,15 @@ LABELS = {
     "list1000_bytes": "1,000-event list, answer on the wire (bytes)",
     "peak_rss_mib": "peak RSS after the workload (MiB)",
 }
+for _tool in ("get_event", "list_events"):
+    _what = _tool.split("_")[0]
+    LABELS |= {
+        f"{_what}_c8_upstream_cpu_ms": f"upstream CPU per {_tool} at c=8 (ms)",
+        f"{_what}_c8_client_cpu_ms": f"bench client CPU per {_tool} at c=8 (ms)",
+        f"{_what}_c8_machine_cpu_ms": f"machine CPU per {_tool} at c=8: server + upstream + client (ms)",
+        f"{_what}_c8_upstream_connections_per_call": f"new upstream connections per {_tool} at c=8",
+        f"{_what}_c8_upstream_head_bytes": f"upstream request head per {_tool} (bytes)",
+    }
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -305,6 +332,12 @@ def markdown(results: dict[str, Any]) -> str:
             met = _met(ratio, target) if target else "-"
             label = f"{transport}: {LABELS.get(key, key)}"
             lines.append(f"| {label} | {value['ours']} | {value['lark']} | {ratio} | {bar} | {met} |")
+    for transport, per_tool in results.get("upstream_requests", {}).items():
+        for what, per_server in per_tool.items():
+            for name, request in per_server.items():
+                query = f"?{request.get('query')}" if request.get("query") else ""
+                lines.append(f"\n{transport} {what}, {name}'s last upstream request: {request.get('method')} {query}")
+                lines.append("  " + ", ".join(request.get("headers", [])))
     return "\n".join(lines)
 
 
@@ -325,9 +358,12 @@ async def measure(cfg: Config, rounds: int, cli: Path) -> dict[str, Any]:
             "load_average_at_start": os.getloadavg(),
         }
         results["cold_start"] = await cold_starts(pair, cfg.cold_runs, cfg.logs)
-        results["stdio"] = await stdio_phase(pair, cfg, rounds)
+        fake = Upstream(upstream.pid, base_url)
+        results["upstream_requests"] = {"stdio": {}, "http": {}}
+        results["stdio"] = await stdio_phase(pair, cfg, rounds, fake, results["upstream_requests"]["stdio"])
         results["load_average_after_stdio"] = os.getloadavg()
-        results["http"] = await http_phase(pair, cfg, rounds, hello["token"])
+        http_samples = results["upstream_requests"]["http"]
+        results["http"] = await http_phase(pair, cfg, rounds, hello["token"], fake, http_samples)
         results["load_average_at_end"] = os.getloadavg()
         results["ratios"] = ratios(results)
         return results

@@ -37,16 +37,20 @@ PAGE_EVENTS = 1000
 
 
 class ConnectionCounter:
-    """ASGI middleware: distinct (host, port) peers and requests, per client host.
+    """ASGI middleware: distinct (host, port) peers, requests and request-head bytes, per client host.
 
     Each TCP connection has its own client port, so distinct ports are new connections;
-    a keep-alive connection shows up once however many requests it carries.
+    a keep-alive connection shows up once however many requests it carries. The head bytes
+    (request line and headers, as HTTP/1.1 spells them) and the last request's header names
+    tell what each server's requests cost the upstream to parse (bench.lark compares them).
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.peers: dict[str, set[int]] = defaultdict(set)
         self.requests: dict[str, int] = defaultdict(int)
+        self.head_bytes: dict[str, int] = defaultdict(int)
+        self.last: dict[str, dict[str, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -56,12 +60,38 @@ class ConnectionCounter:
             host, port = scope.get("client") or ("?", 0)
             self.peers[host].add(port)
             self.requests[host] += 1
+            self.head_bytes[host] += _head_bytes(scope)
+            self.last[host] = _described(scope)
         await self.app(scope, receive, send)
 
     def stats(self) -> dict[str, Any]:
         return {
-            host: {"connections": len(ports), "requests": self.requests[host]} for host, ports in self.peers.items()
+            host: {
+                "connections": len(ports),
+                "requests": self.requests[host],
+                "head_bytes": self.head_bytes[host],
+                "last_request": self.last.get(host, {}),
+            }
+            for host, ports in self.peers.items()
         }
+
+
+def _head_bytes(scope: Scope) -> int:
+    """The request head's size on the wire: ``METHOD target HTTP/1.1`` and ``name: value`` lines."""
+    target = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string") or b"")
+    target += 1 if scope.get("query_string") else 0  # the "?"
+    line = len(scope["method"]) + 1 + target + len(" HTTP/1.1\r\n")
+    return line + sum(len(name) + 2 + len(value) + 2 for name, value in scope["headers"]) + 2
+
+
+def _described(scope: Scope) -> dict[str, Any]:
+    """A request's method, path, query and header names with each value's length (no value: tokens)."""
+    return {
+        "method": scope["method"],
+        "path": scope["path"],
+        "query": (scope.get("query_string") or b"").decode("latin-1"),
+        "headers": [f"{name.decode('latin-1')} ({len(value)} B)" for name, value in scope["headers"]],
+    }
 
 
 async def _send_json(send: Send, payload: Any, status: int = 200) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -35,10 +36,22 @@ async def test_counter_tells_connections_from_requests() -> None:
     transport = httpx2.ASGITransport(app=counter, client=("127.0.0.1", 4242))
     headers = {"Authorization": f"Bearer {sb.demo_token}"}
     async with httpx2.AsyncClient(transport=transport, base_url="http://upstream", headers=headers) as http:
+        sent = []
         for _ in range(3):
-            assert (await http.post(PRIMARY)).json()["code"] == 0
+            response = await http.post(PRIMARY)
+            assert response.json()["code"] == 0
+            sent.append(response.request)
         stats = (await http.get(STATS_PATH)).json()
+    last = stats["127.0.0.1"].pop("last_request")
+    head = stats["127.0.0.1"].pop("head_bytes")
     assert stats == {"127.0.0.1": {"connections": 1, "requests": 3}}
+    # What a server's requests cost the upstream to read (bench.lark): the request line and headers.
+    assert head == sum(
+        len(f"POST {PRIMARY} HTTP/1.1\r\n") + sum(len(k) + len(v) + 4 for k, v in r.headers.raw) + 2 for r in sent
+    )
+    assert last["method"] == "POST" and last["path"] == PRIMARY and last["query"] == ""
+    assert f"authorization ({len(headers['Authorization'])} B)" in last["headers"]
+    assert sb.demo_token not in json.dumps(last)  # header values are never kept, only their sizes
     before = {"127.0.0.1": {"connections": 1, "requests": 3}}
     assert report.connection_delta(before, stats, 3)["ours"]["new_connections_per_call"] == 0
 

@@ -11,15 +11,18 @@ asserted whole, under several machine timezones.
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from sandbox import HAN_MEIMEI_OPEN_ID
 from tests.e2e.scheduling_harness import Session
-from tests.e2e.test_split_series_e2e import WINTER, agenda, machine_zone, mcp, standup, ts
+from tests.e2e.test_split_series_e2e import WINTER, Organizer, agenda, machine_zone, mcp, standup, ts
 
 pytestmark = pytest.mark.anyio
 __all__ = ["machine_zone", "mcp"]  # fixtures, shared with the split tests
 
+UTC = ZoneInfo("UTC")
 WEDNESDAYS = [
     "2026-11-25",
     "2026-12-02",
@@ -123,3 +126,20 @@ async def test_deleting_all_removes_the_changed_occurrences_first_and_names_them
 
 
 CHANGED = ("2026-12-02", "2026-12-09", "2026-12-23", "2026-12-30", "2027-01-06")  # standup's exceptions
+
+
+async def test_an_all_day_series_given_its_own_dates_back_keeps_its_changed_days(mcp: Session) -> None:
+    me = Organizer(mcp.sb)
+    uid = await me.series(
+        summary="Day off",
+        start_time={"date": "2026-11-27"},
+        end_time={"date": "2026-11-27"},
+        recurrence="FREQ=WEEKLY;UNTIL=20261218",
+    )
+    await me.send("PATCH", f"/{uid}_{ts('2026-12-04T00:00', UTC)}", {"summary": "Day off (moved talk)"})
+    result = await mcp.call(
+        "update_event", event_id=f"{uid}_0", scope="all", summary="Leave", start="2026-11-27", end="2026-11-27"
+    )
+    assert result["warnings"][1:] == [
+        "made the same change to the changed occurrences of Fri 2026-12-04 (Feishu does not pass it on to them)"
+    ]

@@ -142,9 +142,12 @@ async def edit_series(
 def _retimed(series: JsonObject, body: JsonObject) -> bool:
     """Whether ``body`` gives the series other times or another rule (an echo of its own is none)."""
     for name in ("start_time", "end_time"):
-        if name in body and {k: v for k, v in body[name].items() if v} != {
-            k: v for k, v in (series.get(name) or {}).items() if v
-        }:
+        given, held = body.get(name), series.get(name) or {}
+        if given is None:
+            continue
+        # An all-day date carries no zone in our body (Feishu answers "UTC"): compare what places it.
+        keys = ("date", "timestamp", "timezone") if given.get("timezone") else ("date", "timestamp")
+        if any(str(given.get(k) or "") != str(held.get(k) or "") for k in keys):
             return True
     return "recurrence" in body and body["recurrence"] != series.get("recurrence")
 

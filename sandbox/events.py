@@ -19,7 +19,7 @@ from sandbox import eventstore
 from sandbox.calendars import calendar_for
 from sandbox.eventfields import apply_body
 from sandbox.render import event_json
-from sandbox.state import ABILITY_ORDER, Event, TimeInfo
+from sandbox.state import ABILITY_ORDER, Calendar, Event, TimeInfo
 from sandbox.wire import CALENDAR_V4, Call, FeishuFault, api_route, field_validation, invalid
 
 if TYPE_CHECKING:
@@ -108,7 +108,12 @@ def delete_event(call: Call) -> dict[str, Any]:
     calendar = calendar_for(call, call.path["calendar_id"], "writer", WRITABLE_TYPES)
     call.query_bool("need_notification", True)  # validated; the sandbox sends no notifications
     world = call.sb.world
+    destroy = call.query_bool("delete_exception", False)
+    if destroy and _destroy_exception(call, calendar):
+        return {}
     event = eventstore.find_event(call, calendar, call.path["event_id"])
+    if destroy and event.original_time != 0 and not event.is_exception:
+        return {}  # no record of its own to remove: nothing changes (a repeated request stays harmless)
     if not eventstore.can_edit(call, event):
         raise FeishuFault(193002, "only the organizer can delete the event", 403)
     if event.original_time != 0:
@@ -123,6 +128,24 @@ def delete_event(call: Call) -> dict[str, Any]:
             exception.deleted = True
             eventstore.touch(world, exception)
     return {}
+
+
+def _destroy_exception(call: Call, calendar: Calendar) -> bool:
+    """``delete_exception=true`` (UNDOCUMENTED; Feishu's CLI sends it before a series-wide change):
+    a changed or cancelled occurrence's own record goes, so the occurrence follows its series again
+    instead of staying cancelled. False when the id names no such record (the plain delete runs)."""
+    world = call.sb.world
+    stored = world.events.get(call.path["event_id"])
+    if stored is None or not stored.is_exception or stored.deleted:
+        return False
+    master = world.events.get(stored.recurring_event_id)
+    if master is None or calendar.calendar_id not in eventstore.calendars_of(world, master):
+        raise FeishuFault(193001, "event not found", 404)
+    if not eventstore.can_edit(call, master):
+        raise FeishuFault(193002, "only the organizer can delete the event", 403)
+    del world.events[stored.event_id]
+    eventstore.touch(world, master)  # syncs see the series change
+    return True
 
 
 def reply_event(call: Call) -> dict[str, Any]:

@@ -231,6 +231,21 @@ async def test_a_success_status_without_feishus_envelope_points_at_the_domain() 
     assert "code -1" not in message
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 100_000 + b"]" * 100_000, b'{"code": 0, "data": {"summary": "\\ud800"}}', b"\xff\xfe"],
+    ids=["nested-too-deep", "lone-surrogate", "not-utf8"],
+)
+async def test_an_answer_that_is_not_json_we_can_read_is_not_a_feishu_reply(body: bytes) -> None:
+    """Never an internal error: json.loads raised RecursionError (not ValueError) on the first."""
+    upstream = Upstream(httpx2.Response(200, content=body))
+    async with Client(server_for(upstream, VirtualClock())) as client:
+        result = await client.call_tool("get_event", EVENT)
+    assert result.is_error
+    message = text(result)
+    assert "not a Feishu reply" in message and "internal error" not in message
+
+
 async def test_a_web_server_that_is_not_feishu_is_named_with_the_setting() -> None:
     upstream = Upstream(httpx2.Response(404, text="<html>Not Found</html>"))
     async with Client(server_for(upstream, VirtualClock())) as client:

@@ -1,6 +1,7 @@
 """The scheduling endpoints the last stop left unlike Feishu, as a user of the official lark-oapi SDK
-meets them: public chats in chat search, the room-level search by custom ids, and the suggestion's
-``event_rrule``. Same pattern as test_sandbox_scheduling_fidelity.py: the SDK's request objects,
+meets them: public chats in chat search, the room-level search by custom ids, the suggestion's
+``event_rrule``, and ``delete_exception`` on an occurrence (what Feishu's CLI sends before a
+series-wide change). Same pattern as test_sandbox_scheduling_fidelity.py: the SDK's request objects,
 sent to the sandbox on loopback, read back through the SDK's models.
 """
 
@@ -10,11 +11,16 @@ import json
 from typing import Any
 
 import lark_oapi as lark
-from lark_oapi.api.calendar.v4 import CreateCalendarEventRequest
+from lark_oapi.api.calendar.v4 import (
+    CreateCalendarEventRequest,
+    DeleteCalendarEventRequest,
+    InstancesCalendarEventRequest,
+    PatchCalendarEventRequest,
+)
 from lark_oapi.api.im.v1 import GetChatMembersRequest, SearchChatRequest
 from lark_oapi.api.vc.v1 import GetRoomLevelRequest, SearchRoomLevelRequest
 
-from sandbox import DEMO_CHAT_ID, EXTERNAL_OPEN_ID, Sandbox, add_user
+from sandbox import DEMO_CHAT_ID, DEMO_PRIMARY_CALENDAR_ID, EXTERNAL_OPEN_ID, Sandbox, add_user
 from sandbox.seed_directory import DESIGN_CHAT_ID, FRONTEND_CHAT_ID, open_id
 from tests.sandbox.helpers_sandbox import DAY, HOUR, WEEK_START
 from tests.sandbox.lark_sdk import as_user, new_event, parsed
@@ -165,3 +171,37 @@ def test_event_rrule_with_count_or_not_a_rule_is_refused(client: Any, as_demo: A
         assert answer["code"] == 190002, answer
         violation = answer["error"]["field_violations"][0]
         assert violation["field"] == "event_rrule" and why in violation["description"]
+
+
+def test_delete_exception_gives_an_occurrence_back_to_its_series(client: Any, as_demo: Any) -> None:
+    events = client.calendar.v4.calendar_event
+    monday_8 = WEEK_START + 7 * DAY + 8 * HOUR  # Mondays from next week, four times
+    series = new_event("Weekly", monday_8, monday_8 + HOUR, recurrence="FREQ=WEEKLY;COUNT=4")
+    create = CreateCalendarEventRequest.builder().calendar_id(DEMO_PRIMARY_CALENDAR_ID).request_body(series).build()
+    uid = parsed(events.create(create, as_demo)).event.event_id.rsplit("_", 1)[0]
+    second, third = monday_8 + 7 * DAY, monday_8 + 14 * DAY
+    moved = new_event("Weekly (moved)", second + HOUR, second + 2 * HOUR)
+    patch = PatchCalendarEventRequest.builder().calendar_id(DEMO_PRIMARY_CALENDAR_ID).event_id(f"{uid}_{second}")
+    parsed(events.patch(patch.request_body(moved).build(), as_demo))
+
+    def delete(original: int, destroy: bool) -> Any:
+        request = DeleteCalendarEventRequest.builder().calendar_id(DEMO_PRIMARY_CALENDAR_ID)
+        built = request.event_id(f"{uid}_{original}").need_notification("false").build()
+        if destroy:
+            built.add_query("delete_exception", "true")  # not in the SDK: the CLI adds it to the query
+        return events.delete(built, as_demo)
+
+    def shown() -> list[tuple[str, str]]:
+        """(start, title) of the occurrences that take place (instances lists cancelled ones too)."""
+        window = InstancesCalendarEventRequest.builder().calendar_id(DEMO_PRIMARY_CALENDAR_ID).event_id(f"{uid}_0")
+        request = window.start_time(str(monday_8)).end_time(str(monday_8 + 28 * DAY)).build()
+        items = parsed(events.instances(request, as_demo)).items
+        return [(i.start_time.timestamp, i.summary) for i in items if i.status != "cancelled"]
+
+    parsed(delete(third, destroy=False))  # a plain delete: the occurrence stays cancelled
+    assert [t for t, _ in shown()] == [str(monday_8), str(second + HOUR), str(monday_8 + 21 * DAY)]
+    parsed(delete(second, destroy=True))  # the changed one: back to the series' time and title
+    parsed(delete(third, destroy=True))  # the cancelled one: takes place again
+    assert shown() == [(str(monday_8 + k * 7 * DAY), "Weekly") for k in range(4)]
+    parsed(delete(third, destroy=True))  # again (a retry): nothing left to remove, nothing cancelled
+    assert shown() == [(str(monday_8 + k * 7 * DAY), "Weekly") for k in range(4)]

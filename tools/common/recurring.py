@@ -2,7 +2,11 @@
 
 Feishu addresses one occurrence as ``<uid>_<original start>`` and the series as ``<uid>_0``.
 ``this`` is Feishu's own single-occurrence edit. ``all`` edits the series; a new start/end given
-for one occurrence moves every occurrence by the same amount. ``this_and_following`` ends the
+for one occurrence moves every occurrence by the same amount. Feishu does not pass a series' edit on
+to its changed occurrences, so ``all`` does what Feishu's CLI does (lark-calendar-recurring.md,
+``--apply-to all``): a new time or rule first resets every changed and cancelled occurrence (their
+original slots are gone), other fields are applied to each changed occurrence too; the result
+names each one. ``this_and_following`` ends the
 series before the occurrence (an UNTIL) and starts a new series from it with the same fields,
 attendees and rooms (what Feishu's apps do; the API has no such operation); the old series'
 changed and cancelled occurrences from there on move to the new series with it
@@ -20,6 +24,7 @@ from tools.common.approval import approval_rooms, booking_notes
 from tools.common.composite import Endpoint, JsonObject, Refusal, Request, Upstream
 from tools.common.recurring_split import (
     DELETE_OCCURRENCE,
+    PATCH_OCCURRENCE,
     Changed,
     attendees_of,
     carry,
@@ -116,21 +121,70 @@ async def edit_series(
     if scope == "this":
         return None
     if scope == "all":
+        series = (await up.send(_get(calendar_id, f"{uid}_0")))["event"]
         if original and "start_time" in body:
             occurrence = (await up.send(_get(calendar_id, event_id)))["event"]
-            series = (await up.send(_get(calendar_id, f"{uid}_0")))["event"]
             moved = int(body["start_time"]["timestamp"]) - _start(occurrence)
             body = {
                 **body,
                 "start_time": _shifted(series["start_time"], moved),
                 "end_time": _shifted(series["end_time"], moved),
             }
+        notes = await _changed_for_all(up, calendar_id, series, body)  # first, as Feishu's CLI does
         path = {"calendar_id": calendar_id, "event_id": f"{uid}_0"}
         changed = await up.write(Request(PATCH_EVENT, body=body, path=path), Replay.SAFE)
-        return {"event": changed.get("event"), "notes": [f"changed every occurrence of the series {uid}_0"]}
+        return {"event": changed.get("event"), "notes": [f"changed every occurrence of the series {uid}_0", *notes]}
     if not original:
         raise ScopeError(NEEDS_OCCURRENCE)
     return await _split(up, calendar_id, uid, original, body)
+
+
+def _retimed(series: JsonObject, body: JsonObject) -> bool:
+    """Whether ``body`` gives the series other times or another rule (an echo of its own is none)."""
+    for name in ("start_time", "end_time"):
+        if name in body and {k: v for k, v in body[name].items() if v} != {
+            k: v for k, v in (series.get(name) or {}).items() if v
+        }:
+            return True
+    return "recurrence" in body and body["recurrence"] != series.get("recurrence")
+
+
+async def _changed_for_all(up: Upstream, calendar_id: str, series: JsonObject, body: JsonObject) -> list[str]:
+    """The series' changed and cancelled occurrences under an edit of all of it, each named."""
+    if not series.get("recurrence"):
+        return []
+    uid = split(str(series.get("event_id") or ""))[0]
+    changed = await changed_occurrences(up, calendar_id, uid, 1, with_attendees=False)
+    zone, all_day = zone_of(series), bool((series.get("start_time") or {}).get("date"))
+    notes = []
+    if _retimed(series, body):
+        for one in changed:
+            # delete_exception (UNDOCUMENTED, what Feishu's CLI sends here): the occurrence's own record
+            # goes, so it follows the series again rather than staying cancelled.
+            query = [("need_notification", "false"), ("delete_exception", "true")]
+            path = {"calendar_id": calendar_id, "event_id": f"{uid}_{one.original}"}
+            await up.write(Request(DELETE_OCCURRENCE, query=query, path=path), Replay.DELETE)
+            day = when(one.original, zone, all_day)
+            if one.cancelled:
+                notes.append(
+                    f"the occurrence of {day} had been cancelled: it takes place again at the series' new time "
+                    "(delete it with scope this to cancel it again)"
+                )
+            else:
+                start = span_of(one.event)[0]
+                moved = f" (moved to {when(start, zone, all_day)})" if start != one.original else ""
+                dropped = "its own changes are dropped, it follows the series"
+                notes.append(f"reset the changed occurrence of {day}{moved}: {dropped}")
+        return notes
+    fields = {k: v for k, v in body.items() if k not in ("start_time", "end_time", "recurrence")}
+    live = [one for one in changed if not one.cancelled]
+    if not fields or not live:
+        return notes
+    for one in live:
+        path = {"calendar_id": calendar_id, "event_id": f"{uid}_{one.original}"}
+        await up.write(Request(PATCH_OCCURRENCE, body=fields, path=path), Replay.SAFE)
+    days = ", ".join(when(one.original, zone, all_day) for one in live)
+    return [f"made the same change to the changed occurrences of {days} (Feishu does not pass it on to them)"]
 
 
 async def _split(up: Upstream, calendar_id: str, uid: str, original: int, body: JsonObject) -> JsonObject:

@@ -232,7 +232,7 @@ class FeishuClient:
         # One URL string, query included (httpx2's own encoding of it): httpx2 caches the parse of a
         # URL string (128 of them), so a repeated request parses nothing, where a path plus ``params``
         # was merged and its query validated character by character on every request (~0.05 ms).
-        url = self._origin + call.path + (f"?{httpx2.QueryParams(call.query)}" if call.query else "")
+        url = self._origin + call.path + (f"?{httpx2.QueryParams(tuple(call.query))}" if call.query else "")
         while True:
             call.attempts += 1
             self.stats.requests += 1

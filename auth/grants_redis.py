@@ -12,6 +12,13 @@ refreshed while we waited), spends the refresh token, and writes the new record 
 compare-and-set on ``v`` before the new access token is used. A refresh Feishu refuses for good
 marks the grant ``needs_reauth``: the resource server then refuses the user's MCP token and the
 client signs in again.
+
+A sorted set (``fcm:grants:refresh-ends``) holds, for each active grant with a refresh token,
+when that refresh token ends. Every write of a grant sets its entry in the same Lua script, so the
+keep-alive (server/team/keepalive.py) reads only the grants that are due instead of opening every
+grant in Redis each round. The index only says where to look: the keep-alive re-reads each grant,
+corrects an entry that is off (``reindex``) and checks the whole store now and then (``index_all``,
+for grants written before the index existed).
 """
 
 from __future__ import annotations
@@ -38,25 +45,75 @@ from auth.session import DEFAULT_LEEWAY, refresh_record
 log = logging.getLogger("feishu_calendar_mcp.team.grants")
 
 GRANT_PREFIX = "fcm:grant:"
+REFRESH_ENDS = "fcm:grants:refresh-ends"  # sorted set: grant key -> when its refresh token ends
 LOCK_PREFIX = "fcm:lock:refresh:"
 ACTIVE = "active"
 NEEDS_REAUTH = "needs_reauth"
 # What a user does when their grant is gone: their MCP client runs OAuth again on the next 401.
 SIGN_IN_AGAIN = "sign in again from your MCP client (it will open the sign-in page)"
 
+# What Feishu's docs give as refresh_token_expires_in (604800 s): assumed when a token answer
+# did not say, so such a grant is still kept alive rather than left to lapse.
+ASSUMED_REFRESH_LIFETIME = 7 * 24 * 3600
+
+# The refresh-ends entry of the grant in KEYS[1] (index in KEYS[2]): ARGV[n] its end, '' for none.
+_INDEX = """
+local function index(status, ends)
+  if status == 'active' and ends ~= '' then
+    redis.call('ZADD', KEYS[2], ends, KEYS[1])
+  else
+    redis.call('ZREM', KEYS[2], KEYS[1])
+  end
+end
+"""
 # Write only if nobody wrote since we read (v unchanged); returns the new version or -1.
-_CAS = """
+_CAS = (
+    _INDEX
+    + """
 local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if current ~= tonumber(ARGV[1]) then return -1 end
 redis.call('HSET', KEYS[1], 'v', current + 1, 'sub', ARGV[2], 'sealed', ARGV[3], 'status', ARGV[4])
+index(ARGV[4], ARGV[5])
 return current + 1
 """
+)
 # A new sign-in replaces whatever was there (a newer grant wins over any refresh in flight).
-_PUT = """
+_PUT = (
+    _INDEX
+    + """
 local version = redis.call('HINCRBY', KEYS[1], 'v', 1)
 redis.call('HSET', KEYS[1], 'sub', ARGV[1], 'sealed', ARGV[2], 'status', ARGV[3])
+index(ARGV[3], ARGV[4])
 return version
 """
+)
+# Correct one entry from what was read of the grant (ARGV[1] its end, '' for none): removed when
+# the grant is gone or not active; else only ever moved later (GT), so a refresh written since
+# the read keeps its later end.
+_REINDEX = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'active' or ARGV[1] == '' then
+  redis.call('ZREM', KEYS[2], KEYS[1])
+  return 0
+end
+redis.call('ZADD', KEYS[2], 'GT', ARGV[1], KEYS[1])
+return 1
+"""
+# A grant Feishu refused: nothing to keep alive until the user signs in again (a new entry then).
+_MARK = """
+redis.call('HSET', KEYS[1], 'status', ARGV[1])
+redis.call('ZREM', KEYS[2], KEYS[1])
+"""
+
+
+def refresh_ends(record: TokenRecord) -> float:
+    """When ``record``'s refresh token stops working (Unix seconds)."""
+    return record.refresh_expires_at or record.obtained_at + ASSUMED_REFRESH_LIFETIME
+
+
+def _ends(record: TokenRecord | None) -> str:
+    """The index's score for ``record``: '' when there is nothing to keep alive."""
+    return repr(refresh_ends(record)) if record is not None and record.refresh_token else ""
 
 
 class GrantStoreUnavailable(AuthError):
@@ -92,6 +149,8 @@ class RedisGrantStore:
         self.cipher = cipher
         self._cas = redis.register_script(_CAS)
         self._put = redis.register_script(_PUT)
+        self._reindex = redis.register_script(_REINDEX)
+        self._mark = redis.register_script(_MARK)
 
     @staticmethod
     def key(subject: str) -> str:
@@ -114,15 +173,17 @@ class RedisGrantStore:
     async def put(self, subject: str, record: TokenRecord) -> int:
         """Store a fresh sign-in's grant (active); returns its version."""
         sealed = self._seal(subject, record)
-        return int(await _guard(self._put(keys=[self.key(subject)], args=[subject, sealed, ACTIVE])))
+        keys = [self.key(subject), REFRESH_ENDS]
+        return int(await _guard(self._put(keys=keys, args=[subject, sealed, ACTIVE, _ends(record)])))
 
     async def compare_and_set(self, subject: str, version: int, record: TokenRecord, status: str = ACTIVE) -> bool:
         sealed = self._seal(subject, record)
-        written = await _guard(self._cas(keys=[self.key(subject)], args=[version, subject, sealed, status]))
+        keys = [self.key(subject), REFRESH_ENDS]
+        written = await _guard(self._cas(keys=keys, args=[version, subject, sealed, status, _ends(record)]))
         return int(written) >= 0
 
     async def mark_needs_reauth(self, subject: str) -> None:
-        await _guard(self.redis.hset(self.key(subject), "status", NEEDS_REAUTH))
+        await _guard(self._mark(keys=[self.key(subject), REFRESH_ENDS], args=[NEEDS_REAUTH]))
 
     async def status(self, subject: str) -> str | None:
         """Only the status (no decryption): what the resource server checks on every request."""
@@ -130,7 +191,37 @@ class RedisGrantStore:
         return text(value) if value is not None else None
 
     async def delete(self, subject: str) -> None:
-        await _guard(self.redis.delete(self.key(subject)))
+        async with self.redis.pipeline(transaction=True) as both:
+            both.delete(self.key(subject))
+            both.zrem(REFRESH_ENDS, self.key(subject))
+            await _guard(both.execute())
+
+    async def ending_by(self, deadline: float) -> list[str]:
+        """The subjects whose refresh token ends by ``deadline``, by the index, soonest first."""
+        keys = await _guard(self.redis.zrangebyscore(REFRESH_ENDS, "-inf", deadline))
+        if not keys:
+            return []
+        async with self.redis.pipeline(transaction=False) as reads:
+            for key in keys:
+                reads.hget(key, "sub")
+            subjects = await _guard(reads.execute())
+        for key, found in zip(keys, subjects, strict=True):
+            if found is None:  # the grant went away without its entry (e.g. deleted by hand)
+                await _guard(self._reindex(keys=[key, REFRESH_ENDS], args=[""]))
+        return [text(found) for found in subjects if found is not None]
+
+    async def reindex(self, subject: str, grant: StoredGrant | None) -> None:
+        """Correct ``subject``'s entry from what was just read of its grant (None: it is gone)."""
+        ends = _ends(grant.record) if grant is not None and grant.status == ACTIVE else ""
+        await _guard(self._reindex(keys=[self.key(subject), REFRESH_ENDS], args=[ends]))
+
+    async def index_all(self) -> int:
+        """Give every grant its entry (grants written before the index existed); how many were looked at."""
+        count = 0
+        async for subject in self.subjects():
+            await self.reindex(subject, await self.get(subject))
+            count += 1
+        return count
 
     async def subjects(self) -> AsyncIterator[str]:
         async for key in self.redis.scan_iter(match=GRANT_PREFIX + "*", count=500):

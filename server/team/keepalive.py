@@ -6,6 +6,12 @@ sign in again; so every replica, every interval (10 minutes, jittered per replic
 apart), looks for grants whose refresh token ends within the window (24 hours) and refreshes them
 ahead of time.
 
+- **Only the due grants are read**: Redis keeps when each grant's refresh token ends (a sorted
+  set written with the grant, auth/grants_redis.py), so a round reads and decrypts the grants
+  ending within the window, not the whole organisation's. An entry found off (the grant went
+  away, was signed out, or was refreshed elsewhere) is corrected on the way; the first round of
+  a replica, then one round a day, also checks every grant (grants stored before the index).
+
 - **Exactly once across replicas**: each refresh goes through
   :meth:`~auth.grants_redis.SharedGrants.refresh_ahead`, the same Redis lock, re-read and
   compare-and-set as a tool call's refresh. Under the lock the grant is read again and refreshed
@@ -35,21 +41,15 @@ from dataclasses import dataclass
 from limits import RateLimitItem
 
 from auth.errors import AuthError, LoginRequired, ReloginRequired
-from auth.grants_redis import ACTIVE, GrantStoreUnavailable, SharedGrants, subject_hash
+from auth.grants_redis import ACTIVE, GrantStoreUnavailable, SharedGrants, refresh_ends, subject_hash
 from auth.record import TokenRecord
 from server.clock import Clock
 from server.team.quota import Quota
 
 log = logging.getLogger("feishu_calendar_mcp.team.keepalive")
 
-# What Feishu's docs give as refresh_token_expires_in (604800 s): assumed when a token answer
-# did not say, so such a grant is still kept alive rather than left to lapse.
-ASSUMED_REFRESH_LIFETIME = 7 * 24 * 3600
-
-
-def refresh_ends(record: TokenRecord) -> float:
-    """When ``record``'s refresh token stops working (Unix seconds)."""
-    return record.refresh_expires_at or record.obtained_at + ASSUMED_REFRESH_LIFETIME
+# A round that also checks every grant's entry in the index, in seconds between them.
+FULL_CHECK_EVERY = 24 * 3600
 
 
 @dataclass
@@ -84,6 +84,7 @@ class KeepAlive:
         self.rng = rng or random.Random()  # noqa: S311 (jitter, not a secret)
         # The pace within a round: the tightest of the limits, e.g. 30/minute -> one every 2 s.
         self.spacing = max(item.get_expiry() / item.amount for item in limits)
+        self.checked_all_at: float | None = None  # when this replica last checked every grant's entry
 
     def __repr__(self) -> str:
         return f"KeepAlive(window={self.window:.0f}s, interval={self.interval:.0f}s, spacing={self.spacing:.1f}s)"
@@ -107,14 +108,20 @@ class KeepAlive:
             await self.clock.sleep(self.interval * self.rng.uniform(0.5, 1.5))
 
     async def round(self) -> Round:
-        """Look at every grant once; refresh the due ones (paced, within the tenant's share)."""
+        """Refresh the grants that are due (paced, within the tenant's share)."""
         store = self.grants.store
+        now = self.clock.now()
+        if self.checked_all_at is None or now - self.checked_all_at >= FULL_CHECK_EVERY:
+            await store.index_all()
+            self.checked_all_at = now
         outcomes: Counter[str] = Counter()
         due: list[str] = []
-        async for subject in store.subjects():
+        for subject in await store.ending_by(now + self.window):
             grant = await store.get(subject)
             if grant is not None and grant.status == ACTIVE and self.due(grant.record):
                 due.append(subject)
+            else:  # gone, signed out or refreshed elsewhere since its entry was written
+                await store.reindex(subject, grant)
         self.rng.shuffle(due)
         deferred: set[str] = set()  # tenants whose share is used up for this round
         for subject in due:

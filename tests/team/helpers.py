@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from authlib.common.security import generate_token
@@ -44,6 +45,9 @@ async def every_value(redis: Redis) -> list[bytes]:
                 found += [raw(field), raw(value)]
         elif kind == "list":  # the rate limiter's moving windows (timestamps)
             found += [raw(item) for item in await redis.lrange(key, 0, -1)]
+        elif kind == "zset":  # the keep-alive's index: grant keys and when their refresh tokens end
+            entries: Any = await redis.zrange(key, 0, -1, withscores=True)  # [(member, score)]
+            found += [raw(member) + b" " + repr(score).encode() for member, score in entries]
         else:
             raise AssertionError(f"unexpected {kind} at {key!r}")
     return found

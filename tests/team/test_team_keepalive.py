@@ -9,8 +9,10 @@ sandbox; the loop and shutdown tests run it inside a real replica's lifespan.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import replace
 
 import anyio
 import pytest
@@ -18,12 +20,21 @@ from limits import parse_many
 from redis.asyncio import Redis
 
 from auth.grant_cipher import GrantCipher
-from auth.grants_redis import ACTIVE, NEEDS_REAUTH, RedisGrantStore, SharedGrants
+from auth.grants_redis import (
+    ACTIVE,
+    NEEDS_REAUTH,
+    REFRESH_ENDS,
+    RedisGrantStore,
+    SharedGrants,
+    StoredGrant,
+    refresh_ends,
+)
+from auth.record import TokenRecord
 from sandbox import Sandbox
 from sandbox.seed import DEMO_USER_OPEN_ID, HAN_MEIMEI_OPEN_ID, LI_LEI_OPEN_ID, TENANT_KEY, WANG_FANG_OPEN_ID
 from server.clock import VirtualClock
 from server.team.config import KEEPALIVE_WINDOW, TeamConfig, TeamConfigError
-from server.team.keepalive import KeepAlive, refresh_ends
+from server.team.keepalive import KeepAlive, Round
 from server.team.quota import Quota
 from tests.team.harness import PUBLIC, in_process_team, whoami
 from tests.team.helpers import CREDENTIALS, ENDPOINTS, sandbox_grant
@@ -140,6 +151,89 @@ async def test_each_due_grant_is_refreshed_exactly_once_across_replicas(redis_ur
             # The user's next tool call uses the kept-alive token: no refresh of its own.
             assert await keepalives[2].grants.access_token(subject(user)) == grant.record.access_token
         assert sb.stats.token_grants["refresh_token"] == len(USERS)
+
+
+def staff_record(n: int, obtained_at: float) -> TokenRecord:
+    """A made-up grant of someone else in the organisation (never sent to Feishu: not due)."""
+    return TokenRecord(
+        app_id=CREDENTIALS.app_id,
+        open_id=f"ou_staff{n:05d}",
+        access_token=f"u-staff-{n}",
+        expires_at=obtained_at + 7200,
+        refresh_token=f"ur-staff-{n}",
+        refresh_expires_at=obtained_at + 7 * DAY,
+        obtained_at=obtained_at,
+    )
+
+
+async def test_a_round_reads_only_the_grants_that_are_due(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An organisation's grants are not all opened every round: only those ending within the window
+    (and every grant once a day, for grants stored before the index)."""
+    sb = Sandbox(seed=True, clock=VirtualClock(NOW))
+    async with replicas(redis_url, sb, 1) as [keepalive]:
+        store = keepalive.grants.store
+        await signed_in(sb, keepalive)
+        for n in range(200):  # signed in three days after the four users
+            await store.put(f"{TENANT_KEY}:ou_staff{n:05d}", staff_record(n, NOW + 3 * DAY))
+        opened: list[str] = []
+        full_checks: list[int] = []
+        get, index_all = store.get, store.index_all
+
+        async def counted_get(who: str) -> StoredGrant | None:
+            opened.append(who)
+            return await get(who)
+
+        async def counted_index_all() -> int:
+            before = len(opened)
+            looked_at = await index_all()
+            full_checks.append(len(opened) - before)
+            del opened[before:]  # the once-a-day check is counted apart
+            return looked_at
+
+        monkeypatch.setattr(store, "get", counted_get)
+        monkeypatch.setattr(store, "index_all", counted_index_all)
+        assert await keepalive.round() == Round(Counter()) and opened == []
+        sb.advance(3 * 3600)
+        assert await keepalive.round() == Round(Counter()) and opened == []
+        assert full_checks == [204]  # the replica's first round only
+        sb.advance(6.5 * DAY - 3 * 3600)
+        done = await keepalive.round()
+        assert done["refreshed"] == len(USERS) and full_checks == [204, 204]
+        assert set(opened) == {subject(u) for u in USERS}  # read, then re-read under each one's lock
+
+
+async def test_the_index_follows_every_write_and_mends_what_it_missed(redis_url: str) -> None:
+    sb = Sandbox(seed=True, clock=VirtualClock(NOW))
+    async with replicas(redis_url, sb, 1) as [keepalive]:
+        store = keepalive.grants.store
+        redis = store.redis
+        who = subject(DEMO_USER_OPEN_ID)
+        record = await sandbox_grant(sb, DEMO_USER_OPEN_ID, now=NOW)
+        await store.put(who, record)
+        assert await redis.zscore(REFRESH_ENDS, store.key(who)) == refresh_ends(record)
+        assert await store.ending_by(NOW + 7 * DAY) == [who] and await store.ending_by(NOW + 6 * DAY) == []
+        await store.mark_needs_reauth(who)  # Feishu refused it: nothing to keep alive
+        assert await redis.zscore(REFRESH_ENDS, store.key(who)) is None
+        await store.put(who, record)  # signed in again
+        grant = await store.get(who)
+        assert grant is not None
+        later = replace(record, refresh_expires_at=NOW + 8 * DAY)
+        assert await store.compare_and_set(who, grant.version, later)
+        assert await redis.zscore(REFRESH_ENDS, store.key(who)) == NOW + 8 * DAY
+        await store.reindex(who, grant)  # an older read never moves an entry earlier
+        assert await redis.zscore(REFRESH_ENDS, store.key(who)) == NOW + 8 * DAY
+        await store.delete(who)
+        assert await redis.zcard(REFRESH_ENDS) == 0
+
+        # A grant stored before the index existed, and an entry whose grant went away behind it.
+        await store.put(who, record)
+        await redis.zrem(REFRESH_ENDS, store.key(who))
+        await redis.zadd(REFRESH_ENDS, {store.key(subject(LI_LEI_OPEN_ID)): NOW})
+        sb.advance(6.5 * DAY)
+        done = await keepalive.round()  # a replica's first round checks every grant
+        assert done["refreshed"] == 1
+        assert await redis.zrange(REFRESH_ENDS, 0, -1) == [store.key(who).encode()]
+        assert await store.ending_by(sb.clock.now() + DAY) == []  # refreshed: its entry moved a week on
 
 
 async def test_refreshes_are_paced_and_stay_within_the_tenants_share(redis_url: str) -> None:

@@ -8,7 +8,9 @@ weekdays in the request's ``timezone``, never in the past, at most 10; the calle
 as an attendee; a private calendar's busy time is not known to it. With ``event_rrule`` a slot is
 the first occurrence of the rule and every occurrence within the searched span must be free;
 ``COUNT`` is refused (the CLI's skill: the system does not support it). ``room_find`` lists rooms with
-no booking in the slot. ``world.directory.undocumented_endpoints = False`` makes both answer as
+no booking in the slot; with ``event_rrule`` (the series from the slot on) its ``reserve_until_time``
+is the end of the last occurrence before the room is taken (the CLI's skill: cut UNTIL to it).
+``world.directory.undocumented_endpoints = False`` makes both answer as
 an unknown path does (404, 99991201), as they would if Feishu withdrew them.
 """
 
@@ -25,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sandbox import freebusy, recurrence, rooms, wire
-from sandbox.state import MeetingRoom
+from sandbox.state import MeetingRoom, World
 from sandbox.wire import CALENDAR_V4, api_route, invalid
 
 if TYPE_CHECKING:
@@ -200,6 +202,7 @@ def room_find(call: Call) -> dict[str, Any]:
     if hi <= lo:
         raise invalid("event_end_time", call.body.get("event_end_time"), "must be after event_start_time")
     zone = _zone(call)
+    rule = _event_rrule(call)
     attendees_of(call)  # validates the ids; the sandbox does not rank rooms by who comes
     bounds = {}
     for name in ("min_capacity", "max_capacity"):
@@ -208,19 +211,45 @@ def room_find(call: Call) -> dict[str, Any]:
             raise invalid(name, value, "must be a non-negative integer")
         bounds[name] = value
     world = call.sb.world
-    horizon = dt.datetime.fromtimestamp(int(call.sb.clock.now()) + ROOM_HORIZON, zone).isoformat()
+    horizon = int(call.sb.clock.now()) + ROOM_HORIZON
     available = []
     for room in sorted(world.rooms.values(), key=lambda r: (r.capacity, r.name)):
         if bounds["min_capacity"] is not None and room.capacity < bounds["min_capacity"]:
             continue
         if bounds["max_capacity"] is not None and room.capacity > bounds["max_capacity"]:
             continue
-        if not _place_matches(call, room) or rooms.bookings(world, room.room_id, lo, hi):
+        if not _place_matches(call, room):
+            continue
+        until = _free_until(world, room.room_id, rule, lo, hi - lo, zone, horizon)
+        if until is None:
             continue
         available.append(
-            {"room_id": room.room_id, "room_name": room.name, "capacity": room.capacity, "reserve_until_time": horizon}
+            {
+                "room_id": room.room_id,
+                "room_name": room.name,
+                "capacity": room.capacity,
+                "reserve_until_time": dt.datetime.fromtimestamp(until, zone).isoformat(),
+            }
         )
     return {"available_rooms": available}
+
+
+def _free_until(
+    world: World, room_id: str, rule: str | None, start: int, length: int, zone: ZoneInfo, horizon: int
+) -> int | None:
+    """How long the room may be booked for the meeting: None when its slot is taken; otherwise the
+    horizon, or for a series (``event_rrule`` from the slot on) the end of its last occurrence
+    before the first one the room is taken at (the CLI's skill: cut the rule's UNTIL to it)."""
+    if rule is None:
+        return None if rooms.bookings(world, room_id, start, start + length) else horizon
+    series = list(dict.fromkeys([start, *recurrence.starts(rule, start, zone, horizon)]))
+    taken = _merged([(b.start, b.end) for b in rooms.bookings(world, room_id, start, series[-1] + length)])
+    last = None
+    for moment in series:
+        if not _clear(taken, moment, moment + length):
+            return last
+        last = moment + length
+    return horizon
 
 
 def _place_matches(call: Call, room: MeetingRoom) -> bool:

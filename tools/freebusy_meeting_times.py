@@ -11,7 +11,6 @@ default Mon-Fri 09:00-18:00 in their timezone) and never before now.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal, Self
 
@@ -24,6 +23,7 @@ from tools.common.fields import NOT_BOOLEAN
 from tools.common.names import CHAT_MEMBERS, CHAT_SEARCH, chat_members, people_and_chats
 from tools.common.recurring_split import repeats
 from tools.common.resolve import PROFILE, PROFILES, ROOM_SEARCH, SEARCH_USER, NameText, Person, Picks, search_rooms
+from tools.common.slots import Candidate, covers, grid_starts, pick, rank, score
 from tools.common.window import TimeWindow
 from tools.freebusy import FREEBUSY_BATCH, FREEBUSY_LIST, Span, people_busy
 from tools.rooms import ROOM_FREEBUSY
@@ -33,7 +33,6 @@ FB_SCOPES = ("calendar:calendar.free_busy:read", "calendar:calendar")
 SUGGESTION = Endpoint("suggest_times", "POST", "/open-apis/calendar/v4/freebusy/suggestion", FB_SCOPES, True)
 ROOM_FIND = Endpoint("find_free_rooms", "POST", "/open-apis/calendar/v4/freebusy/room_find", FB_SCOPES, True)
 USER_INFO = Endpoint("who_am_i", "GET", "/open-apis/authen/v1/user_info", ())
-STEP = timedelta(minutes=30)
 ROOM_CHOICES = 3
 
 
@@ -73,6 +72,8 @@ class RoomChoice(BaseModel):
     room_id: str
     name: str
     capacity: int = 0
+    # A recurring meeting's room: the latest it may be booked to (Feishu's room_find); end the series by then.
+    free_until: str = ""
 
 
 class Slot(BaseModel):
@@ -89,25 +90,6 @@ class MeetingTimes(BaseModel):
     slots: list[Slot]
     source: Literal["feishu_suggestion", "free_busy"]
     note: str = ""
-
-
-@dataclass
-class Candidate:
-    start: datetime
-    end: datetime
-    busy: list[str] = field(default_factory=list)
-    unknown: list[str] = field(default_factory=list)
-    rooms: list[JsonObject] = field(default_factory=list)
-    reason: str = ""
-    times: int = 1  # occurrences checked (a recurring meeting's within the window)
-
-
-def _grid(moment: datetime) -> datetime:
-    """The next half hour at or after ``moment``."""
-    base = moment.replace(second=0, microsecond=0)
-    if base < moment:
-        base += timedelta(minutes=1)
-    return base + timedelta(minutes=-base.minute % 30)
 
 
 async def _prepare(inp: MeetingTimesInput, up: Upstream, picks: Picks) -> MeetingTimesInput:
@@ -141,56 +123,26 @@ async def _gather(inp: MeetingTimesInput, up: Upstream) -> JsonObject:
     base["unlisted"] = [chats[c] for c in unlisted]
     want_room = bool(inp.room_capacity or inp.room_query)
     if suggested:
-        scored = [_score(c.start, c.end, busy, names, c.reason, _repeats(inp, c.start, c.end, hi)) for c in suggested]
-        slots = _pick([c for c in scored if c.times], inp.limit)
+        scored = [score(c.start, c.end, busy, names, c.reason, _repeats(inp, c.start, c.end, hi)) for c in suggested]
+        slots = pick([c for c in scored if c.times], inp.limit)
         if want_room:
             await _rooms_found(inp, up, people, slots)
-        return base | {"source": "feishu_suggestion", "slots": _explain(_rank(slots, want_room), inp)}
+        return base | {"source": "feishu_suggestion", "slots": _explain(rank(slots, want_room), inp)}
     candidates = [
-        _score(start, start + length, busy, names, "", _repeats(inp, start, start + length, hi))
-        for start in _starts(spans, length)
+        score(start, start + length, busy, names, "", _repeats(inp, start, start + length, hi))
+        for start in grid_starts(spans, length)
     ]
     candidates = [c for c in candidates if c.times]
     if want_room:
         await _add_rooms(inp, up, candidates, lo, hi)
-    slots = _pick(_rank(candidates, want_room), inp.limit)
-    return base | {"source": "free_busy", "slots": _explain(_rank(slots, want_room), inp)}
-
-
-def _starts(spans: Sequence[Span], length: timedelta) -> list[datetime]:
-    starts: list[datetime] = []
-    for begin, finish in spans:
-        start = _grid(begin)
-        while start + length <= finish:
-            starts.append(start)
-            start += STEP
-    return starts
+    slots = pick(rank(candidates, want_room), inp.limit)
+    return base | {"source": "free_busy", "slots": _explain(rank(slots, want_room), inp)}
 
 
 def _repeats(inp: MeetingTimesInput, start: datetime, end: datetime, hi: datetime) -> list[datetime]:
     """The times a meeting from ``start`` takes place within the window (see recurring_split.repeats)."""
     zone = times.zone(inp._tz)
     return repeats(inp.recurrence, start.astimezone(zone), end - start, hi, zone)
-
-
-def _score(
-    start: datetime,
-    end: datetime,
-    busy: dict[str, list[Span] | None],
-    names: dict[str, str],
-    reason: str,
-    starts: Sequence[datetime],
-) -> Candidate:
-    """The slot, busy for whoever is busy at any of its ``starts`` (a recurring meeting's times)."""
-    slot = Candidate(start, end, reason=reason, times=len(starts))
-    length = end - start
-    for person, spans in busy.items():
-        label = names.get(person, person)
-        if spans is None:
-            slot.unknown.append(label)
-        elif any(a < s + length and b > s for s in starts for a, b in spans):
-            slot.busy.append(label)
-    return slot
 
 
 async def _add_rooms(inp: MeetingTimesInput, up: Upstream, slots: list[Candidate], lo: datetime, hi: datetime) -> None:
@@ -219,27 +171,7 @@ async def _add_rooms(inp: MeetingTimesInput, up: Upstream, slots: list[Candidate
         for room, slots_ in (answer.get("free_busy") or {}).items()
     }
     for slot in slots:
-        slot.rooms = [
-            r for r in rooms if not any(a < slot.end and b > slot.start for a, b in booked.get(str(r["room_id"]), []))
-        ][:ROOM_CHOICES]
-
-
-def _rank(candidates: Sequence[Candidate], want_room: bool) -> list[Candidate]:
-    """Everyone free (and a room, when one is wanted) first, then fewer busy, fewer unknown, earlier."""
-    return sorted(candidates, key=lambda c: (want_room and not c.rooms, len(c.busy), len(c.unknown), c.start))
-
-
-def _pick(ranked: Sequence[Candidate], limit: int) -> list[Candidate]:
-    """The first ``limit`` slots that do not overlap, one a day before a second on any day (choices
-    on several days serve the user better than four half hours of one morning)."""
-    chosen: list[Candidate] = []
-    for per_day in (1, limit):
-        for slot in ranked:
-            same_day = sum(c.start.date() == slot.start.date() for c in chosen)
-            free_of_chosen = all(slot.end <= c.start or slot.start >= c.end for c in chosen)
-            if len(chosen) < limit and same_day < per_day and free_of_chosen and slot not in chosen:
-                chosen.append(slot)
-    return chosen
+        slot.rooms = [r for r in rooms if not slot.taken(booked.get(str(r["room_id"]), []))][:ROOM_CHOICES]
 
 
 def _explain(slots: list[Candidate], inp: MeetingTimesInput) -> list[Candidate]:
@@ -306,14 +238,20 @@ async def _rooms_found(inp: MeetingTimesInput, up: Upstream, people: Sequence[Pe
             body["min_capacity"] = inp.room_capacity
         if inp.room_query:
             body["room_name"] = inp.room_query
+        if inp.recurrence:
+            body["event_rrule"] = inp.recurrence.removeprefix("RRULE:")
         answer = await up.send_if_offered(Request(ROOM_FIND, body=body))
         if answer is None:
-            await _add_rooms(inp, up, slots, slots[0].start, max(s.end for s in slots))
+            last = max(s.starts[-1] + (s.end - s.start) for s in slots)
+            await _add_rooms(inp, up, slots, slots[0].start, last)
             return
         found = [r for r in answer.get("available_rooms") or [] if isinstance(r, dict) and r.get("room_id")]
         found.sort(key=lambda r: (int(r.get("capacity") or 0), str(r.get("room_name"))))
         slot.rooms = [
-            {"room_id": r["room_id"], "name": r.get("room_name", ""), "capacity": r.get("capacity", 0)} for r in found
+            {"room_id": r["room_id"], "name": r.get("room_name", ""), "capacity": r.get("capacity", 0)}
+            | ({"free_until": str(r.get("reserve_until_time") or "")} if inp.recurrence else {})
+            for r in found
+            if not inp.recurrence or covers(r.get("reserve_until_time"), slot)
         ][:ROOM_CHOICES]
 
 
@@ -329,7 +267,10 @@ def _respond(inp: MeetingTimesInput, data: dict[str, Any]) -> MeetingTimes:
             unknown=c.unknown,
             rooms=[
                 RoomChoice(
-                    room_id=str(r["room_id"]), name=str(r.get("name") or ""), capacity=int(r.get("capacity") or 0)
+                    room_id=str(r["room_id"]),
+                    name=str(r.get("name") or ""),
+                    capacity=int(r.get("capacity") or 0),
+                    free_until=str(r.get("free_until") or ""),
                 )
                 for r in c.rooms
             ],

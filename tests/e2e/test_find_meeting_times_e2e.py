@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from sandbox import WANG_FANG_OPEN_ID, Sandbox, rooms
 from sandbox.seed_directory import open_id
 from tests.e2e.scheduling_harness import MONDAY_10, Session, pinned_sandbox, session
 
@@ -257,3 +258,50 @@ async def test_a_recurrence_with_count_is_refused_before_anything_is_sent() -> N
             recurrence="FREQ=WEEKLY;COUNT=4",
         )
         assert "recurrence" in message and "UNTIL" in message and mcp.sent("/open-apis") == []
+
+
+async def book_thursday(sb: Sandbox, room_id: str) -> None:
+    """Wang Fang (no attendee of the searches) books the room all Thursday 2026-11-26, 09:00-18:00."""
+    calendar = sb.world.primary_calendar(WANG_FANG_OPEN_ID)
+    assert calendar is not None
+    events = f"/open-apis/calendar/v4/calendars/{calendar.calendar_id}/events"
+    nine = int(MONDAY_10) + 3 * 86400 - 3600
+    day = {"start_time": {"timestamp": str(nine)}, "end_time": {"timestamp": str(nine + 9 * 3600)}}
+    async with sb.client(headers={"Authorization": f"Bearer {sb.issue_user_token(WANG_FANG_OPEN_ID)}"}) as http:
+        made = (await http.post(events, json={"summary": "Offsite", **day})).json()
+        room = {"attendees": [{"type": "resource", "room_id": room_id}]}
+        booked = await http.post(f"{events}/{made['data']['event']['event_id']}/attendees", json=room)
+        assert booked.json()["code"] == 0
+
+
+@pytest.mark.parametrize("undocumented", [True, False], ids=["room_find", "documented-fallback"])
+async def test_a_recurring_meeting_gets_rooms_free_at_every_time_in_the_window(undocumented: bool) -> None:
+    sb = pinned_sandbox()
+    sb.world.directory.undocumented_endpoints = undocumented
+    hengshan = "omm_sandbox0room0hengshan"  # the smallest room for three
+    await book_thursday(sb, hengshan)
+    async with session(sb) as mcp:
+        result = await mcp.call(
+            "find_meeting_times",
+            attendees=["Li Lei", "Han Meimei"],
+            duration_minutes=30,
+            start="2026-11-24",
+            end="2026-11-27",
+            room_capacity=3,
+            limit=10,
+            recurrence="FREQ=DAILY;UNTIL=20261127",
+        )
+        if undocumented:
+            assert all(r.body["event_rrule"] == "FREQ=DAILY;UNTIL=20261127" for r in mcp.sent("/freebusy/room_find"))
+    assert result["slots"]
+    for slot in result["slots"]:
+        start, end = datetime.fromisoformat(slot["start"]), datetime.fromisoformat(slot["end"])
+        days = range(27 - start.astimezone(SHANGHAI).day + 1)
+        assert slot["rooms"], slot
+        for room in slot["rooms"]:
+            for day in days:
+                lo, hi = (int((t + timedelta(days=day)).timestamp()) for t in (start, end))
+                assert not rooms.bookings(sb.world, room["room_id"], lo, hi), (slot["start"], room["name"], day)
+            assert bool(room["free_until"]) == undocumented  # how long room_find says it may be booked
+        # Hengshan is taken all Thursday: no daily series through Thursday gets it.
+        assert (hengshan in [r["room_id"] for r in slot["rooms"]]) == (start.astimezone(SHANGHAI).day == 27)

@@ -12,6 +12,9 @@ from typing import Any
 
 import lark_oapi as lark
 from lark_oapi.api.calendar.v4 import (
+    CalendarEventAttendee,
+    CreateCalendarEventAttendeeRequest,
+    CreateCalendarEventAttendeeRequestBody,
     CreateCalendarEventRequest,
     DeleteCalendarEventRequest,
     InstancesCalendarEventRequest,
@@ -20,7 +23,7 @@ from lark_oapi.api.calendar.v4 import (
 from lark_oapi.api.im.v1 import GetChatMembersRequest, SearchChatRequest
 from lark_oapi.api.vc.v1 import GetRoomLevelRequest, SearchRoomLevelRequest
 
-from sandbox import DEMO_CHAT_ID, DEMO_PRIMARY_CALENDAR_ID, EXTERNAL_OPEN_ID, Sandbox, add_user
+from sandbox import DEMO_CHAT_ID, DEMO_PRIMARY_CALENDAR_ID, EXTERNAL_OPEN_ID, ROOM_IDS, Sandbox, add_user
 from sandbox.seed_directory import DESIGN_CHAT_ID, FRONTEND_CHAT_ID, open_id
 from tests.sandbox.helpers_sandbox import DAY, HOUR, WEEK_START
 from tests.sandbox.lark_sdk import as_user, new_event, parsed
@@ -117,26 +120,25 @@ TUESDAY_9 = WEEK_START + DAY + 9 * HOUR
 THURSDAY_14 = WEEK_START + 3 * DAY + 14 * HOUR
 
 
-def suggest(client: Any, option: Any, **body: Any) -> dict[str, Any]:
-    """The undocumented suggestion through the SDK's generic request, as the CLI sends it."""
+def undocumented(client: Any, option: Any, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """An undocumented endpoint through the SDK's generic request, as the CLI sends it."""
     request = (
         lark.BaseRequest.builder()
         .http_method(lark.HttpMethod.POST)
-        .uri("/open-apis/calendar/v4/freebusy/suggestion")
+        .uri("/open-apis/calendar/v4/freebusy/" + path)
         .token_types({lark.AccessTokenType.USER})
-        .body(
-            {
-                "search_start_time": "2026-11-24T09:00:00+08:00",
-                "search_end_time": "2026-11-27T18:00:00+08:00",
-                "timezone": "Asia/Shanghai",
-                "duration_minutes": 60,
-                **body,
-            }
-        )
+        .body(body)
         .build()
     )
     answer: dict[str, Any] = json.loads(client.request(request, option).raw.content)
     return answer
+
+
+def suggest(client: Any, option: Any, **body: Any) -> dict[str, Any]:
+    window = {"search_start_time": "2026-11-24T09:00:00+08:00", "search_end_time": "2026-11-27T18:00:00+08:00"}
+    return undocumented(
+        client, option, "suggestion", {**window, "timezone": "Asia/Shanghai", "duration_minutes": 60, **body}
+    )
 
 
 def starts_of(answer: dict[str, Any]) -> list[str]:
@@ -205,3 +207,34 @@ def test_delete_exception_gives_an_occurrence_back_to_its_series(client: Any, as
     assert shown() == [(str(monday_8 + k * 7 * DAY), "Weekly") for k in range(4)]
     parsed(delete(third, destroy=True))  # again (a retry): nothing left to remove, nothing cancelled
     assert shown() == [(str(monday_8 + k * 7 * DAY), "Weekly") for k in range(4)]
+
+
+def test_room_find_with_event_rrule_says_how_long_a_room_stays_free(client: Any, as_demo: Any) -> None:
+    # The CLI's skill: reserve_until_time is how late the room may be booked; a series is cut to it.
+    events = client.calendar.v4.calendar_event
+    dec_8 = WEEK_START + 15 * DAY + 20 * HOUR  # Tuesday 2026-12-08 20:00, two weeks after the slot
+    event = new_event("Evening talk", dec_8, dec_8 + HOUR)
+    create = CreateCalendarEventRequest.builder().calendar_id(DEMO_PRIMARY_CALENDAR_ID).request_body(event).build()
+    event_id = parsed(events.create(create, as_demo)).event.event_id
+    room = CalendarEventAttendee.builder().type("resource").room_id(ROOM_IDS[0]).build()
+    body = CreateCalendarEventAttendeeRequestBody.builder().attendees([room]).build()
+    book = CreateCalendarEventAttendeeRequest.builder().calendar_id(DEMO_PRIMARY_CALENDAR_ID).event_id(event_id)
+    parsed(client.calendar.v4.calendar_event_attendee.create(book.request_body(body).build(), as_demo))
+    slot = {
+        "event_start_time": "2026-11-24T20:00:00+08:00",
+        "event_end_time": "2026-11-24T21:00:00+08:00",
+        "timezone": "Asia/Shanghai",
+    }
+
+    def until(**more: Any) -> dict[str, str]:
+        answer = undocumented(client, as_demo, "room_find", {**slot, **more})
+        assert answer["code"] == 0, answer
+        return {r["room_id"]: r["reserve_until_time"] for r in answer["data"]["available_rooms"]}
+
+    horizon = "2028-11-22T10:00:00+08:00"  # two years from the pinned now
+    assert until()[ROOM_IDS[0]] == horizon  # one slot: free
+    weekly = until(event_rrule="FREQ=WEEKLY;UNTIL=20261231")
+    assert weekly[ROOM_IDS[0]] == "2026-12-01T21:00:00+08:00"  # the end of the last free Tuesday
+    assert weekly[ROOM_IDS[2]] == horizon
+    answer = undocumented(client, as_demo, "room_find", {**slot, "event_rrule": "FREQ=WEEKLY;COUNT=3"})
+    assert answer["code"] == 190002 and answer["error"]["field_violations"][0]["field"] == "event_rrule"

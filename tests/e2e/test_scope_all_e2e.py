@@ -1,4 +1,4 @@
-"""update_event with scope all on a series that has changed and cancelled occurrences.
+"""update_event and delete_event with scope all on a series that has changed and cancelled occurrences.
 
 Feishu does not pass an edit of a series on to its changed occurrences; its CLI's ``--apply-to all``
 (lark-calendar-recurring.md) resets every changed and cancelled occurrence first when the time or
@@ -100,3 +100,26 @@ async def test_other_fields_for_all_reach_the_changed_occurrences_too(mcp: Sessi
         "Wed 2027-01-06 11:00 (Feishu does not pass it on to them)",
     ]
     assert mcp.sb.world.events[f"{uid}_{ts('2027-01-06T11:00')}"].attendee_for_user(HAN_MEIMEI_OPEN_ID)
+
+
+async def test_deleting_all_removes_the_changed_occurrences_first_and_names_them(
+    mcp: Session, machine_zone: str
+) -> None:
+    uid = await standup(mcp)
+    done = await mcp.call("delete_event", event_id=f"{uid}_{ts('2026-12-16T11:00')}", scope="all")
+    writes = [(r.method, r.path.rsplit("_", 1)[-1], r.query.get("delete_exception")) for r in mcp.sb.log]
+    writes = [w for w in writes if w[0] == "DELETE"]
+    # Feishu's CLI: every changed or cancelled occurrence's own record, then the series.
+    assert writes == [("DELETE", str(ts(f"{day}T11:00")), "true") for day in WEDNESDAYS if day in CHANGED] + [
+        ("DELETE", "0", None)
+    ]
+    assert f"deleted the whole series {uid}_0" in done["detail"]
+    assert (
+        "deleted its changed occurrences too (Thu 2026-12-03 14:00, Thu 2026-12-24 15:00, Wed 2027-01-06 11:00)"
+        in (done["detail"])
+    )
+    assert await agenda(mcp, WINTER, "Standup") == []  # the moved ones included
+    assert not [e for e in mcp.sb.world.events.values() if e.uid == uid and not e.deleted]
+
+
+CHANGED = ("2026-12-02", "2026-12-09", "2026-12-23", "2026-12-30", "2027-01-06")  # standup's exceptions

@@ -158,12 +158,8 @@ async def _changed_for_all(up: Upstream, calendar_id: str, series: JsonObject, b
     zone, all_day = zone_of(series), bool((series.get("start_time") or {}).get("date"))
     notes = []
     if _retimed(series, body):
+        await _destroy(up, calendar_id, uid, changed)
         for one in changed:
-            # delete_exception (UNDOCUMENTED, what Feishu's CLI sends here): the occurrence's own record
-            # goes, so it follows the series again rather than staying cancelled.
-            query = [("need_notification", "false"), ("delete_exception", "true")]
-            path = {"calendar_id": calendar_id, "event_id": f"{uid}_{one.original}"}
-            await up.write(Request(DELETE_OCCURRENCE, query=query, path=path), Replay.DELETE)
             day = when(one.original, zone, all_day)
             if one.cancelled:
                 notes.append(
@@ -185,6 +181,25 @@ async def _changed_for_all(up: Upstream, calendar_id: str, series: JsonObject, b
         await up.write(Request(PATCH_OCCURRENCE, body=fields, path=path), Replay.SAFE)
     days = ", ".join(when(one.original, zone, all_day) for one in live)
     return [f"made the same change to the changed occurrences of {days} (Feishu does not pass it on to them)"]
+
+
+async def _destroy(up: Upstream, calendar_id: str, uid: str, changed: list[Changed]) -> None:
+    """Remove the occurrences' own records with delete_exception (UNDOCUMENTED; what Feishu's CLI
+    sends before a series-wide change): each follows the series again rather than staying cancelled."""
+    for one in changed:
+        query = [("need_notification", "false"), ("delete_exception", "true")]
+        path = {"calendar_id": calendar_id, "event_id": f"{uid}_{one.original}"}
+        await up.write(Request(DELETE_OCCURRENCE, query=query, path=path), Replay.DELETE)
+
+
+async def _destroy_changed(up: Upstream, calendar_id: str, series: JsonObject) -> list[str]:
+    """Before the whole series goes: its changed occurrences' own records, each named."""
+    uid = split(str(series.get("event_id") or ""))[0]
+    changed = await changed_occurrences(up, calendar_id, uid, 1, with_attendees=False)
+    await _destroy(up, calendar_id, uid, changed)
+    zone, all_day = zone_of(series), bool((series.get("start_time") or {}).get("date"))
+    live = [when(span_of(one.event)[0], zone, all_day) for one in changed if not one.cancelled]
+    return [f"deleted its changed occurrences too ({', '.join(live)})"] if live else []
 
 
 async def _split(up: Upstream, calendar_id: str, uid: str, original: int, body: JsonObject) -> JsonObject:
@@ -293,8 +308,12 @@ async def delete_series(
         return None
     query = [] if notify is None else [("need_notification", "true" if notify else "false")]
     if scope == "all":
+        # Its changed occurrences first, as Feishu's CLI does: a series' delete is not documented to
+        # take them along (its skill: edits of the series do not cascade to them).
+        series = (await up.send(_get(calendar_id, f"{uid}_0")))["event"]
+        notes = await _destroy_changed(up, calendar_id, series) if series.get("recurrence") else []
         await up.write(Request(DELETE_EVENT, query=query, path=path), Replay.DELETE)
-        return {"notes": [f"deleted the whole series {uid}_0"]}
+        return {"notes": [f"deleted the whole series {uid}_0", *notes]}
     if not original:
         raise ScopeError(NEEDS_OCCURRENCE)
     series = (await up.send(_get(calendar_id, f"{uid}_0")))["event"]

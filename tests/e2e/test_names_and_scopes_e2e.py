@@ -10,7 +10,7 @@ import pytest
 from mcp.types import ElicitRequestParams, ElicitResult
 
 from sandbox import DEMO_PRIMARY_CALENDAR_ID, HAN_MEIMEI_OPEN_ID, LI_LEI_OPEN_ID, TEAM_CALENDAR_ID, Sandbox
-from sandbox.seed_directory import DESIGN_CHAT_ID, ZHANG_WEI_BACKEND_OPEN_ID, ZHANG_WEI_SALES_OPEN_ID
+from sandbox.seed_directory import DESIGN_CHAT_ID, FRONTEND_CHAT_ID, ZHANG_WEI_BACKEND_OPEN_ID, ZHANG_WEI_SALES_OPEN_ID
 from tests.e2e.scheduling_harness import Session, pinned_sandbox, session
 
 pytestmark = pytest.mark.anyio
@@ -186,3 +186,11 @@ async def test_this_and_following_needs_an_occurrence(mcp: Session) -> None:
     uid = await standup(mcp)
     message = await mcp.fail("update_event", event_id=f"{uid}_0", scope="this_and_following", summary="x")
     assert "needs one occurrence" in message and "Nothing was changed" in message
+
+
+async def test_a_public_chat_the_user_is_not_in_is_invited_by_name(mcp: Session) -> None:
+    # Chat search shows public chats too (search.md); attendee create.md sets no membership rule for chats.
+    created = await mcp.call(
+        "create_event", summary="Demo", start="2026-11-26T16:00", end="2026-11-26T17:00", invite=["Frontend guild"]
+    )
+    assert [a.get("chat_id") for a in created["event"]["attendees"] if a.get("type") == "chat"] == [FRONTEND_CHAT_ID]

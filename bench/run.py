@@ -85,13 +85,14 @@ FLOOR = [PY, "-m", "bench.sdk_floor"]
 
 def start_upstream(cfg: Config) -> tuple[subprocess.Popen[str], str, dict[str, Any]]:
     port = procs.free_port()
-    process = subprocess.Popen(
-        [PY, "-m", "bench.upstream", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=(cfg.logs / "upstream.err").open("w"),
-        env=procs.python_env(),
-        text=True,
-    )
+    with (cfg.logs / "upstream.err").open("w") as errlog:  # the child keeps its own copy
+        process = subprocess.Popen(
+            [PY, "-m", "bench.upstream", "--port", str(port)],
+            stdout=subprocess.PIPE,
+            stderr=errlog,
+            env=procs.python_env(),
+            text=True,
+        )
     assert process.stdout is not None
     hello = json.loads(process.stdout.readline())
     procs.wait_for_port(port, process=process)

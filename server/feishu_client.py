@@ -112,8 +112,8 @@ class FeishuClient:
         clock: Clock | None = None,
     ) -> None:
         self.http = http
-        # Requests go out as whole URLs, the same that httpx2 would merge from base_url and the path:
-        # a whole URL string is parsed once and cached by httpx2, a merge is parsed anew every time.
+        # Requests go out as whole URLs, the same that httpx2 would merge from base_url, the path and
+        # the query: a whole URL string is parsed once and cached by httpx2, a merge anew every time.
         self._origin = str(http.base_url).rstrip("/")
         self.tokens = tokens
         self.policy = policy or RetryPolicy()
@@ -229,6 +229,10 @@ class FeishuClient:
         # (The fingerprint serialises the body: only worth it when something is unsettled.)
         call.maybe_applied = bool(self._unsettled) and call.fingerprint in self._unsettled
         call.auth = auth = UserTokenAuth(self.tokens)
+        # One URL string, query included (httpx2's own encoding of it): httpx2 caches the parse of a
+        # URL string (128 of them), so a repeated request parses nothing, where a path plus ``params``
+        # was merged and its query validated character by character on every request (~0.05 ms).
+        url = self._origin + call.path + (f"?{httpx2.QueryParams(tuple(call.query))}" if call.query else "")
         while True:
             call.attempts += 1
             self.stats.requests += 1
@@ -239,14 +243,7 @@ class FeishuClient:
                 raise self._gave_up(call, -1, f"no answer within the {self.policy.deadline:g} s deadline for one call")
             try:
                 with anyio.fail_after(self.policy.attempt_timeout(remaining)):
-                    response = await self.http.request(
-                        call.method,
-                        self._origin + call.path,
-                        # None, not an empty tuple, spares httpx2 a query merge and a URL rebuild.
-                        params=tuple(call.query) if call.query else None,
-                        json=call.body,
-                        auth=auth,
-                    )
+                    response = await self.http.request(call.method, url, json=call.body, auth=auth)
                 auth.on_the_wire = False
             except (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout) as exc:
                 auth.on_the_wire = False

@@ -60,12 +60,19 @@ LIKELY_MEANT = {
 }
 
 
-def accepted_names(model: type[BaseModel]) -> list[str]:
+# A model's fields never change, and every call of a tool asks for its names (~3 µs to work out).
+_ACCEPTED: dict[type[BaseModel], tuple[str, ...]] = {}
+
+
+def accepted_names(model: type[BaseModel]) -> tuple[str, ...]:
     """The argument names ``model`` accepts (a field's alias and its own name)."""
-    names: list[str] = []
-    for name, field in model.model_fields.items():
-        names += [n for n in (field.alias, name) if n and n not in names]
-    return names
+    found = _ACCEPTED.get(model)
+    if found is None:
+        names: list[str] = []
+        for name, field in model.model_fields.items():
+            names += [n for n in (field.alias, name) if n and n not in names]
+        found = _ACCEPTED[model] = tuple(names)
+    return found
 
 
 def likely_meant(name: str, accepted: Sequence[str]) -> str | None:
@@ -124,7 +131,7 @@ def describe_validation_error(
             continue
         if err["type"] == "extra_forbidden":
             nested = _model_at(model, err["loc"]) if model is not None else None
-            names = accepted_names(nested) if nested is not None else []
+            names = accepted_names(nested) if nested is not None else ()
             line = _unknown_name(where, names, "field")
             lines.append(f"- {line}" + (f" (it takes {', '.join(names)})" if names else ""))
             continue

@@ -89,3 +89,13 @@ def test_result_passes_compares_two_ways_that_send_the_same_line(capsys: pytest.
     assert result_passes.main(["--events", "9", "--runs", "1"]) == 0  # it checks the lines are equal first
     out = capsys.readouterr().out
     assert out.count("stdio: SDK's way") == 3 and out.count("HTTP:  SDK's way") == 3
+
+
+def test_list_cost_compares_two_checkouts_servers(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench import list_cost
+
+    assert list_cost.main(["--before", str(procs.ROOT), "--blocks", "2", "--calls", "8"]) == 0
+    printed = capsys.readouterr().out
+    for figure in ("seq_cpu_ms", "seq_p50_ms", "c8_cpu_ms", "c8_calls_per_s"):
+        assert f"list_events {figure}" in printed
+    assert printed.startswith("load average at start") and "load average at end" in printed

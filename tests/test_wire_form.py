@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from server.registry import build_tool, wire_form
 from tools import OPERATIONS
-from tools.common.outputs import EventPage
+from tools.common.outputs import EventPage, event_page, event_result, with_rendered_times
 from tools.context import CurrentContext, DayRange
 
 
@@ -43,3 +43,41 @@ def test_output_schemas_are_published_but_results_not_validated_twice() -> None:
         tool = build_tool(op)
         assert tool.output_schema is not None and tool.output_schema.get("type") == "object", op.name
         assert tool.fn_metadata.output_model is None, op.name  # the SDK's second pass is off
+
+
+# Feishu answers as they come, odd ones included: each must shape to what validation would make.
+EVENT = {
+    "event_id": "e1_0",
+    "summary": "周会",
+    "description": "",
+    "location": {"name": "Everest"},
+    "start_time": {"timestamp": "1794103200", "timezone": "Asia/Shanghai"},
+    "end_time": {"date": "2026-11-24"},
+    "attendees": [{"type": "user"}],
+}
+ANSWERS: list[dict[str, Any]] = [
+    {"items": [EVENT, {**EVENT, "event_id": "e2_0", "summary": None}], "has_more": True, "page_token": "p"},
+    {"items": [], "sync_token": "s", "has_more": False},
+    {"items": None, "page_token": None},
+    {"items": [EVENT, "not an event", 3], "has_more": "yes", "page_token": 12},
+    {},
+    {"event": EVENT, "notes": ["moved", 2]},
+    {"event": None, "notes": "not a list"},
+]
+
+
+def test_event_results_are_built_as_validation_would_make_them() -> None:
+    for data in ANSWERS:
+        for built in (event_page(None, data), event_result(None, data)):
+            validated = type(built).model_validate(built.model_dump())
+            assert built == validated and wire_form(built) == wire_form(validated), data
+            assert wire_form(built) == validated.model_dump(mode="json", by_alias=True)
+            assert list(wire_form(built)) == list(type(built).model_fields)  # every field, in order
+
+
+def test_free_text_moves_under_external_content_keeping_the_order_of_the_rest() -> None:
+    shaped = with_rendered_times(EVENT)
+    assert list(shaped) == ["event_id", "start_time", "end_time", "attendees", "start", "end", "external_content"]
+    assert shaped["external_content"] == {"summary": "周会", "location": {"name": "Everest"}}  # "" is left out
+    assert shaped["start"] == "2026-11-08T10:00:00+08:00" and shaped["end"] == "2026-11-24"
+    assert EVENT["summary"] == "周会"  # Feishu's dict is not changed

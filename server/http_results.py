@@ -57,10 +57,9 @@ def filled(body: bytes, slot: ResultSlot) -> bytes | None:
     blocks = result.get("content")
     if not isinstance(blocks, list) or len(blocks) != 1 or blocks[0] != {"type": "text", "text": ""}:
         return None
-    blocks[0]["text"] = prebuilt.text
-    result["structuredContent"] = prebuilt
+    result["structuredContent"] = prebuilt  # and the empty text block is filled with its JSON too
     head = b'{"jsonrpc":' + pydantic_core.to_json(message["jsonrpc"]) + b',"id":' + pydantic_core.to_json(message["id"])
-    return result_json(result, prebuilt, head=head + b',"result":', tail=b"}")
+    return result_json(result, prebuilt, head=head + b',"result":', tail=b"}", fill=True)
 
 
 def _failed(slot: ResultSlot) -> bytes:

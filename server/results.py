@@ -29,15 +29,23 @@ from mcp.types import CallToolResult, JSONRPCMessage, JSONRPCResponse, RequestId
 class Prebuilt(dict[str, Any]):
     """A result object together with its compact JSON (``json``) and that JSON as text (``text``).
 
-    Never changed after it is made: the bytes and the items must stay the same thing.
+    Never changed after it is made: the bytes and the items must stay the same thing. The text is
+    decoded only when asked for (~1.4 ms for a 1,000-event page): the HTTP answer and the stdio
+    line are written from the bytes.
     """
 
-    __slots__ = ("json", "text")
+    __slots__ = ("_text", "json")
 
     def __init__(self, data: dict[str, Any], encoded: bytes) -> None:
         super().__init__(data)
         self.json = encoded
-        self.text = encoded.decode()
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self.json.decode()
+        return self._text
 
 
 SLOT = "feishu_calendar_mcp.result_slot"  # the ASGI scope key under which a request's slot travels
@@ -127,17 +135,53 @@ def encode_line(message: JSONRPCMessage) -> bytes:
     return encoded + b"\n"
 
 
-def result_json(result: dict[str, Any], structured: Prebuilt, *, head: bytes = b"", tail: bytes = b"") -> bytes:
+def result_json(
+    result: dict[str, Any], structured: Prebuilt, *, head: bytes = b"", tail: bytes = b"", fill: bool = False
+) -> bytes:
     """``head``, a tools/call result object as JSON, then ``tail``, in one allocation.
 
     The structured content ``structured`` is written as the bytes it carries (a 1,000-event line
-    is 2 MB: each extra copy of it costs more than the joining).
+    is 2 MB: each extra copy of it costs more than the joining), and so is the text block that
+    carries the same JSON: the block holding ``structured.text``, or with ``fill`` the empty
+    placeholder block, is written from those bytes, escaped as a JSON string.
     """
     parts = [head, b"{"]
     for key, value in result.items():
         if len(parts) > 2:
             parts.append(b",")
         parts += (pydantic_core.to_json(key), b":")
-        parts.append(structured.json if value is structured else pydantic_core.to_json(value, by_alias=True))
+        if value is structured:
+            parts.append(structured.json)
+        elif key == "content" and _text_of(value, structured, fill):
+            parts.append(b"[{")
+            for name in value[0]:  # in the block's own order, as a dump would write it
+                if name == "type":
+                    parts.append(b'"type":"text"')
+                else:
+                    parts += (b'"text":"', json_string_body(structured.json), b'"')
+                parts.append(b",")
+            parts[-1] = b"}]"
+        else:
+            parts.append(pydantic_core.to_json(value, by_alias=True))
     parts += (b"}", tail)
     return b"".join(parts)
+
+
+def _text_of(blocks: Any, structured: Prebuilt, fill: bool) -> bool:
+    """Whether ``blocks`` is the one text block that carries (or, to ``fill``, will carry) ``structured``'s JSON."""
+    if type(blocks) is not list or len(blocks) != 1 or type(blocks[0]) is not dict:
+        return False
+    block = blocks[0]
+    if block.keys() != {"type", "text"} or block["type"] != "text":
+        return False
+    return block["text"] == "" if fill else block["text"] is structured._text
+
+
+def json_string_body(encoded: bytes) -> bytes:
+    """Compact JSON as the inside of a JSON string, the same bytes ``to_json`` gives for its text.
+
+    Compact JSON has no raw control characters (its strings carry them escaped), so only the
+    backslash and the quote need escaping: two C-level replaces instead of a character-by-character
+    pass (~1 against 3.2 ms for a 1,000-event page).
+    """
+    return encoded.replace(b"\\", b"\\\\").replace(b'"', b'\\"')

@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import pydantic_core
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server import MCPServer
@@ -26,7 +29,7 @@ from sandbox import Sandbox
 from server.app import build_server
 from server.clock import VirtualClock
 from server.http_results import ResultsWrittenOnce
-from server.results import Prebuilt, built_once, encode_line, tool_result
+from server.results import Prebuilt, built_once, encode_line, json_string_body, tool_result
 from server.state import AppState
 from server.static_token import StaticToken
 from tests.e2e.harness import FIXED_NOW
@@ -281,3 +284,22 @@ def test_prebuilt_is_a_plain_dict_to_everyone_else() -> None:
     data = {"a": [1, {"b": None}]}
     prebuilt = Prebuilt(data, b'{"a":[1,{"b":null}]}')
     assert prebuilt == data and json.dumps(prebuilt) == json.dumps(data)
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(st.characters(blacklist_categories=["Cs"])),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(JSON_VALUES)
+def test_the_text_block_is_escaped_as_to_json_escapes_it(value: Any) -> None:
+    """The text block is written from the result's bytes (two replaces), byte for byte what encoding
+    the decoded text would give: quotes, backslashes, control characters, U+2028, emoji."""
+    encoded = pydantic_core.to_json(value)
+    assert json_string_body(encoded) == pydantic_core.to_json(encoded.decode())[1:-1]

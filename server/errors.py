@@ -191,6 +191,16 @@ ERROR_TABLE: dict[int, tuple[type[FeishuError], str]] = {
 }
 
 
+# Where one operation has a better next step than the code's general one.
+OPERATION_ADVICE: dict[tuple[str, int], str] = {
+    # An invitation cannot be deleted by an attendee: declining it is what they can do.
+    ("delete_event", 193002): (
+        "only the organizer can delete this event; you are an attendee: decline it with reply_event "
+        "(rsvp_status decline)"
+    ),
+}
+
+
 def _violations(error: Any) -> tuple[list[str], list[str]]:
     """(field violation lines, missing scopes) from Feishu's ``error`` object, both shapes tolerated."""
     if not isinstance(error, dict):
@@ -261,6 +271,7 @@ def from_response(
     Feishu envelope at all.
     """
     cls, advice = ERROR_TABLE.get(code) or _fallback(status)
+    advice = OPERATION_ADVICE.get((operation, code), advice)
     if not_feishu and status < 500:
         # A page without Feishu's envelope (a 200 from a captive portal, a 404 from another web
         # server): most likely not Feishu at all. A 5xx page is a proxy in trouble: retried instead.

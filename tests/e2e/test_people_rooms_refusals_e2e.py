@@ -54,6 +54,17 @@ async def test_a_plain_attendee_cannot_invite(sb: Sandbox, mcp: Harness) -> None
     assert "194002" in message
 
 
+async def test_an_attendee_deleting_an_invitation_is_told_to_decline_it(sb: Sandbox, mcp: Harness) -> None:
+    # 193002's general advice (attendees may change only visibility, ...) left no way to act on it.
+    event_id = await new_event_id(mcp)
+    await mcp.call("add_attendees", event_id=event_id, attendees=[{"type": "user", "user_id": LI_LEI_OPEN_ID}])
+    async with connected(sb, sb.issue_user_token(LI_LEI_OPEN_ID)) as li_lei:
+        calendar = primary_calendar_id(LI_LEI_OPEN_ID)
+        message = await li_lei.fail("delete_event", calendar_id=calendar, event_id=event_id)
+        assert "193002" in message and "reply_event" in message and "decline" in message
+        await li_lei.call("reply_event", calendar_id=calendar, event_id=event_id, rsvp_status="decline")
+
+
 async def test_a_held_room_is_declined_and_not_free(mcp: Harness) -> None:
     # The seed's 1:1 holds Kunlun on Monday 14:00-14:30.
     event_id = await new_event_id(mcp, start="2026-11-23T14:00", end="2026-11-23T15:00")

@@ -88,6 +88,8 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         ["user_id_type", "names are looked up as open_ids"],
     ),
     ("add_attendees", {**EV, "attendees": [{"type": "robot", "user_id": "ou_1"}]}, ["attendees.0.type", "user"]),
+    # A bare name (create_event's invite takes them) says the object to send, not just "a dictionary".
+    ("add_attendees", {**EV, "attendees": ["Han Meimei"]}, ["attendees.0", '{"type": "user", "name": "Han Meimei"}']),
     ("add_attendees", {**EV, "attendees": [{"type": "resource", "user_id": "ou_1"}]}, ["room_id", "required"]),
     (
         "add_attendees",

@@ -34,6 +34,18 @@ class NewAttendee(BaseModel):
     operate_id: Annotated[PathId | None, Field(description="Room contact person.")] = None
     name: Annotated[NameText | None, Field(description="Instead of the id (user: or email).")] = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, value: Any) -> Any:
+        # A bare name is what create_event's invite takes; pydantic alone would only say "a valid
+        # dictionary", which does not tell the model what to send instead.
+        if isinstance(value, str):
+            raise ValueError(
+                f'an attendee is an object with its type, e.g. {{"type": "user", "name": "{value[:64]}"}} '
+                "(type chat or resource for a chat or room; third_party with third_party_email)"
+            )
+        return value
+
     @model_validator(mode="after")
     def _id_matches_type(self) -> Self:
         wanted = ID_FIELD[self.type]

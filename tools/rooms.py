@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field, PrivateAttr, ValidationInfo, model_valida
 from tools.common import times
 from tools.common.approval import needs_approval
 from tools.common.composite import Endpoint, JsonObject, Request, Upstream
-from tools.common.fields import NOT_BOOLEAN, PathId, TimeValue, Timezone, WindowEnd, WindowStart
-from tools.common.resolve import ROOM_SEARCH, search_rooms
+from tools.common.fields import NOT_BOOLEAN, TimeValue, Timezone, WindowEnd, WindowStart
+from tools.common.resolve import ROOM_SEARCH, NameText, Picks, all_settled, lookup_room, search_rooms
 from tools.spec import Input, Operation, Replay, WireRequest
 
 ROOM_FREEBUSY = Endpoint(
@@ -122,7 +122,9 @@ find_rooms = Operation(
 
 
 class RoomFreeBusyInput(Input):
-    room_ids: Annotated[list[PathId], Field(min_length=1, max_length=20, description="1-20 room ids (omm_...).")]
+    room_ids: Annotated[
+        list[NameText], Field(min_length=1, max_length=20, description="1-20 room ids (omm_...) or room names.")
+    ]
     start: WindowStart
     end: WindowEnd
     timezone: Timezone = None
@@ -148,6 +150,13 @@ class RoomFreeBusy(BaseModel):
     end: str
     free_busy: Annotated[dict[str, list[dict[str, Any]]], Field(description="Busy slots per room id.")]
     free_rooms: Annotated[list[str], Field(description="Rooms with no busy slot in the range.")]
+
+
+async def _room_ids(inp: RoomFreeBusyInput, up: Upstream, picks: Picks) -> RoomFreeBusyInput:
+    """Room names to ids (README: names work wherever ids are wanted), every unclear name at once."""
+    found = all_settled([await lookup_room(up, room, picks) for room in inp.room_ids])
+    ids = [str(r["room_id"]) for r in found]
+    return inp.model_copy(update={"room_ids": list(dict.fromkeys(ids))})
 
 
 def _freebusy_wire(inp: RoomFreeBusyInput) -> WireRequest:
@@ -176,7 +185,7 @@ get_room_freebusy = Operation(
     name="get_room_freebusy",
     title="Meeting-room free/busy",
     description=(
-        "Busy slots of up to 20 rooms by id in a range (within 30 days) and which are free. "
+        "Busy slots of up to 20 rooms (ids or names) in a range (within 30 days) and which are free. "
         "Example: room_ids=['omm_1'], start='2026-11-24T09:00', end='2026-11-24T12:00'."
     ),
     interface_function="QueryMeetingRoomFreebusyAsync",
@@ -192,4 +201,6 @@ get_room_freebusy = Operation(
     scopes=("calendar:room:readonly",),
     respond=_freebusy,
     to_wire=_freebusy_wire,
+    endpoints=(ROOM_SEARCH,),
+    prepare=_room_ids,
 )

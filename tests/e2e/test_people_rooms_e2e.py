@@ -108,6 +108,21 @@ async def test_room_freebusy_follows_bookings(mcp: Harness) -> None:
     assert result["free_rooms"] == [room for room in ROOM_IDS if room in result["free_rooms"]]
 
 
+async def test_room_freebusy_takes_room_names(mcp: Harness) -> None:
+    # README: names work wherever ids are wanted; a name used to go to Feishu as an id (190002).
+    event_id = await new_event_id(mcp, "2026-11-25T09:00", "2026-11-25T10:00")
+    await mcp.call("add_attendees", event_id=event_id, attendees=[{"type": "resource", "room_id": ROOM_IDS[1]}])
+    result = await mcp.call(
+        "get_room_freebusy", room_ids=["Everest", ROOM_IDS[1]], start="2026-11-25T09:00", end="2026-11-25T10:00"
+    )
+    assert mcp.sent().query["room_ids"] == [ROOM_IDS[0], ROOM_IDS[1]]
+    assert result["free_rooms"] == [ROOM_IDS[0]]
+    assert set(result["free_busy"]) >= {ROOM_IDS[1]}
+    assert "no meeting room" in await mcp.fail(
+        "get_room_freebusy", room_ids=["Atlantis"], start="2026-11-25T09:00", end="2026-11-25T10:00"
+    )
+
+
 async def test_subscribe_and_unsubscribe(mcp: Harness) -> None:
     assert (await mcp.call("subscribe_events"))["ok"] is True
     sent = mcp.sent()

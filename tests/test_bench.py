@@ -99,3 +99,18 @@ def test_list_cost_compares_two_checkouts_servers(capsys: pytest.CaptureFixture[
     for figure in ("seq_cpu_ms", "seq_p50_ms", "c8_cpu_ms", "c8_calls_per_s"):
         assert f"list_events {figure}" in printed
     assert printed.startswith("load average at start") and "load average at end" in printed
+
+
+def test_list_cost_reports_a_side_that_measured_no_cpu(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """CPU comes in 10 ms ticks: a short run may measure none for a side (it divided by zero)."""
+    from bench import list_cost
+
+    async def measured(*_: object) -> dict[str, dict[str, float]]:
+        zero = dict.fromkeys(("seq_cpu_ms", "seq_p50_ms", "c8_cpu_ms", "c8_calls_per_s"), 0.0)
+        return {"before": zero, "after": {**zero, "seq_cpu_ms": 1.0}}
+
+    monkeypatch.setattr(list_cost, "measure", measured)
+    assert list_cost.main(["--before", str(procs.ROOT)]) == 0
+    assert "after/before n/a" in capsys.readouterr().out

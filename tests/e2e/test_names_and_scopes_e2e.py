@@ -188,6 +188,16 @@ async def test_this_and_following_needs_an_occurrence(mcp: Session) -> None:
     assert "needs one occurrence" in message and "Nothing was changed" in message
 
 
+@pytest.mark.parametrize("tool", ["update_event", "delete_event"])
+async def test_this_and_following_on_an_event_that_does_not_repeat_says_so(mcp: Session, tool: str) -> None:
+    """Not "needs one occurrence" (there is none to find): the scope is what to drop."""
+    event_id = await new_event(mcp)
+    extra = {"summary": "x"} if tool == "update_event" else {}
+    message = await mcp.fail(tool, event_id=event_id, scope="this_and_following", **extra)
+    assert "does not repeat" in message and "without scope" in message and "Nothing was changed" in message
+    assert "needs one occurrence" not in message
+
+
 async def test_a_public_chat_the_user_is_not_in_is_invited_by_name(mcp: Session) -> None:
     # Chat search shows public chats too (search.md); attendee create.md sets no membership rule for chats.
     created = await mcp.call(

@@ -50,6 +50,7 @@ DELETE_EVENT = Endpoint("delete_series", "DELETE", EVENTS + "/{event_id}", ("cal
 COPIED = ("summary", "description", "location", "vchat", "visibility", "attendee_ability", "free_busy_status", "color")
 _OCCURRENCE = re.compile(r"^(?P<uid>.+)_(?P<time>\d+)$")
 NEEDS_OCCURRENCE = "scope this_and_following needs one occurrence's event_id (uid_<start>), e.g. from view_instances"
+NOT_RECURRING = "scope this_and_following is for recurring events; this event does not repeat: call again without scope"
 
 
 class ScopeError(Refusal):
@@ -135,8 +136,14 @@ async def edit_series(
         changed = await up.write(Request(PATCH_EVENT, body=body, path=path), Replay.SAFE)
         return {"event": changed.get("event"), "notes": [f"changed every occurrence of the series {uid}_0", *notes]}
     if not original:
-        raise ScopeError(NEEDS_OCCURRENCE)
+        raise await _scope_refusal(up, calendar_id, uid)
     return await _split(up, calendar_id, uid, original, body)
+
+
+async def _scope_refusal(up: Upstream, calendar_id: str, uid: str) -> ScopeError:
+    """this_and_following given a series id: what to do instead, read from the event (one GET, refusals only)."""
+    event = (await up.send(_get(calendar_id, f"{uid}_0")))["event"]
+    return ScopeError(NEEDS_OCCURRENCE if event.get("recurrence") else NOT_RECURRING)
 
 
 def _retimed(series: JsonObject, body: JsonObject) -> bool:
@@ -318,7 +325,7 @@ async def delete_series(
         await up.write(Request(DELETE_EVENT, query=query, path=path), Replay.DELETE)
         return {"notes": [f"deleted the whole series {uid}_0", *notes]}
     if not original:
-        raise ScopeError(NEEDS_OCCURRENCE)
+        raise await _scope_refusal(up, calendar_id, uid)
     series = (await up.send(_get(calendar_id, f"{uid}_0")))["event"]
     if original <= span_of(series)[0]:
         await up.write(Request(DELETE_EVENT, query=query, path=path), Replay.DELETE)

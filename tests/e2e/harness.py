@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from mcp import Client
 
 from sandbox import Sandbox
@@ -17,6 +18,10 @@ from tests.helpers import all_tools_settings
 
 # Monday 2026-11-23 09:00 in Asia/Shanghai: the sandbox's seed world is built around "now" (day 0 = today).
 FIXED_NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC).timestamp()
+# The conftest's machine_zone fixture under these machine zones: one of them the demo user's own.
+IN_MACHINE_ZONES = pytest.mark.parametrize(
+    "machine_zone", ("UTC", "Asia/Shanghai", "America/Los_Angeles"), indirect=True
+)
 # Every tool the demo tour calls, in order: a test of the tour checks each one ran.
 DEMO_STEPS = (
     "get_current_context",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,24 +19,13 @@ from server.cli import sandbox_server
 from server.clock import VirtualClock
 from server.demo import DEMO_TIMEZONE, tour
 from server.settings import Settings
-from tests.e2e.harness import DEMO_STEPS
+from tests.e2e.harness import DEMO_STEPS, IN_MACHINE_ZONES
 
 pytestmark = pytest.mark.anyio
 
-MACHINE_ZONES = ("UTC", "Asia/Shanghai", "America/Los_Angeles")
 # Local times in the demo user's zone: just after midnight, morning, afternoon, just before midnight.
 HOURS = ((0, 5), (8, 40), (13, 55), (23, 45))
 FIRST_DAY = datetime(2026, 11, 30, tzinfo=ZoneInfo(DEMO_TIMEZONE))  # a Monday; the next 6 days follow
-
-
-@pytest.fixture(params=MACHINE_ZONES)
-def machine_zone(request: pytest.FixtureRequest) -> Iterator[str]:
-    """The process's own timezone (TZ), as a machine set to that zone would have it."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TZ", request.param)
-        time.tzset()
-        yield request.param
-    time.tzset()
 
 
 async def run_tour_at(moment: datetime) -> str:
@@ -49,6 +37,7 @@ async def run_tour_at(moment: datetime) -> str:
     return out.getvalue()
 
 
+@IN_MACHINE_ZONES
 async def test_the_tour_runs_every_step_on_every_day_and_hour(machine_zone: str) -> None:
     assert time.strftime("%Z") != "" and time.tzname[0] != ""  # the zone really took effect
     for day in range(7):

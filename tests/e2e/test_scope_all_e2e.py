@@ -16,11 +16,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from sandbox import HAN_MEIMEI_OPEN_ID
+from tests.e2e.harness import IN_MACHINE_ZONES
 from tests.e2e.scheduling_harness import Session
-from tests.e2e.test_split_series_e2e import WINTER, Organizer, agenda, machine_zone, mcp, standup, ts
+from tests.e2e.test_split_series_e2e import WINTER, Organizer, agenda, mcp, standup, ts
 
 pytestmark = pytest.mark.anyio
-__all__ = ["machine_zone", "mcp"]  # fixtures, shared with the split tests
+__all__ = ["mcp"]  # a fixture, shared with the split tests
 
 UTC = ZoneInfo("UTC")
 WEDNESDAYS = [
@@ -39,6 +40,7 @@ WEDNESDAYS = [
 ]
 
 
+@IN_MACHINE_ZONES
 async def test_a_new_time_for_all_resets_every_changed_occurrence_and_says_which(
     mcp: Session, machine_zone: str
 ) -> None:
@@ -73,6 +75,7 @@ async def test_a_new_time_for_all_resets_every_changed_occurrence_and_says_which
     assert world.events[f"{uid}_0"].attendee_for_user(HAN_MEIMEI_OPEN_ID) is None
 
 
+@IN_MACHINE_ZONES
 async def test_other_fields_for_all_reach_the_changed_occurrences_too(mcp: Session, machine_zone: str) -> None:
     uid = await standup(mcp)
     first = ts("2026-11-25T11:00")
@@ -105,6 +108,7 @@ async def test_other_fields_for_all_reach_the_changed_occurrences_too(mcp: Sessi
     assert mcp.sb.world.events[f"{uid}_{ts('2027-01-06T11:00')}"].attendee_for_user(HAN_MEIMEI_OPEN_ID)
 
 
+@IN_MACHINE_ZONES
 async def test_deleting_all_removes_the_changed_occurrences_first_and_names_them(
     mcp: Session, machine_zone: str
 ) -> None:

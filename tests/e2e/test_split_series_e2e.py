@@ -9,8 +9,7 @@ timezones.
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +18,7 @@ import pytest
 
 from sandbox import DEMO_PRIMARY_CALENDAR_ID, HAN_MEIMEI_OPEN_ID, LI_LEI_OPEN_ID, ROOM_IDS, Sandbox, room_booking
 from sandbox.seed_directory import APPROVAL_ROOM_ID
+from tests.e2e.harness import IN_MACHINE_ZONES
 from tests.e2e.scheduling_harness import Session, pinned_sandbox, session
 
 pytestmark = pytest.mark.anyio
@@ -26,17 +26,6 @@ pytestmark = pytest.mark.anyio
 EVENTS = f"/open-apis/calendar/v4/calendars/{DEMO_PRIMARY_CALENDAR_ID}/events"
 SHANGHAI, NEW_YORK = ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York")
 ROOM = ROOM_IDS[0]
-MACHINE_ZONES = ("UTC", "Asia/Shanghai", "America/Los_Angeles")
-
-
-@pytest.fixture(params=MACHINE_ZONES)
-def machine_zone(request: pytest.FixtureRequest) -> Iterator[str]:
-    """The process's own timezone (TZ): the split must not depend on it."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TZ", request.param)
-        time.tzset()
-        yield request.param
-    time.tzset()
 
 
 def ts(text: str, zone: ZoneInfo = SHANGHAI) -> int:
@@ -181,6 +170,7 @@ async def test_deleting_this_and_following_removes_the_later_changes_too(mcp: Se
     assert "1 of the later occurrences had been cancelled already" in deleted["detail"]
 
 
+@IN_MACHINE_ZONES
 async def test_a_daylight_saving_zone_keeps_its_wall_clock(mcp: Session, machine_zone: str) -> None:
     me = Organizer(mcp.sb)
     uid = await me.series(
@@ -221,6 +211,7 @@ async def test_a_daylight_saving_zone_keeps_its_wall_clock(mcp: Session, machine
     ]
 
 
+@IN_MACHINE_ZONES
 async def test_an_all_day_series(mcp: Session, machine_zone: str) -> None:
     me = Organizer(mcp.sb)
     uid = await me.series(

@@ -63,3 +63,34 @@ def test_rendering_keeps_the_events_own_zone() -> None:
     assert times.render_time_info({"date": "2026-11-23"}) == "2026-11-23"
     assert times.render_time_info({"timestamp": "x"}) is None
     assert times.render_time_info(None) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "tz", "instead"),
+    [
+        ("2027-03-28T02:30", "Europe/Berlin", "2027-03-28T03:30+02:00"),
+        ("2027-03-14 02:00", "America/New_York", "2027-03-14T03:00-04:00"),
+        ("2027-03-28T02:59:59", "Europe/Berlin", "2027-03-28T03:59:59+02:00"),
+    ],
+)
+def test_a_local_time_the_clocks_skip_is_refused_with_the_instant_it_would_mean(
+    value: str, tz: str, instead: str
+) -> None:
+    """Read with the old offset, 02:30-03:30 in Berlin's spring gap reached Feishu as start == end (190002)."""
+    with pytest.raises(times.TimeInputError) as info:
+        times.parse_time(value, tz, "start")
+    message = str(info.value)
+    assert message.startswith(f"start: {value.replace(' ', 'T')} does not exist in {tz}") and instead in message
+
+
+@pytest.mark.parametrize(
+    ("value", "tz", "unix"),
+    [
+        ("2026-11-01T01:30", "America/New_York", 1793511000),  # the repeated hour: its first (EDT) instant
+        ("2027-03-28T03:00", "Europe/Berlin", 1806195600),  # the first minute after the gap
+        ("2027-03-28T01:59", "Europe/Berlin", 1806195540),  # the last minute before it
+    ],
+)
+def test_times_beside_a_clock_change_are_read(value: str, tz: str, unix: int) -> None:
+    parsed = times.parse_time(value, tz)
+    assert parsed.instant is not None and int(parsed.instant.timestamp()) == unix

@@ -106,13 +106,33 @@ def _parse_time(value: Any, timezone: str | None) -> ParsedTime:
     if parsed.tzinfo is None:
         if not timezone:
             raise TimeInputError(f"{text!r} has no UTC offset: add one (+08:00) or pass `timezone` (IANA name)")
-        parsed = parsed.replace(tzinfo=zone(timezone))
+        parsed = _local(parsed, timezone)
     try:
         seconds = int(parsed.timestamp())
     except (OverflowError, ValueError):  # past year 9999 once converted to UTC
         seconds = MAX_TIMESTAMP + 1
     _check_range(seconds)
     return ParsedTime(instant=parsed)
+
+
+def _local(naive: datetime, timezone: str) -> datetime:
+    """``naive`` as a wall-clock time of ``timezone``, refused when the clocks skip it.
+
+    In a daylight-saving gap (02:30 on the night Berlin goes from 02:00 to 03:00) zoneinfo reads
+    the time with the old offset, which is the instant of 03:30: a meeting 02:30-03:30 would reach
+    Feishu as start == end and come back as 190002 "end_time must be after start_time", which
+    names neither the cause nor the fix. An hour the clocks skip is refused here instead.
+    """
+    tz = zone(timezone)
+    aware = naive.replace(tzinfo=tz)
+    wall = aware.astimezone(UTC).astimezone(tz)
+    if wall.replace(tzinfo=None) != naive.replace(tzinfo=None):
+        spec = "seconds" if naive.second else "minutes"
+        raise TimeInputError(
+            f"{naive.isoformat(timespec=spec)} does not exist in {timezone}: the clocks skip that hour (a daylight "
+            f"saving change); use {wall.isoformat(timespec=spec)} (the instant it would mean) or another time"
+        )
+    return aware
 
 
 def _from_unix(seconds: int) -> datetime:

@@ -143,8 +143,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
     from sandbox.app import WIRE_PARSER
+    from server import heap
 
+    heap.starting()
     app, token = _upstream()
+    heap.serving()  # as `sandbox` serves: the seed and the 1,000 events frozen out of collections
     print(json.dumps({"token": token, "source": "sandbox"}), flush=True)
     # Access logs off, so that logging does not bill every request (the floor's as well as ours);
     # the sandbox's own HTTP parser, so the headers go out as Feishu spells them.

@@ -9,13 +9,13 @@ the OAuth stack or anything else a plain tool call does not touch.
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from server import heap
 from server.clock import Clock, sandbox_clock
 
 if TYPE_CHECKING:
@@ -115,11 +115,9 @@ def sandbox_server(settings: Settings, clock: Clock) -> MCPServer[AppState]:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    # An assistant starts this for every session, and start-up builds ~150k objects that live
-    # for good: collecting garbage among them only costs time (~5% of the start). So no
-    # collections until the server is built, and then those objects are frozen out of every
-    # later collection (cheaper collections during calls too).
-    gc.disable()
+    # An assistant starts this for every session: no garbage collections until the server is
+    # built, then the collector's serving schedule (server/heap.py), in team mode as well.
+    heap.starting()
     toolsets = args.toolsets
     if args.sandbox and toolsets is None and "FEISHU_TOOLSETS" not in os.environ:
         toolsets = "all"  # the sandbox is for trying things: every tool, unless asked otherwise
@@ -153,8 +151,7 @@ def _serve(args: argparse.Namespace) -> int:
         server = build_server(settings, tokens)
         if isinstance(tokens, StoredLogin):
             server.middleware.append(remember_url_elicitation)
-    gc.freeze()
-    gc.enable()
+    heap.serving()
     if args.transport == "http":
         from server.http_local import serve_http
 
@@ -176,7 +173,9 @@ def _sandbox(args: argparse.Namespace) -> int:
     from sandbox import DEMO_APP_ID, DEMO_APP_SECRET, Sandbox, serve
 
     _configure_logging("INFO")
+    heap.starting()
     sb = Sandbox(seed=True, admin=args.admin, clock=_sandbox_clock())
+    heap.serving()  # the seed world lives as long as the process, like a server's start-up objects
     print(f"sandbox on http://127.0.0.1:{args.port}  demo user token: {sb.demo_token}", file=sys.stderr)
     # The demo app's credentials are published fakes: with them `login` signs in here as with Feishu.
     print(

@@ -91,6 +91,21 @@ def test_result_passes_compares_two_ways_that_send_the_same_line(capsys: pytest.
     assert out.count("stdio: SDK's way") == 3 and out.count("HTTP:  SDK's way") == 3
 
 
+def test_gc_cost_compares_the_two_schedules_and_leaves_the_collector_as_it_was(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import gc
+
+    from bench import gc_cost
+
+    threshold = gc.get_threshold()
+    assert gc_cost.main(["--calls", "16", "--pages", "1", "--rounds", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("in the collector") == 4
+    assert "server/heap.py" in printed and "default" in printed
+    assert gc.get_threshold() == threshold and gc.isenabled() and gc.get_freeze_count() == 0
+
+
 def test_list_cost_compares_two_checkouts_servers(capsys: pytest.CaptureFixture[str]) -> None:
     from bench import list_cost
 

@@ -35,6 +35,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from auth.grants_redis import RedisGrantStore, SharedGrants
+from server import heap
 from server.app import build_server
 from server.clock import Clock, SystemClock
 from server.http_results import ResultsWrittenOnce
@@ -207,6 +208,7 @@ def serve_team(args: argparse.Namespace, settings: Settings, environ: Mapping[st
     print(f"team mode: {config.resource} (serving on {host}:{args.port})", file=sys.stderr)
     # Behind a load balancer that terminates TLS: trust its X-Forwarded-* only from the addresses given.
     forwarded = environ.get("FEISHU_FORWARDED_ALLOW_IPS", "127.0.0.1")
+    heap.serving()  # the command turned collections off while the replica was built
     uvicorn.run(
         replica.app,
         host=host,

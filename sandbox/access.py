@@ -66,9 +66,12 @@ def mask_token(token: str) -> str:
 
 
 def authenticate(
-    world: World, now: float, request: Request, *, scopes: Sequence[str], user_only: bool
+    world: World, now: float, request: Request, *, scopes: Sequence[str], user_only: bool, tenant_only: bool = False
 ) -> tuple[AccessToken, User | None]:
-    """The token and calling user of an API request, or the gateway's refusal."""
+    """The token and calling user of an API request, or the gateway's refusal.
+
+    ``tenant_only``: the page takes a tenant_access_token only; a user token is 99991668 (the code that also
+    means "this API takes no user token"), before its scopes are looked at: granting one would not help."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()
@@ -90,6 +93,10 @@ def authenticate(
         raise FeishuFault(99991668, "Invalid access token for authorization. Please make a new token.")
     if found.expires_at <= now:
         raise FeishuFault(99991677, "user access token expired, please refresh it.")
+    if tenant_only:
+        raise FeishuFault(
+            99991668, "Invalid access token for authorization: this API takes a tenant_access_token only."
+        )
     if scopes and not found.scopes.intersection(scopes):
         violations = [
             {"type": "action_scope_required", "subject": s, "description": "user scope required"} for s in scopes

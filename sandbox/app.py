@@ -237,9 +237,11 @@ class Sandbox:
         return access.mask_token(token)
 
     def authenticate(
-        self, request: Request, *, scopes: Sequence[str], user_only: bool = False
+        self, request: Request, *, scopes: Sequence[str], user_only: bool = False, tenant_only: bool = False
     ) -> tuple[AccessToken, User | None]:
-        return access.authenticate(self.world, self.clock.now(), request, scopes=scopes, user_only=user_only)
+        return access.authenticate(
+            self.world, self.clock.now(), request, scopes=scopes, user_only=user_only, tenant_only=tenant_only
+        )
 
     async def run_late(self) -> int:
         """Run every request a ``late`` fault is still holding back, now; how many ran."""

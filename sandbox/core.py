@@ -28,7 +28,7 @@ class Api(Core, Protocol):
     (``sandbox.wire.api_route``: authentication, then what fell due by now)."""
 
     def authenticate(
-        self, request: Request, *, scopes: Sequence[str], user_only: bool = False
+        self, request: Request, *, scopes: Sequence[str], user_only: bool = False, tenant_only: bool = False
     ) -> tuple[AccessToken, User | None]: ...
 
     def settle(self) -> None: ...

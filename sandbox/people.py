@@ -1,5 +1,6 @@
 """People look-ups: ``GET /open-apis/search/v1/user`` and the contact reads ``GET /contact/v3/users/batch``,
-``GET /contact/v3/users/:user_id`` and ``POST /contact/v3/users/basic_batch``.
+``GET /contact/v3/users/:user_id``, ``POST /contact/v3/users/basic_batch`` and the app identity's
+``POST /contact/v3/users/batch_get_id``.
 
 scheduling-api.md §2.1-2.4. The search is user-token only, matches names (Chinese or
 Latin, any part), never finds resigned users or users of another tenant, and returns no email.
@@ -7,7 +8,10 @@ The batch returns profiles for up to 50 ids (more is 40001, "invalid parameter",
 for a bad parameter) and silently leaves out users the caller may not see (another tenant); each
 field needs its own scope, as on Feishu. One profile: 41012 for an unknown id, 41050 for a user
 outside the caller's visibility (another tenant). basic_batch: names for 1-10 ids, any tenant
-(the page: it does not check the contact range), 40001 otherwise.
+(the page: it does not check the contact range), 40001 otherwise. batch_get_id (tenant token only):
+one entry per email and per mobile asked for, in that order ("the number of ids returned is the
+number of emails plus the number of mobiles"); an address that finds nobody the app may see has no
+``user_id`` (the page lists a missing address among the reasons "no user id is returned").
 """
 
 from __future__ import annotations
@@ -17,7 +21,14 @@ from typing import TYPE_CHECKING, Any
 from starlette.routing import BaseRoute
 
 from sandbox.state import User
-from sandbox.wire import FeishuFault, api_route, decode_offset, encode_token, field_validation, invalid
+from sandbox.wire import (
+    FeishuFault,
+    api_route,
+    decode_offset,
+    encode_token,
+    field_validation,
+    invalid,
+)
 
 if TYPE_CHECKING:
     from sandbox.core import Api
@@ -35,6 +46,16 @@ BATCH_SCOPES = ("contact:contact.base:readonly",)
 BATCH_LIMIT = 50
 BASIC_BATCH_LIMIT = 10
 BASIC_SCOPES = ("contact:user.basic_profile:readonly",)
+CONTACT = "/open-apis/contact/v3"
+GET_ID_SCOPES = ("contact:user.id:readonly",)
+GET_ID_LIMIT = 50  # emails and mobiles each (batch_get_id.md: "最大长度 50")
+# batch_get_id.md: ``status`` needs any one of these field scopes, held by the app (a tenant token).
+STATUS_SCOPES = (
+    "contact:user.employee:readonly",
+    "contact:contact:access_as_app",
+    "contact:contact:readonly",
+    "contact:contact:readonly_as_app",
+)
 AVATAR = "https://sandbox.invalid/avatar/{open_id}_{size}.png"
 
 
@@ -43,6 +64,7 @@ def routes(sb: Api) -> list[BaseRoute]:
         api_route(sb, "GET", "/open-apis/search/v1/user", search_users, scopes=SEARCH_SCOPES, user_only=True),
         api_route(sb, "GET", "/open-apis/contact/v3/users/batch", users_batch, scopes=BATCH_SCOPES),
         api_route(sb, "POST", "/open-apis/contact/v3/users/basic_batch", basic_batch, scopes=BASIC_SCOPES),
+        api_route(sb, "POST", CONTACT + "/users/batch_get_id", batch_get_id, scopes=GET_ID_SCOPES, tenant_only=True),
         api_route(sb, "GET", "/open-apis/contact/v3/users/{user_id}", get_user, scopes=PROFILE_SCOPES),
     ]
 
@@ -151,6 +173,57 @@ def basic_batch(call: Call) -> dict[str, Any]:
     }
 
 
+def batch_get_id(call: Call) -> dict[str, Any]:
+    kind = call.user_id_type()
+    asked: list[tuple[str, str]] = []
+    for name in ("emails", "mobiles"):
+        values = call.body.get(name)
+        if values is None:
+            continue
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise field_validation(name, values, f"{name} must be a list of strings")
+        if len(values) > GET_ID_LIMIT:
+            raise field_validation(name, len(values), f"the max len is {GET_ID_LIMIT}")
+        asked += [(name[:-1], v) for v in values]
+    include_resigned = call.body.get("include_resigned") is True
+    app = call.sb.world.apps.get(call.token.app_id)
+    tenant = app.tenant_key if app is not None else ""
+    enabled = app.enabled_scopes if app is not None else None
+    with_status = enabled is None or any(s in enabled for s in STATUS_SCOPES)
+    listed = []
+    for field, value in asked:
+        entry: dict[str, Any] = {field: value}
+        user = _by_address(call, field, value, tenant)
+        if user is not None and (user.status != "resigned" or include_resigned):
+            entry["user_id"] = {"open_id": user.open_id, "union_id": user.union_id, "user_id": user.user_id}[kind]
+            if with_status:
+                entry["status"] = _status(user)
+        listed.append(entry)
+    return {"user_list": listed}
+
+
+def _by_address(call: Call, field: str, value: str, tenant: str) -> User | None:
+    """The app's tenant's user with that email, or that mobile (a mainland number may omit +86)."""
+    for user in call.sb.world.users.values():
+        if user.tenant_key != tenant:
+            continue
+        if field == "email" and user.email and user.email.casefold() == value.strip().casefold():
+            return user
+        if field == "mobile" and user.mobile and value.strip() in (user.mobile, user.mobile.removeprefix("+86")):
+            return user
+    return None
+
+
+def _status(user: User) -> dict[str, bool]:
+    return {
+        "is_frozen": user.status == "frozen",
+        "is_resigned": user.status == "resigned",
+        "is_activated": user.status == "active",
+        "is_exited": user.status == "resigned",
+        "is_unjoin": False,
+    }
+
+
 # Scopes that read every ordinary profile field (the "满足任一" lists of contact-v3/user/get.md).
 WHOLE_PROFILE = ("contact:contact:access_as_app", "contact:contact:readonly", "contact:contact:readonly_as_app")
 
@@ -184,13 +257,7 @@ def _profile(call: Call, user: User, *, single: bool = False) -> dict[str, Any]:
     if user.time_zone:  # only set by a test: see User.time_zone
         out["time_zone"] = user.time_zone
     if granted("contact:user.employee:readonly"):
-        out["status"] = {
-            "is_frozen": user.status == "frozen",
-            "is_resigned": user.status == "resigned",
-            "is_activated": user.status == "active",
-            "is_exited": user.status == "resigned",
-            "is_unjoin": False,
-        }
+        out["status"] = _status(user)
         out |= {"job_title": profile.job_title if profile else "", "city": profile.city if profile else ""}
     if single and call.user is not None and "contact:user.department_path:readonly" in scopes:
         out["department_path"] = [_department_path(call, d) for d in departments]

@@ -34,7 +34,7 @@ MAX_IDS = 100  # mget: the pages state no limit; a page's worth
 
 def routes(sb: Api) -> list[BaseRoute]:
     def tenant(method: str, path: str, handler: Handler) -> BaseRoute:
-        return api_route(sb, method, VC + path, _tenant_only(handler), scopes=ROOM_SCOPES)
+        return api_route(sb, method, VC + path, handler, scopes=ROOM_SCOPES, tenant_only=True)
 
     return [
         tenant("GET", "/rooms", list_rooms),
@@ -45,17 +45,6 @@ def routes(sb: Api) -> list[BaseRoute]:
         tenant("GET", "/room_levels/search", search_levels),  # before /{room_level_id}, which would take it
         tenant("GET", "/room_levels/{room_level_id}", get_level),
     ]
-
-
-def _tenant_only(handler: Handler) -> Handler:
-    def checked(call: Call) -> dict[str, Any] | None:
-        if call.user is not None:
-            raise FeishuFault(
-                99991668, "Invalid access token for authorization: this API takes a tenant_access_token only."
-            )
-        return handler(call)
-
-    return checked
 
 
 def _missing(what: str) -> FeishuFault:

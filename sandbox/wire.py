@@ -223,13 +223,14 @@ def api_route(
     *,
     scopes: Sequence[str],
     user_only: bool = False,
+    tenant_only: bool = False,
 ) -> BaseRoute:
     """A Starlette route: authenticate (any one of ``scopes``), parse, run ``handler``, wrap in the envelope."""
 
     async def endpoint(request: Request) -> Response:
         logid = request.state.logid
         try:
-            token, user = sb.authenticate(request, scopes=scopes, user_only=user_only)
+            token, user = sb.authenticate(request, scopes=scopes, user_only=user_only, tenant_only=tenant_only)
             body = await _json_body(request)
             call = Call(sb=sb, request=request, token=token, user=user, body=body)
             if "user_id_type" in request.query_params:

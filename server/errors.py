@@ -198,6 +198,11 @@ OPERATION_ADVICE: dict[tuple[str, int], str] = {
         "only the organizer can delete this event; you are an attendee: decline it with reply_event "
         "(rsvp_status decline)"
     ),
+    # A reply comes from an invitee; "get attendee ids from list_attendees" is no step here (reply takes none).
+    ("reply_event", 194000): (
+        "you are not among this event's attendees, so there is no invitation to answer (an event's organizer "
+        "has none either); get_event with need_attendee=true shows who is invited"
+    ),
 }
 
 

@@ -204,3 +204,13 @@ async def test_a_public_chat_the_user_is_not_in_is_invited_by_name(mcp: Session)
         "create_event", summary="Demo", start="2026-11-26T16:00", end="2026-11-26T17:00", invite=["Frontend guild"]
     )
     assert [a.get("chat_id") for a in created["event"]["attendees"] if a.get("type") == "chat"] == [FRONTEND_CHAT_ID]
+
+
+async def test_scope_all_on_an_event_that_does_not_repeat_names_no_series(mcp: Session) -> None:
+    """The result used to say "changed every occurrence of the series <uid>_0" of a single event."""
+    event_id = await new_event(mcp)
+    changed = await mcp.call("update_event", event_id=event_id, scope="all", summary="Renamed")
+    assert changed["warnings"] == ["changed the event (it does not repeat, so scope all made no difference)"]
+    assert mcp.sb.world.events[event_id].summary == "Renamed"
+    deleted = await mcp.call("delete_event", event_id=event_id, scope="all")
+    assert "series" not in deleted["detail"] and deleted["detail"].startswith("deleted the event (it does not repeat")

@@ -65,6 +65,13 @@ async def test_an_attendee_deleting_an_invitation_is_told_to_decline_it(sb: Sand
         await li_lei.call("reply_event", calendar_id=calendar, event_id=event_id, rsvp_status="decline")
 
 
+async def test_replying_to_an_event_one_is_not_invited_to_says_so(mcp: Harness) -> None:
+    # 194000's general advice (get attendee ids from list_attendees) named ids reply_event does not take.
+    event_id = await new_event_id(mcp)  # nobody invited: its organizer has no invitation either
+    message = await mcp.fail("reply_event", event_id=event_id, rsvp_status="accept")
+    assert "194000" in message and "not among this event's attendees" in message and "list_attendees" not in message
+
+
 async def test_a_held_room_is_declined_and_not_free(mcp: Harness) -> None:
     # The seed's 1:1 holds Kunlun on Monday 14:00-14:30.
     event_id = await new_event_id(mcp, start="2026-11-23T14:00", end="2026-11-23T15:00")

@@ -6,19 +6,35 @@ client on the sandbox's base URL that sends the caller's own user token, never f
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import lark_oapi as lark
 from lark_oapi.api.calendar.v4 import CalendarEvent, TimeInfo
+from lark_oapi.core.cache import ICache
 
 from sandbox import DEMO_APP_ID, DEMO_APP_SECRET
+
+
+class _TokenCache(ICache):  # type: ignore[misc]  # the SDK is untyped
+    """A token cache of one client's own: the SDK's default is process-wide, so a tenant token fetched
+    from one test's sandbox was sent to the next test's, which never issued it (99991663)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, tuple[str, float]] = {}
+
+    def get(self, key: str) -> str | None:
+        value, expire = self.values.get(key, ("", 0.0))
+        return value if expire > time.time() else None
+
+    def set(self, key: str, value: str, expire: int) -> None:
+        self.values[key] = (value, expire)
 
 
 def sdk_client(base_url: str, *, user_tokens: bool = True) -> Any:
     """``user_tokens``: each request carries its own user token; otherwise the SDK fetches a tenant token."""
     builder = lark.Client.builder().app_id(DEMO_APP_ID).app_secret(DEMO_APP_SECRET).domain(base_url)
-    if user_tokens:
-        builder = builder.enable_set_token(True)
+    builder = builder.enable_set_token(True) if user_tokens else builder.cache(_TokenCache())
     return builder.log_level(lark.LogLevel.ERROR).build()
 
 

@@ -51,6 +51,10 @@ COPIED = ("summary", "description", "location", "vchat", "visibility", "attendee
 _OCCURRENCE = re.compile(r"^(?P<uid>.+)_(?P<time>\d+)$")
 NEEDS_OCCURRENCE = "scope this_and_following needs one occurrence's event_id (uid_<start>), e.g. from view_instances"
 NOT_RECURRING = "scope this_and_following is for recurring events; this event does not repeat: call again without scope"
+# scope all on an event that does not repeat is the plain edit; saying "every occurrence of the series"
+# there named a series that does not exist.
+SINGLE_CHANGED = "changed the event (it does not repeat, so scope all made no difference)"
+SINGLE_DELETED = "deleted the event (it does not repeat, so scope all made no difference)"
 
 
 class ScopeError(Refusal):
@@ -134,7 +138,8 @@ async def edit_series(
         notes = await _changed_for_all(up, calendar_id, series, body)  # first, as Feishu's CLI does
         path = {"calendar_id": calendar_id, "event_id": f"{uid}_0"}
         changed = await up.write(Request(PATCH_EVENT, body=body, path=path), Replay.SAFE)
-        return {"event": changed.get("event"), "notes": [f"changed every occurrence of the series {uid}_0", *notes]}
+        done = f"changed every occurrence of the series {uid}_0" if series.get("recurrence") else SINGLE_CHANGED
+        return {"event": changed.get("event"), "notes": [done, *notes]}
     if not original:
         raise await _scope_refusal(up, calendar_id, uid)
     return await _split(up, calendar_id, uid, original, body)
@@ -323,7 +328,7 @@ async def delete_series(
         series = (await up.send(_get(calendar_id, f"{uid}_0")))["event"]
         notes = await _destroy_changed(up, calendar_id, series) if series.get("recurrence") else []
         await up.write(Request(DELETE_EVENT, query=query, path=path), Replay.DELETE)
-        return {"notes": [f"deleted the whole series {uid}_0", *notes]}
+        return {"notes": [f"deleted the whole series {uid}_0" if series.get("recurrence") else SINGLE_DELETED, *notes]}
     if not original:
         raise await _scope_refusal(up, calendar_id, uid)
     series = (await up.send(_get(calendar_id, f"{uid}_0")))["event"]

@@ -139,11 +139,11 @@ def _destroy_exception(call: Call, calendar: Calendar) -> bool:
     if stored is None or not stored.is_exception or stored.deleted:
         return False
     master = world.events.get(stored.recurring_event_id)
-    if master is None or calendar.calendar_id not in eventstore.calendars_of(world, master):
+    if master is None or calendar.calendar_id not in eventstore.shown_on(world, master):
         raise FeishuFault(193001, "event not found", 404)
     if not eventstore.can_edit(call, master):
         raise FeishuFault(193002, "only the organizer can delete the event", 403)
-    del world.events[stored.event_id]
+    eventstore.remove(world, stored.event_id)
     eventstore.touch(world, master)  # syncs see the series change
     return True
 

@@ -14,7 +14,7 @@ import re
 
 from sandbox import recurrence
 from sandbox.calendars import caller_role
-from sandbox.state import Attendee, Calendar, Event, RsvpStatus, World, role_at_least
+from sandbox.state import Attendee, Calendar, Event, RsvpStatus, Showing, World, role_at_least
 from sandbox.wire import Call, FeishuFault
 
 # ASCII only: with Unicode classes "\d" would take "١٢" and int() would read it as 12.
@@ -43,12 +43,60 @@ def _primary_ids(world: World, open_ids: list[str]) -> set[str]:
 def touch(world: World, event: Event) -> None:
     """Record a change to ``event`` (sync tokens pick it up) and where it is now shown."""
     event.change_seq = world.next_seq()
-    event.seen_on |= calendars_of(world, event)
+    shown = frozenset(calendars_of(world, event))
+    event.seen_on |= shown
+    if world.events.get(event.event_id) is event:  # an unsaved occurrence is not listed: not indexed
+        _index_one(world.showing, event.event_id, shown)
+
+
+def remove(world: World, event_id: str) -> None:
+    """Take a stored event out of the world altogether (not a deletion: nothing will list it)."""
+    del world.events[event_id]
+    _index_one(world.showing, event_id, frozenset())
+    del world.showing.by_event[event_id]
+
+
+def _index_one(showing: Showing, event_id: str, shown: frozenset[str]) -> None:
+    before = showing.by_event.get(event_id, frozenset())
+    for calendar_id in before - shown:
+        showing.by_calendar[calendar_id].discard(event_id)
+    for calendar_id in shown - before:
+        showing.by_calendar.setdefault(calendar_id, set()).add(event_id)
+    showing.by_event[event_id] = shown
+
+
+def showing(world: World) -> Showing:
+    """The index of who shows what, rebuilt first if the world changed other than through :func:`touch`.
+
+    Every change to an event is followed by :func:`touch` (sync tokens depend on it), which keeps
+    the index. What touch cannot see: events stored without :func:`save`, and new calendars, chats
+    or rooms, which can change what an unchanged event's attendees show it on. Counting them
+    catches both for the price of four ``len`` calls.
+    """
+    index = world.showing
+    built_for = (len(world.calendars), len(world.chats), len(world.rooms))
+    if index.built_for != built_for or len(index.by_event) != len(world.events):
+        index.by_event.clear()
+        index.by_calendar.clear()
+        for event_id, event in world.events.items():
+            _index_one(index, event_id, frozenset(calendars_of(world, event)))
+        index.built_for = built_for
+    return index
+
+
+def shown_on(world: World, event: Event) -> frozenset[str]:
+    """:func:`calendars_of`, read from the index for a stored event."""
+    if world.events.get(event.event_id) is event:
+        shown = showing(world).by_event.get(event.event_id)
+        if shown is not None:
+            return shown
+    return frozenset(calendars_of(world, event))
 
 
 def events_on(world: World, calendar: Calendar) -> list[Event]:
     """Live events (singles, masters, exceptions) shown on ``calendar``, by start time."""
-    found = [e for e in world.events.values() if not e.deleted and calendar.calendar_id in calendars_of(world, e)]
+    stored = (world.events.get(event_id) for event_id in showing(world).by_calendar.get(calendar.calendar_id, ()))
+    found = [e for e in stored if e is not None and not e.deleted]
     return sorted(found, key=lambda e: (recurrence.instant(e.start), e.event_id))
 
 
@@ -73,12 +121,13 @@ def find_event(call: Call, calendar: Calendar, event_id: str) -> Event:
         master = world.events.get(f"{uid}_0")
         if master is not None and master.recurrence and recurrence.is_occurrence(master, original_time):
             event = occurrence(master, original_time)
-    if event is None or calendar.calendar_id not in (calendars_of(world, event) | event.seen_on):
+    shown = shown_on(world, event) if event is not None else frozenset()
+    if event is None or (calendar.calendar_id not in shown and calendar.calendar_id not in event.seen_on):
         raise FeishuFault(193001, "event not found", 404)
     master = world.events.get(f"{uid}_0") if original_time else None
     if event.deleted or (master is not None and master.deleted) or event.status == "cancelled":
         raise FeishuFault(193003, "event has been deleted", 403)
-    if calendar.calendar_id not in calendars_of(world, event):
+    if calendar.calendar_id not in shown:
         raise FeishuFault(193001, "event not found", 404)
     return event
 

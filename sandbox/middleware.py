@@ -16,6 +16,7 @@ from starlette.types import Message, Receive, Scope, Send
 from sandbox.faults import ConnectionDropped, Fault, LateRequest
 from sandbox.oauth import TOKEN_V2_PATH, TOKEN_V3_PATH
 from sandbox.requestlog import LoggedRequest, loggable_headers, parse_body, parse_query
+from sandbox.wire import FEISHU_CODE
 
 if TYPE_CHECKING:
     from sandbox.app import Sandbox
@@ -66,8 +67,8 @@ class SandboxMiddleware:
             if message["type"] == "http.response.start":
                 message = {**message, "headers": [*message.get("headers", []), (b"X-Tt-Logid", logid.encode())]}
                 entry.status = message["status"]
-            elif message["type"] == "http.response.body":
-                _note_code(entry, message.get("body", b""))
+            elif message["type"] == "http.response.body" and entry.code is None:
+                entry.code = _code_in(scope, message.get("body", b""))
             await send(message)
 
         injectable = not path.startswith("/_sandbox")
@@ -80,7 +81,11 @@ class SandboxMiddleware:
                 sb.faults.late.append(LateRequest(method, path, raw_body, dict(scope), fault.late_by))
             if await self._apply(fault, scope, replay_body, send_with_logid):
                 return
-        wait = sb.faults.over_limit(_app_of(sb, scope), self.api_of(scope), sb.clock.now()) if injectable else None
+        # Who calls which API matters only to the built-in limiter, and naming the API takes a
+        # match against every route: skipped while the limiter is off (most of the time).
+        limiting = sb.faults.rate_limit_per_second is not None or sb.faults.rate_limit_per_minute is not None
+        counted = injectable and limiting
+        wait = sb.faults.over_limit(_app_of(sb, scope), self.api_of(scope), sb.clock.now()) if counted else None
         if wait is not None:
             entry.fault = "builtin_rate_limit"
             limit = sb.faults.rate_limit_per_second or sb.faults.rate_limit_per_minute or 0
@@ -102,7 +107,7 @@ class SandboxMiddleware:
                 if message["type"] == "http.response.start":
                     late.status = message["status"]
                 elif message["type"] == "http.response.body" and late.code is None:
-                    late.code = _code_of(message.get("body", b""))
+                    late.code = _code_in(late.scope, message.get("body", b""))
 
             await self.app(late.scope, body, keep)
             self.sb.faults.late_runs.append(late)
@@ -193,9 +198,11 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-def _note_code(entry: LoggedRequest, body: bytes) -> None:
-    if entry.code is None:
-        entry.code = _code_of(body)
+def _code_in(scope: Scope, body: bytes) -> int | None:
+    """The envelope's code in a reply: as api_route noted it in the request's state, else from the body
+    (the token endpoints, the gateway's own refusals)."""
+    code: int | None = scope.get("state", {}).get(FEISHU_CODE)
+    return code if code is not None else _code_of(body)
 
 
 def _code_of(body: bytes) -> int | None:

@@ -270,6 +270,22 @@ class ExchangeBinding:
 
 
 @dataclass
+class Showing:
+    """Which stored events each calendar shows, kept by sandbox/eventstore.py (``touch``, ``remove``).
+
+    A listing reads one calendar's entry instead of asking every event in the world whether the
+    calendar shows it: the cost follows the calendar's events, not the world's (the benchmarks'
+    1,000-event calendar sits beside the 9 events a demo listing wants).
+    """
+
+    # event_id -> the calendars that showed the stored event at its last touch (calendars_of).
+    by_event: dict[str, frozenset[str]] = field(default_factory=dict)
+    by_calendar: dict[str, set[str]] = field(default_factory=dict)  # calendar_id -> event ids
+    # (calendars, chats, rooms) counted when built: calendars_of reads them, so new ones mean a rebuild.
+    built_for: tuple[int, int, int] = (-1, -1, -1)
+
+
+@dataclass
 class World:
     """Everything the sandbox knows, in one place so a reset is one assignment."""
 
@@ -296,6 +312,7 @@ class World:
     exchange_bindings: dict[str, ExchangeBinding] = field(default_factory=dict)
     directory: Directory = field(default_factory=Directory)  # departments, profiles, room levels
     room_answers_pending: bool = False  # some room has not answered yet (room_booking.settle)
+    showing: Showing = field(default_factory=Showing)  # derived from the rest (eventstore keeps it)
 
     def next_seq(self) -> int:
         self.change_seq += 1

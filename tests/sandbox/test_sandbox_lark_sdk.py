@@ -111,6 +111,19 @@ def test_create_get_patch_delete(client: Any, as_demo: Any) -> None:
     assert not gone.success() and gone.code == 193003 and gone.get_log_id()
 
 
+def test_a_lone_start_time_in_a_patch_changes_nothing(client: Any, as_demo: Any) -> None:
+    # patch.md: start_time "takes effect only when end_time has a value too"; it used to be 190002.
+    created = create(client, as_demo, new_event("Lone start", WEEK_START + 8 * HOUR, WEEK_START + 9 * HOUR))
+    body = CalendarEvent.builder().summary("Lone start, renamed").start_time(when(WEEK_START + 10 * HOUR)).build()
+    request = PatchCalendarEventRequest.builder().calendar_id(DEMO_PRIMARY_CALENDAR_ID).event_id(created.event_id)
+    patched = succeeded(client.calendar.v4.calendar_event.patch(request.request_body(body).build(), as_demo)).event
+    assert patched.summary == "Lone start, renamed"
+    assert (patched.start_time.timestamp, patched.end_time.timestamp) == (
+        str(WEEK_START + 8 * HOUR),
+        str(WEEK_START + 9 * HOUR),
+    )
+
+
 def test_list_pages_and_sync_token(client: Any, as_demo: Any) -> None:
     for hour in range(55):
         start = WEEK_START + 20 * DAY + hour * HOUR

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated, Any, Self
 
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
@@ -23,7 +24,7 @@ from tools.common.fields import (
     UserIdTypeField,
 )
 from tools.common.names import CHAT_SEARCH, attendees_for
-from tools.common.outputs import Done, EventPage, EventResult, event_page, event_result
+from tools.common.outputs import Done, EventPage, EventResult, event_result
 from tools.common.recurring import ADD_ATTENDEES as INVITE
 from tools.common.recurring import CREATE_EVENT, DELETE_EVENT, GET_EVENT, PATCH_EVENT, Scope, delete_series, edit_series
 from tools.common.recurring_split import (
@@ -35,6 +36,7 @@ from tools.common.recurring_split import (
     REMOVE_FROM_OCCURRENCE,
 )
 from tools.common.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText
+from tools.common.window import dated_page, local_days
 from tools.spec import IN_QUERY, Input, Operation, ReadBack, Replay, WireRequest
 
 EVENTS = "/open-apis/calendar/v4/calendars/{calendar_id}/events"
@@ -61,7 +63,9 @@ class CreateEventInput(EventBody):
     user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
     # Required here (optional in an update): the published schema says so, not only the validator.
     start: Annotated[TimeValue, Field(description="Start; a date makes it all-day.")]
-    end: Annotated[TimeValue, Field(description="End; a date makes it all-day.")]
+    end: Annotated[
+        TimeValue, Field(description="End; a date makes it all-day through that day (one day: end = start).")
+    ]
 
     _attendees: list[dict[str, Any]] = PrivateAttr(default_factory=list)
     _approval: dict[str, str] = PrivateAttr(default_factory=dict)  # rooms that need approval: id -> name
@@ -312,6 +316,7 @@ class ListEventsInput(Input):
     user_id_type: UserIdTypeField = None
 
     _window: tuple[str, str] | None = PrivateAttr(default=None)
+    _days: tuple[date, date] | None = PrivateAttr(default=None)
     _anchor: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
@@ -323,6 +328,7 @@ class ListEventsInput(Input):
             if self.anchor_time or self.page_token or self.sync_token:
                 raise ValueError("start/end: cannot be combined with anchor_time, page_token or sync_token")
             self._window = window(self.start, self.end, tz)
+            self._days = local_days(self._window, tz)
         if self.anchor_time is not None:
             zone = times.zone(tz) if tz else None
             self._anchor = times.unix_seconds(times.parse_time(self.anchor_time, tz, "anchor_time").as_instant(zone))
@@ -374,6 +380,6 @@ list_events = Operation(
     idempotent=True,
     replay=Replay.SAFE,
     scopes=READ_SCOPES,
-    respond=event_page,
+    respond=dated_page,
     to_wire=_list_wire,
 )

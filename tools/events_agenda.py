@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Self
 
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
@@ -21,6 +22,7 @@ from tools.common.fields import (
     WindowStart,
 )
 from tools.common.outputs import Done, EventPage, done, event_page
+from tools.common.window import dated_page, local_days
 from tools.events import EVENT, EVENTS, READ_SCOPES, EventRef, window
 from tools.spec import IN_QUERY, Input, Operation, Replay, WireRequest
 
@@ -124,6 +126,7 @@ class Window(Input):
     timezone: Timezone = None
 
     _window: tuple[str, str] = PrivateAttr(default=("", ""))
+    _days: tuple[date, date] | None = PrivateAttr(default=None)
 
     def _max_days(self) -> float:
         return TWO_YEARS_DAYS
@@ -132,6 +135,7 @@ class Window(Input):
     def _to_unix(self, info: ValidationInfo) -> Self:
         tz = self.timezone or (info.context or {}).get("timezone")
         self._window = window(self.start, self.end, tz, max_days=self._max_days())
+        self._days = local_days(self._window, tz)
         return self
 
 
@@ -168,7 +172,7 @@ list_recurring_instances = Operation(
     idempotent=True,
     replay=Replay.SAFE,
     scopes=READ_SCOPES,
-    respond=event_page,
+    respond=dated_page,
     to_wire=_instances_wire,
 )
 
@@ -207,6 +211,6 @@ view_instances = Operation(
     idempotent=True,
     replay=Replay.SAFE,
     scopes=READ_SCOPES,
-    respond=event_page,
+    respond=dated_page,
     to_wire=_view_wire,
 )

@@ -61,6 +61,20 @@ async def test_all_day_event_from_dates(mcp: Harness) -> None:
     assert event["start"] == "2026-11-26"
 
 
+async def test_a_one_day_all_day_event_ends_on_its_own_date_as_the_schema_says(mcp: Harness) -> None:
+    # Feishu's all-day end date is the last day (sandbox/README.md); a model used to exclusive ends
+    # sent the next day and got two days, since the schema said only "a date makes it all-day".
+    tools = {t.name: t for t in (await mcp.client.list_tools()).tools}
+    for name in ("create_event", "update_event"):
+        assert "one day: end = start" in tools[name].input_schema["properties"]["end"]["description"]
+    event = await create(mcp, summary="Holiday", start="2026-11-26", end="2026-11-26")
+    assert (event["start"], event["end"]) == ("2026-11-26", "2026-11-26")
+    day = await mcp.call("view_instances", start="2026-11-26", end="2026-11-26")
+    after = await mcp.call("view_instances", start="2026-11-27", end="2026-11-27")
+    assert event["event_id"] in [i.get("recurring_event_id") or i["event_id"] for i in day["items"]]
+    assert event["event_id"] not in [i.get("recurring_event_id") or i["event_id"] for i in after["items"]]
+
+
 async def test_get_event(mcp: Harness) -> None:
     event_id = (await create(mcp))["event_id"]
     result = await mcp.call("get_event", event_id=event_id, need_attendee=True)

@@ -92,7 +92,9 @@ class EventBody(Input):
     summary: Annotated[str | None, Field(max_length=1000, description="Title.")] = None
     description: Annotated[str | None, Field(max_length=40960, description="Details; some HTML.")] = None
     start: Annotated[TimeValue | None, Field(description="Start; a date makes it all-day.")] = None
-    end: Annotated[TimeValue | None, Field(description="End; a date makes it all-day.")] = None
+    end: Annotated[
+        TimeValue | None, Field(description="End; a date makes it all-day through that day (one day: end = start).")
+    ] = None
     timezone: Timezone = None
     location: Annotated[Location | None, Field(description="Where.")] = None
     reminders: Annotated[

@@ -22,7 +22,9 @@ Example of a module contributing routes (what ``app.ROUTE_MODULES`` lists)::
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
+import functools
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -125,16 +127,25 @@ class Call:
     user: User | None  # None when the app itself calls (tenant token)
     body: dict[str, Any]
 
-    @property
+    # What a handler reads of its request, worked out once (a listing asks for the same ones per event).
+    _id_type: str | None = dataclasses.field(default=None, init=False, repr=False)
+
+    @functools.cached_property
     def path(self) -> dict[str, str]:
         return {k: str(v) for k, v in self.request.path_params.items()}
+
+    @functools.cached_property
+    def _query(self) -> dict[str, str]:
+        # Each name's last value, as query_params.get answers; a plain dict because asking Starlette's
+        # for an absent name (user_id_type, for each user an answer names) raises and catches KeyError.
+        return dict(self.request.query_params.items())
 
     @property
     def app_id(self) -> str:
         return self.token.app_id
 
     def query(self, name: str) -> str | None:
-        return self.request.query_params.get(name)
+        return self._query.get(name)
 
     def query_list(self, name: str) -> list[str]:
         return self.request.query_params.getlist(name)
@@ -174,6 +185,8 @@ class Call:
         return int(raw)
 
     def user_id_type(self) -> str:
+        if self._id_type is not None:
+            return self._id_type
         value = self.query("user_id_type") or "open_id"
         if value not in ("open_id", "union_id", "user_id"):
             options = "user_id_type is optional, options: [open_id,union_id,user_id]"
@@ -187,6 +200,7 @@ class Call:
                 403,
                 {"permission_violations": [violation]},
             )
+        self._id_type = value
         return value
 
     def user_ref(self, user: User) -> str:

@@ -9,12 +9,14 @@ report saw 400, so 400 it is (403 for the two scope refusals).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from collections.abc import Sequence
 
 from starlette.requests import Request
 
-from sandbox.state import AccessToken, User, World
+from sandbox.state import AccessToken, App, User, World
 from sandbox.wire import FeishuFault
 
 ACCESS_TOKEN_LIFETIME = 7200
@@ -82,6 +84,8 @@ def authenticate(
     if not token.startswith(("u-", "t-")):
         raise FeishuFault(99991671, "Invalid token format: a token must start with 'u-' or 't-'.")
     found = world.access_tokens.get(token)
+    if token.startswith("t-") and found is None:
+        found = _signed_tenant_token(world, token)
     if token.startswith("t-"):
         if found is None or found.is_user or found.expires_at <= now:
             raise FeishuFault(99991663, "Invalid access token for authorization. Please make a new token.")
@@ -137,3 +141,37 @@ def mint_access_token(
     token = AccessToken(new_secret(prefix), app_id, open_id, scopes, now + lifetime)
     world.access_tokens[token.token] = token
     return token
+
+
+def mint_tenant_token(world: World, now: float, app: App) -> AccessToken:
+    """A tenant (and app) token signed with the app's secret, honoured by any sandbox that has the app.
+
+    Feishu's tenant tokens live 2 hours whatever happens to the service, and the official SDK keeps
+    one per app id for that long in a process-wide cache: a test process that starts a fresh
+    sandbox per module sent the first sandbox's token to the next one, which had never issued it
+    (99991663). The random part keeps each token new, so one that was expired stays expired.
+    """
+    body = f"{secrets.token_urlsafe(12)}.{int(now + TENANT_TOKEN_LIFETIME)}"
+    token = AccessToken(
+        f"t-{body}.{_signature(app, body)}", app.app_id, None, frozenset(), int(now + TENANT_TOKEN_LIFETIME)
+    )
+    world.access_tokens[token.token] = token
+    return token
+
+
+def _signature(app: App, body: str) -> str:
+    return hmac.new(app.app_secret.encode(), f"{app.app_id}.{body}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _signed_tenant_token(world: World, token: str) -> AccessToken | None:
+    """A tenant token another sandbox signed for one of this sandbox's apps, now known here too."""
+    nonce, _, rest = token[2:].partition(".")
+    expires, _, signature = rest.partition(".")
+    if not (nonce and expires.isdigit() and expires.isascii() and signature):
+        return None
+    for app in world.apps.values():
+        if hmac.compare_digest(_signature(app, f"{nonce}.{expires}"), signature):
+            found = AccessToken(token, app.app_id, None, frozenset(), float(expires))
+            world.access_tokens[token] = found
+            return found
+    return None

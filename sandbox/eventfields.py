@@ -47,10 +47,9 @@ def apply_body(call: Call, event: Event, body: dict[str, Any], *, full: bool, or
     if "color" in given and (not isinstance(color, int) or isinstance(color, bool) or not -(2**31) <= color < 2**31):
         raise invalid("color", given["color"], "must be an int32")
     reminders = _reminders(given["reminders"]) if "reminders" in given else None
-    if ("start_time" in given) != ("end_time" in given):
-        missing = "end_time" if "start_time" in given else "start_time"
-        raise invalid(missing, None, "start_time and end_time must be sent together")
-    if "start_time" in given:
+    # patch.md: each of start_time and end_time "takes effect only when the other has a value too": one
+    # alone changes nothing (create requires both before it gets here).
+    if "start_time" in given and "end_time" in given:
         _set_times(event, given["start_time"], given["end_time"])
     if "recurrence" in given:
         if not isinstance(given["recurrence"], str):

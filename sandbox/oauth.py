@@ -199,9 +199,7 @@ async def _internal_token(sb: Sandbox, request: Request, kind: str) -> Response:
     app = sb.world.apps.get(str(body.get("app_id", "")))
     if app is None or app.app_secret != body.get("app_secret"):
         return JSONResponse({"code": 10014, "msg": "app secret invalid"}, status_code=400)
-    token = access.mint_access_token(
-        sb.world, sb.clock.now(), app.app_id, None, frozenset(), access.TENANT_TOKEN_LIFETIME
-    )
+    token = access.mint_tenant_token(sb.world, sb.clock.now(), app)
     sb.stats.token_grants[kind] += 1
     reply = {"code": 0, "msg": "ok", kind: token.token, "expire": access.TENANT_TOKEN_LIFETIME}
     if kind == "app_access_token":

@@ -36,10 +36,20 @@ def organizer_json(call: Call, event: Event) -> dict[str, str]:
     return {"display_name": calendar.summary if calendar else ""}
 
 
+# create.md's defaults of the settings a VC meeting has before anyone sets them: get.md returns the
+# settings themselves, so an event nobody set them on shows these rather than an empty object.
+DEFAULT_MEETING_SETTINGS = {
+    "join_meeting_permission": "anyone_can_join",
+    "auto_record": False,
+    "open_lobby": True,
+    "allow_attendees_start": True,
+}
+
+
 def vchat_json(call: Call, event: Event, with_settings: bool) -> dict[str, Any]:
     vchat = {k: v for k, v in event.vchat.items() if k != "meeting_settings"}
     if with_settings and event.vchat.get("vc_type") == "vc" and can_edit(call, event):
-        vchat["meeting_settings"] = event.vchat.get("meeting_settings", {})
+        vchat["meeting_settings"] = {**DEFAULT_MEETING_SETTINGS, **event.vchat.get("meeting_settings", {})}
     return vchat
 
 

@@ -16,13 +16,15 @@ def register_prompts(server: MCPServer[Any]) -> None:
             f"Attendees: {attendees or '(ask me if unclear)'}. When: {when or '(ask me)'}. "
             f"Length: {duration_minutes} minutes.\n"
             "Steps:\n"
-            "1. Call get_current_context to learn my timezone and today's date; turn the time into an exact "
-            "start and end.\n"
-            "2. Call view_instances for that day to check I am free; propose another time if not.\n"
-            "3. If a room is wanted, call get_room_freebusy for candidate rooms and pick one in free_rooms.\n"
-            "4. Call create_event (summary, start, end, timezone), then add_attendees with the people "
-            "(type=user) and the room (type=resource).\n"
-            "5. Report the event, any overlap warnings, and the room's rsvp_status from list_attendees."
+            "1. Call get_current_context to learn my timezone and today's date; turn the time into a window "
+            "(start, end).\n"
+            "2. Call find_meeting_times with the attendees by name, that window and duration_minutes (and "
+            "room_capacity if a room is wanted): it checks everyone's free/busy, not only mine, and lists free "
+            "rooms per slot. If a name matches several people, ask me which one. Propose the best slots.\n"
+            "3. Call create_event (summary, start, end) with invite (the attendees) and room (one of the "
+            "slot's free rooms) in the same call.\n"
+            "4. Report the event, any warnings, and the room's rsvp_status from list_attendees "
+            "(needs_action means the booking is still being answered)."
         )
 
     @server.prompt(name="agenda_for_day", title="My agenda for a day")

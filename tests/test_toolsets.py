@@ -135,6 +135,7 @@ async def test_prompts_are_short_workflows_over_the_tools() -> None:
     settings = Settings.load({"FEISHU_TIMEZONE": "UTC"})
     async with Client(build_server(settings, StaticToken("u-t"))) as client:
         prompts = {p.name: p for p in (await client.list_prompts()).prompts}
+        tools = (await client.list_tools()).tools
         assert set(prompts) == {"schedule_meeting", "agenda_for_day"}
         assert [a.name for a in prompts["schedule_meeting"].arguments or []][:1] == ["topic"]
         meeting = await client.get_prompt("schedule_meeting", {"topic": "Q4 review", "attendees": "Li Lei"})
@@ -142,6 +143,12 @@ async def test_prompts_are_short_workflows_over_the_tools() -> None:
     meeting_text = meeting.messages[0].content.text  # type: ignore[union-attr]
     agenda_text = agenda.messages[0].content.text  # type: ignore[union-attr]
     assert "Q4 review" in meeting_text and "Li Lei" in meeting_text
-    for tool in ("get_current_context", "view_instances", "get_room_freebusy", "create_event", "add_attendees"):
+    # The attendees' free/busy, not only mine: the workflow used to check my calendar alone.
+    for tool in ("get_current_context", "find_meeting_times", "create_event", "list_attendees"):
         assert tool in meeting_text
+    assert "invite" in meeting_text and "room" in meeting_text
+    # The arguments the workflow names are the tools' own.
+    schemas = {t.name: t.input_schema["properties"] for t in tools}
+    assert {"attendees", "start", "end", "duration_minutes", "room_capacity"} <= set(schemas["find_meeting_times"])
+    assert {"summary", "start", "end", "invite", "room"} <= set(schemas["create_event"])
     assert "2026-12-02" in agenda_text and "view_instances" in agenda_text and "external_content" in agenda_text

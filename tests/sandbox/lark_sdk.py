@@ -16,7 +16,7 @@ from lark_oapi.core.cache import ICache
 from sandbox import DEMO_APP_ID, DEMO_APP_SECRET
 
 
-class _TokenCache(ICache):  # type: ignore[misc]  # the SDK is untyped
+class TokenCache(ICache):  # type: ignore[misc]  # the SDK is untyped
     """A token cache of one client's own: the SDK's default is process-wide, so a tenant token fetched
     from one test's sandbox was sent to the next test's, which never issued it (99991663)."""
 
@@ -31,10 +31,11 @@ class _TokenCache(ICache):  # type: ignore[misc]  # the SDK is untyped
         self.values[key] = (value, expire)
 
 
-def sdk_client(base_url: str, *, user_tokens: bool = True) -> Any:
-    """``user_tokens``: each request carries its own user token; otherwise the SDK fetches a tenant token."""
+def sdk_client(base_url: str, *, user_tokens: bool = True, cache: ICache | None = None) -> Any:
+    """``user_tokens``: each request carries its own user token; otherwise the SDK fetches a tenant token
+    and keeps it in ``cache`` (a new one when not given: the SDK has one cache for the whole process)."""
     builder = lark.Client.builder().app_id(DEMO_APP_ID).app_secret(DEMO_APP_SECRET).domain(base_url)
-    builder = builder.enable_set_token(True) if user_tokens else builder.cache(_TokenCache())
+    builder = builder.enable_set_token(True) if user_tokens else builder.cache(cache or TokenCache())
     return builder.log_level(lark.LogLevel.ERROR).build()
 
 

@@ -150,10 +150,12 @@ async def test_can_modify_event_lets_attendees_edit_but_not_set_a_password(
     fails(await api.patch(li_path, json=password, headers=li_lei), 195113)
 
 
-async def test_patch_needs_both_times_and_rejected_bodies_change_nothing(api: httpx2.AsyncClient) -> None:
+async def test_one_time_alone_and_rejected_bodies_change_nothing(api: httpx2.AsyncClient) -> None:
     event = await create(api)
+    # patch.md: start_time "takes effect only when end_time has a value too" (no error).
     only_start = {"start_time": {"timestamp": str(WEEK_START)}}
-    fails(await api.patch(event_path(event["event_id"]), json=only_start), 190002)
+    unmoved = ok(await api.patch(event_path(event["event_id"]), json=only_start))["event"]
+    assert (unmoved["start_time"], unmoved["end_time"]) == (event["start_time"], event["end_time"])
     half_bad = {"summary": "changed?", "visibility": "secret"}
     fails(await api.patch(event_path(event["event_id"]), json=half_bad), 190002)
     assert ok(await api.get(event_path(event["event_id"])))["event"]["summary"] == "Created"
@@ -235,3 +237,20 @@ async def test_private_events_show_only_their_time_to_other_readers(sb: Sandbox,
     wang = bearer(sb.issue_user_token(WANG_FANG_OPEN_ID))  # reads the team calendar, not invited
     seen = ok(await api.get(event_path(event["event_id"], TEAM_CALENDAR_ID), headers=wang))["event"]
     assert seen["summary"] == "" and "location" not in seen and seen["start_time"] == event["start_time"]
+
+
+async def test_meeting_settings_of_a_vc_event_nobody_set_are_create_mds_defaults(api: httpx2.AsyncClient) -> None:
+    # They came back as {}: a client reading join_meeting_permission found nothing.
+    event = await create(api, **timed(WEEK_START, WEEK_START + HOUR, summary="VC", vchat={"vc_type": "vc"}))
+    got = ok(await api.get(event_path(event["event_id"]), params={"need_meeting_settings": "true"}))["event"]
+    assert got["vchat"]["meeting_settings"] == {
+        "join_meeting_permission": "anyone_can_join",
+        "auto_record": False,
+        "open_lobby": True,
+        "allow_attendees_start": True,
+    }
+    changed = {"vchat": {"vc_type": "vc", "meeting_settings": {"auto_record": True}}}
+    ok(await api.patch(event_path(event["event_id"]), json=changed))
+    got = ok(await api.get(event_path(event["event_id"]), params={"need_meeting_settings": "true"}))["event"]
+    assert got["vchat"]["meeting_settings"]["auto_record"] is True
+    assert got["vchat"]["meeting_settings"]["open_lobby"] is True

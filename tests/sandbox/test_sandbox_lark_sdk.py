@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import lark_oapi as lark
+import pytest
 from lark_oapi.api.calendar.v4 import (
     CalendarEvent,
     CreateCalendarEventRequest,
@@ -30,13 +31,17 @@ from lark_oapi.api.calendar.v4 import (
 )
 
 from sandbox import (
+    DEMO_APP_ID,
     DEMO_PRIMARY_CALENDAR_ID,
     TEAM_CALENDAR_ID,
     WEEKLY_SYNC_UID,
     Sandbox,
+    access,
+    running,
 )
-from tests.sandbox.helpers_sandbox import DAY, HOUR, WEEK_START
-from tests.sandbox.lark_sdk import new_event, sdk_client, when
+from server.clock import VirtualClock
+from tests.sandbox.helpers_sandbox import DAY, FIXED_NOW, HOUR, WEEK_START
+from tests.sandbox.lark_sdk import TokenCache, new_event, sdk_client, when
 
 DESIGN_REVIEW = "sandbox0design0review00000000003_0"
 
@@ -109,6 +114,19 @@ def test_create_get_patch_delete(client: Any, as_demo: Any) -> None:
     succeeded(events.delete(delete, as_demo))
     gone = events.get(get, as_demo)
     assert not gone.success() and gone.code == 193003 and gone.get_log_id()
+
+
+def test_a_lone_start_time_in_a_patch_changes_nothing(client: Any, as_demo: Any) -> None:
+    # patch.md: start_time "takes effect only when end_time has a value too"; it used to be 190002.
+    created = create(client, as_demo, new_event("Lone start", WEEK_START + 8 * HOUR, WEEK_START + 9 * HOUR))
+    body = CalendarEvent.builder().summary("Lone start, renamed").start_time(when(WEEK_START + 10 * HOUR)).build()
+    request = PatchCalendarEventRequest.builder().calendar_id(DEMO_PRIMARY_CALENDAR_ID).event_id(created.event_id)
+    patched = succeeded(client.calendar.v4.calendar_event.patch(request.request_body(body).build(), as_demo)).event
+    assert patched.summary == "Lone start, renamed"
+    assert (patched.start_time.timestamp, patched.end_time.timestamp) == (
+        str(WEEK_START + 8 * HOUR),
+        str(WEEK_START + 9 * HOUR),
+    )
 
 
 def test_list_pages_and_sync_token(client: Any, as_demo: Any) -> None:
@@ -221,3 +239,29 @@ def test_tenant_token_fetched_by_the_sdk(sb: Sandbox, base_url: str) -> None:
     items = succeeded(app_client.calendar.v4.calendar_event.list(request)).items
     assert [e.summary for e in items] == ["Team offsite planning"]
     assert sb.stats.token_grants["tenant_access_token"] == 1
+
+
+def test_a_tenant_token_outlives_the_sandbox_that_issued_it(sb: Sandbox, base_url: str) -> None:
+    """The SDK keeps a tenant token per app id for the whole process, for its 2 hours; a fresh sandbox
+    (a test module's own) used to refuse the first one's token with 99991663."""
+    cache = TokenCache()
+    request = ListCalendarEventRequest.builder().calendar_id(TEAM_CALENDAR_ID).page_size(50).build()
+    succeeded(sdk_client(base_url, user_tokens=False, cache=cache).calendar.v4.calendar_event.list(request))
+    fresh = Sandbox(seed=True, clock=VirtualClock(FIXED_NOW))
+    with running(fresh) as fresh_url:
+        app_client = sdk_client(fresh_url, user_tokens=False, cache=cache)
+        assert succeeded(app_client.calendar.v4.calendar_event.list(request)).items
+        assert fresh.stats.token_grants["tenant_access_token"] == 0  # the cached token was honoured
+        fresh.expire_access_tokens()
+        assert app_client.calendar.v4.calendar_event.list(request).code == 99991663
+
+
+@pytest.mark.anyio
+async def test_only_a_token_signed_with_the_apps_secret_outlives_its_sandbox(sb: Sandbox) -> None:
+    signed = access.mint_tenant_token(sb.world, sb.clock.now(), sb.world.apps[DEMO_APP_ID]).token
+    forged = signed[:-4] + ("1111" if signed.endswith("0000") else "0000")
+    path = f"/open-apis/calendar/v4/calendars/{TEAM_CALENDAR_ID}/events"
+    fresh = Sandbox(seed=True, clock=VirtualClock(FIXED_NOW))
+    for token, code in ((forged, 99991663), (signed, 0)):
+        async with fresh.client(headers={"Authorization": f"Bearer {token}"}) as client:
+            assert (await client.get(path)).json()["code"] == code

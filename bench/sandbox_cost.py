@@ -13,7 +13,7 @@ first one then the other, so load from elsewhere on the machine lands on both. A
 
 Sandbox CPU is ``utime + stime`` from /proc over the block (10 ms ticks). The client is this process,
 so its CPU is not counted. Prints each side's CPU per request, the after/before ratio, whether both
-sides answered every kind byte for byte the same, and the load average at start and end.
+sides answered every kind byte for byte the same (content type and length too), and the load average at start and end.
 """
 
 from __future__ import annotations
@@ -80,7 +80,10 @@ class Upstream:
             response = await self.http.get(path, params=params)
             if response.status_code != 200:
                 raise RuntimeError(f"{kind}: HTTP {response.status_code} {response.text[:200]}")
-            return response.content
+            # What the client sees besides the date and log id: the type, the length and the bytes.
+            return (
+                f"{response.headers['content-type']} {response.headers['content-length']}\n".encode() + response.content
+            )
 
         return call
 

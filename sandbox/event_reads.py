@@ -16,9 +16,22 @@ from starlette.routing import BaseRoute
 from sandbox import eventstore, recurrence
 from sandbox.calendars import calendar_for
 from sandbox.events import EVENTS, READ_SCOPES
-from sandbox.render import event_json, instance_json
+from sandbox.render import event_json, event_text, instance_json
 from sandbox.state import Calendar, Event, World
-from sandbox.wire import Call, FeishuFault, api_route, ascii_int, decode_token, encode_token, invalid, page
+from sandbox.wire import (
+    Call,
+    FeishuFault,
+    RenderedJSON,
+    api_route,
+    ascii_int,
+    decode_token,
+    encode_token,
+    invalid,
+    json_array,
+    json_object,
+    page,
+    to_json,
+)
 
 if TYPE_CHECKING:
     from sandbox.app import Sandbox
@@ -39,7 +52,7 @@ def routes(sb: Sandbox) -> list[BaseRoute]:
     ]
 
 
-def list_events(call: Call) -> dict[str, Any]:
+def list_events(call: Call) -> RenderedJSON:
     calendar = calendar_for(call, call.path["calendar_id"], "reader")
     size = call.query_int("page_size", default=500, low=50, high=1000)
     lo, hi = call.query_unix("start_time"), call.query_unix("end_time")
@@ -55,8 +68,8 @@ def list_events(call: Call) -> dict[str, Any]:
         if anchor is not None or page_token:
             raise invalid("start_time", lo, "a time window cannot be combined with anchor_time or page_token")
         # A one-shot window: no paging; whatever exceeds page_size is cut off.
-        items = [event_json(call, e) for e in eventstore.events_on(world, calendar) if _in_window(e, lo, hi)]
-        return {"has_more": False, "items": items[:size]}
+        items = [event_text(call, e) for e in eventstore.events_on(world, calendar) if _in_window(e, lo, hi)]
+        return json_object([("has_more", b"false"), ("items", json_array(items[:size]))])
     position = _Position(world.sync_epoch, 0, None, world.change_seq, anchor)
     if page_token:
         position = _Position.decode("evpage", page_token, world.sync_epoch)
@@ -69,17 +82,17 @@ def list_events(call: Call) -> dict[str, Any]:
         items = _listing(call, calendar, position.anchor)
     chunk = items[position.offset : position.offset + size]
     has_more = position.offset + size < len(items)
-    result: dict[str, Any] = {"has_more": has_more, "items": chunk}
+    result = [("has_more", to_json(has_more)), ("items", json_array(chunk))]
     if has_more:
         # list.md: a page_token comes back only when anchor_time was passed. Without one, what does not fit
         # in one page cannot be reached (has_more stays true, and no sync token comes either).
         if position.anchor is not None:
-            result["page_token"] = replace(position, offset=position.offset + size).encode("evpage")
+            result.append(("page_token", to_json(replace(position, offset=position.offset + size).encode("evpage"))))
     else:
         # The next sync starts where this listing's snapshot was taken.
         next_sync = _Position(position.epoch, 0, position.snapshot, position.snapshot, None)
-        result["sync_token"] = next_sync.encode("evsync")
-    return result
+        result.append(("sync_token", to_json(next_sync.encode("evsync"))))
+    return json_object(result)
 
 
 @dataclass(frozen=True)
@@ -108,11 +121,11 @@ class _Position:
         raise FeishuFault(190008, f"{kind[2:]} token is invalid or expired; list again without it")
 
 
-def _listing(call: Call, calendar: Calendar, anchor: int | None) -> list[dict[str, Any]]:
+def _listing(call: Call, calendar: Calendar, anchor: int | None) -> list[bytes]:
     events = eventstore.events_on(call.sb.world, calendar)
     if anchor is not None:
         events = [e for e in events if _after_anchor(e, anchor)]
-    return [event_json(call, e) for e in events]
+    return [event_text(call, e) for e in events]
 
 
 def _after_anchor(event: Event, anchor: int) -> bool:
@@ -123,7 +136,7 @@ def _after_anchor(event: Event, anchor: int) -> bool:
     return end >= anchor or (event.is_exception and event.original_time >= anchor)
 
 
-def _changes(call: Call, calendar: Calendar, since: int, anchor: int | None) -> list[dict[str, Any]]:
+def _changes(call: Call, calendar: Calendar, since: int, anchor: int | None) -> list[bytes]:
     world = call.sb.world
     changed = []
     for event in world.events.values():
@@ -131,7 +144,7 @@ def _changes(call: Call, calendar: Calendar, since: int, anchor: int | None) -> 
             continue
         showing = calendar.calendar_id in eventstore.calendars_of(world, event)
         if showing or calendar.calendar_id in event.seen_on:
-            changed.append((event.change_seq, event_json(call, event, cancelled=event.deleted or not showing)))
+            changed.append((event.change_seq, event_text(call, event, cancelled=event.deleted or not showing)))
     return [body for _, body in sorted(changed, key=lambda pair: pair[0])]
 
 

@@ -18,9 +18,9 @@ from starlette.routing import BaseRoute
 from sandbox import eventstore
 from sandbox.calendars import calendar_for
 from sandbox.eventfields import apply_body
-from sandbox.render import event_json
+from sandbox.render import event_json, event_text
 from sandbox.state import ABILITY_ORDER, Calendar, Event, TimeInfo
-from sandbox.wire import CALENDAR_V4, Call, FeishuFault, api_route, field_validation, invalid
+from sandbox.wire import CALENDAR_V4, Call, FeishuFault, RenderedJSON, api_route, field_validation, invalid, json_object
 
 if TYPE_CHECKING:
     from sandbox.core import Api
@@ -78,7 +78,7 @@ def create_event(call: Call) -> dict[str, Any]:
     return {"event": event_json(call, event)}
 
 
-def get_event(call: Call) -> dict[str, Any]:
+def get_event(call: Call) -> dict[str, Any] | RenderedJSON:
     calendar = calendar_for(call, call.path["calendar_id"], "reader")
     event = eventstore.find_event(call, calendar, call.path["event_id"])
     with_attendees = call.query_bool("need_attendee", False)
@@ -86,6 +86,8 @@ def get_event(call: Call) -> dict[str, Any]:
     if with_attendees and not may_see_attendees(call, event):
         raise FeishuFault(194001, "no permission to see the attendee list", 403)
     settings = call.query_bool("need_meeting_settings", False)
+    if not with_attendees and not settings:
+        return json_object([("event", event_text(call, event))])  # the text listings keep for it
     return {"event": event_json(call, event, attendees=limit if with_attendees else 0, meeting_settings=settings)}
 
 

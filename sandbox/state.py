@@ -166,6 +166,9 @@ class Event:
     change_seq: int = 0
     # Calendars that have ever shown the event: they must hear of its deletion in a sync.
     seen_on: set[str] = field(default_factory=set)
+    # The event's JSON text as listings last sent it, by what else it depends on (sandbox/render.py
+    # event_text); change_seq is part of each key, so a change (always followed by touch) retires it.
+    rendered: dict[tuple[Any, ...], bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def event_id(self) -> str:

@@ -116,7 +116,9 @@ def merged(spans: Sequence[Span]) -> list[Span]:
 
 
 class FreeBusyInput(TimeWindow):
-    people: Annotated[list[NameText], Field(max_length=MAX_ASKED, description="Names, open_ids or me ([]: rooms only).")]
+    people: Annotated[
+        list[NameText], Field(max_length=MAX_ASKED, description="Names, open_ids or me ([]: rooms only).")
+    ]
     rooms: Annotated[list[NameText], Field(max_length=MAX_ASKED, description="Room names or room_ids.")] = Field(
         default_factory=list
     )

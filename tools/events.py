@@ -26,7 +26,16 @@ from tools.common.fields import (
 from tools.common.names import CHAT_SEARCH, attendees_for
 from tools.common.outputs import Done, EventPage, EventResult, event_result
 from tools.common.recurring import ADD_ATTENDEES as INVITE
-from tools.common.recurring import CREATE_EVENT, DELETE_EVENT, GET_EVENT, PATCH_EVENT, Scope, delete_series, edit_series
+from tools.common.recurring import (
+    CREATE_EVENT,
+    DELETE_EVENT,
+    GET_EVENT,
+    PATCH_EVENT,
+    Scope,
+    delete_series,
+    edit_series,
+    edited,
+)
 from tools.common.recurring_split import (
     ADD_TO_OCCURRENCE,
     DELETE_OCCURRENCE,
@@ -150,7 +159,9 @@ class EventRef(Input):
     event_id: EventId
 
 
-SCOPE_FIELD = Field(description="Recurring: this (default), this_and_following or all.")
+SCOPE_FIELD = Field(
+    description="Recurring: this (one occurrence's id), this_and_following or all; omitted: what event_id names."
+)
 
 
 class DeleteEventInput(EventRef):
@@ -159,7 +170,7 @@ class DeleteEventInput(EventRef):
 
 
 async def _delete_scoped(inp: DeleteEventInput, up: Upstream) -> dict[str, Any] | None:
-    return await delete_series(up, inp.scope or "this", inp.calendar_id, inp.event_id, inp.need_notification)
+    return await delete_series(up, inp.scope, inp.calendar_id, inp.event_id, inp.need_notification)
 
 
 def _deleted(_: DeleteEventInput, data: dict[str, Any]) -> Done:
@@ -201,7 +212,7 @@ class UpdateEventInput(EventBody):
 
 
 async def _update_scoped(inp: UpdateEventInput, up: Upstream) -> dict[str, Any] | None:
-    return await edit_series(up, inp.scope or "this", inp.calendar_id, inp.event_id, inp.body())
+    return await edit_series(up, inp.scope, inp.calendar_id, inp.event_id, inp.body())
 
 
 # Sent but never echoed by get_event (or echoed in another shape): not compared on read-back.
@@ -253,7 +264,7 @@ update_event = Operation(
     idempotent=True,
     replay=Replay.SAFE,
     scopes=("calendar:calendar", "calendar:calendar.event:update"),
-    respond=event_result,
+    respond=edited,
     to_wire=_event_wire,
     check_overlaps=True,
     read_back=ReadBack(route=EVENT, differs=event_differs),

@@ -214,3 +214,22 @@ async def test_scope_all_on_an_event_that_does_not_repeat_names_no_series(mcp: S
     assert mcp.sb.world.events[event_id].summary == "Renamed"
     deleted = await mcp.call("delete_event", event_id=event_id, scope="all")
     assert "series" not in deleted["detail"] and deleted["detail"].startswith("deleted the event (it does not repeat")
+
+
+@pytest.mark.parametrize("tool", ["update_event", "delete_event"])
+async def test_scope_this_on_the_series_own_id_is_refused(mcp: Session, tool: str) -> None:
+    """Feishu's edit (or delete) of uid_0 is the whole series: with scope this it changed or deleted
+    every occurrence, while the model had asked for one."""
+    uid = await standup(mcp)
+    extra = {"summary": "Renamed"} if tool == "update_event" else {}
+    message = await mcp.fail(tool, event_id=f"{uid}_0", scope="this", **extra)
+    assert "is the whole series" in message and "view_instances" in message and "Nothing was changed" in message
+    assert [s[11:16] for s, _ in await starts(mcp, "2026-11-23", "2026-11-25")] == ["09:30"] * 3
+
+
+async def test_no_scope_on_the_series_own_id_says_every_occurrence_changed(mcp: Session) -> None:
+    uid = await standup(mcp)
+    changed = await mcp.call("update_event", event_id=f"{uid}_0", summary="Daily standup")
+    assert changed["warnings"][0].startswith(f"changed every occurrence of the series {uid}_0")
+    single = await new_event(mcp)
+    assert (await mcp.call("update_event", event_id=single, scope="this", summary="x"))["warnings"] == []

@@ -18,10 +18,11 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from tools.common.approval import approval_rooms, booking_notes
 from tools.common.composite import Endpoint, JsonObject, Refusal, Request, Upstream
+from tools.common.outputs import EventResult, event_result
 from tools.common.recurring_split import (
     DELETE_OCCURRENCE,
     PATCH_OCCURRENCE,
@@ -51,6 +52,11 @@ COPIED = ("summary", "description", "location", "vchat", "visibility", "attendee
 _OCCURRENCE = re.compile(r"^(?P<uid>.+)_(?P<time>\d+)$")
 NEEDS_OCCURRENCE = "scope this_and_following needs one occurrence's event_id (uid_<start>), e.g. from view_instances"
 NOT_RECURRING = "scope this_and_following is for recurring events; this event does not repeat: call again without scope"
+# scope this given the series' own id: Feishu's edit of that id is the whole series, not one occurrence.
+THIS_ON_SERIES = (
+    "scope this is one occurrence, but {uid}_0 is the whole series: pass that occurrence's event_id "
+    "(uid_<start>, from view_instances or list_recurring_instances), or scope all for every occurrence"
+)
 # scope all on an event that does not repeat is the plain edit; saying "every occurrence of the series"
 # there named a series that does not exist.
 SINGLE_CHANGED = "changed the event (it does not repeat, so scope all made no difference)"
@@ -119,11 +125,15 @@ def _slot(series: JsonObject, original: int) -> tuple[JsonObject, JsonObject]:
 
 
 async def edit_series(
-    up: Upstream, scope: Scope, calendar_id: str, event_id: str, body: JsonObject
+    up: Upstream, scope: Scope | None, calendar_id: str, event_id: str, body: JsonObject
 ) -> JsonObject | None:
-    """The scoped edit of ``event_id`` with the PATCH ``body``; None for ``this`` (Feishu's own edit)."""
+    """The scoped edit of ``event_id`` with the PATCH ``body``; None for ``this`` or no scope (Feishu's own
+    edit of that id)."""
     uid, original = split(event_id)
+    if scope is None:
+        return None
     if scope == "this":
+        await _one_occurrence(up, calendar_id, uid, original)
         return None
     if scope == "all":
         series = (await up.send(_get(calendar_id, f"{uid}_0")))["event"]
@@ -143,6 +153,30 @@ async def edit_series(
     if not original:
         raise await _scope_refusal(up, calendar_id, uid)
     return await _split(up, calendar_id, uid, original, body)
+
+
+def edited(inp: Any, data: JsonObject) -> EventResult:
+    """update_event's result; with no scope, a series' own id changed every occurrence, and it says so."""
+    result = event_result(inp, data)
+    event, event_id = data.get("event"), str(getattr(inp, "event_id", ""))
+    series = isinstance(event, dict) and bool(event.get("recurrence")) and split(event_id)[1] == 0
+    if getattr(inp, "scope", None) is None and series:
+        note = (
+            f"changed every occurrence of the series {event_id} (its own id; for one occurrence pass that "
+            "occurrence's id from view_instances with scope this)"
+        )
+        return result.model_copy(update={"warnings": [note, *result.warnings]})
+    return result
+
+
+async def _one_occurrence(up: Upstream, calendar_id: str, uid: str, original: int) -> None:
+    """Refuse scope this on a series' own id (one GET, only for a ``_0`` id): Feishu would change or
+    delete every occurrence, which the model asked not to."""
+    if original:
+        return
+    event = (await up.send(_get(calendar_id, f"{uid}_0")))["event"]
+    if event.get("recurrence"):
+        raise ScopeError(THIS_ON_SERIES.format(uid=uid))
 
 
 async def _scope_refusal(up: Upstream, calendar_id: str, uid: str) -> ScopeError:
@@ -314,12 +348,15 @@ async def _carry_all(
 
 
 async def delete_series(
-    up: Upstream, scope: Scope, calendar_id: str, event_id: str, notify: bool | None = None
+    up: Upstream, scope: Scope | None, calendar_id: str, event_id: str, notify: bool | None = None
 ) -> JsonObject | None:
-    """The scoped delete of ``event_id``; None for ``this`` (Feishu's own delete)."""
+    """The scoped delete of ``event_id``; None for ``this`` or no scope (Feishu's own delete of that id)."""
     uid, original = split(event_id)
     path = {"calendar_id": calendar_id, "event_id": f"{uid}_0"}
+    if scope is None:
+        return None
     if scope == "this":
+        await _one_occurrence(up, calendar_id, uid, original)
         return None
     query = [] if notify is None else [("need_notification", "true" if notify else "false")]
     if scope == "all":

@@ -11,7 +11,7 @@ from tools.common.composite import Upstream
 from tools.common.fields import NOT_BOOLEAN, AttendeeType, NeedNotification, PageToken, PathId, UserIdTypeField
 from tools.common.names import CHAT_SEARCH, attendees_for
 from tools.common.outputs import Done, ItemPage, done, item_page
-from tools.common.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText
+from tools.common.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, USER_INFO, NameText
 from tools.events import EVENT, EventRef
 from tools.spec import IN_QUERY, Operation, ReadBack, Replay, WireRequest
 
@@ -184,7 +184,7 @@ add_attendees = Operation(
     respond=_attendee_list,
     read_back=ReadBack(route=ATTENDEES, differs=_added_missing, query=ATTENDEE_READ_BACK),
     prepare=_prepare_add,
-    endpoints=(SEARCH_USER, PROFILES, CHAT_SEARCH, ROOM_SEARCH),
+    endpoints=(SEARCH_USER, USER_INFO, PROFILES, CHAT_SEARCH, ROOM_SEARCH),
 )
 
 

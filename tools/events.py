@@ -44,7 +44,7 @@ from tools.common.recurring_split import (
     PATCH_OCCURRENCE,
     REMOVE_FROM_OCCURRENCE,
 )
-from tools.common.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, NameText
+from tools.common.resolve import PROFILES, ROOM_SEARCH, SEARCH_USER, USER_INFO, NameText
 from tools.common.window import dated_page, local_days
 from tools.spec import IN_QUERY, Input, Operation, ReadBack, Replay, WireRequest
 
@@ -150,7 +150,7 @@ create_event = Operation(
     check_overlaps=True,
     prepare=_prepare_create,
     after=_invite_after_create,
-    endpoints=(SEARCH_USER, PROFILES, CHAT_SEARCH, ROOM_SEARCH, INVITE),
+    endpoints=(SEARCH_USER, USER_INFO, PROFILES, CHAT_SEARCH, ROOM_SEARCH, INVITE),
 )
 
 

@@ -23,6 +23,7 @@ from tools.common.resolve import (
     PROFILES,
     ROOM_SEARCH,
     SEARCH_USER,
+    USER_INFO,
     NameText,
     NotResolved,
     Person,
@@ -115,7 +116,9 @@ def merged(spans: Sequence[Span]) -> list[Span]:
 
 
 class FreeBusyInput(TimeWindow):
-    people: Annotated[list[NameText], Field(max_length=MAX_ASKED, description="Names or open_ids ([]: rooms only).")]
+    people: Annotated[
+        list[NameText], Field(max_length=MAX_ASKED, description="Names, open_ids or me ([]: rooms only).")
+    ]
     rooms: Annotated[list[NameText], Field(max_length=MAX_ASKED, description="Room names or room_ids.")] = Field(
         default_factory=list
     )
@@ -218,5 +221,5 @@ get_free_busy = Operation(
     respond=_respond,
     prepare=_prepare,
     gather=_gather,
-    endpoints=(SEARCH_USER, PROFILES, PROFILE, ROOM_SEARCH, FREEBUSY_BATCH, FREEBUSY_LIST),
+    endpoints=(SEARCH_USER, USER_INFO, PROFILES, PROFILE, ROOM_SEARCH, FREEBUSY_BATCH, FREEBUSY_LIST),
 )

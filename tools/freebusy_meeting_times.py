@@ -22,7 +22,17 @@ from tools.common.event_models import check_recurrence
 from tools.common.fields import NOT_BOOLEAN
 from tools.common.names import CHAT_MEMBERS, CHAT_SEARCH, chat_members, people_and_chats
 from tools.common.recurring_split import repeats
-from tools.common.resolve import PROFILE, PROFILES, ROOM_SEARCH, SEARCH_USER, NameText, Person, Picks, search_rooms
+from tools.common.resolve import (
+    PROFILE,
+    PROFILES,
+    ROOM_SEARCH,
+    SEARCH_USER,
+    USER_INFO,
+    NameText,
+    Person,
+    Picks,
+    search_rooms,
+)
 from tools.common.slots import Candidate, covers, grid_starts, pick, rank, score
 from tools.common.window import TimeWindow
 from tools.freebusy import FREEBUSY_BATCH, FREEBUSY_LIST, Span, people_busy
@@ -32,7 +42,6 @@ from tools.spec import Operation, Replay
 FB_SCOPES = ("calendar:calendar.free_busy:read", "calendar:calendar")
 SUGGESTION = Endpoint("suggest_times", "POST", "/open-apis/calendar/v4/freebusy/suggestion", FB_SCOPES, True)
 ROOM_FIND = Endpoint("find_free_rooms", "POST", "/open-apis/calendar/v4/freebusy/room_find", FB_SCOPES, True)
-USER_INFO = Endpoint("who_am_i", "GET", "/open-apis/authen/v1/user_info", ())
 ROOM_CHOICES = 3
 
 

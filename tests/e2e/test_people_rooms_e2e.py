@@ -164,3 +164,14 @@ async def test_who_am_i_and_time(mcp: Harness) -> None:
     assert result["timezone"] == "Asia/Shanghai"
     assert result["today"]["start"].endswith("T00:00:00+08:00")
     assert result["now"] >= result["today"]["start"] and result["now"] < result["today"]["end"]
+
+
+@pytest.mark.parametrize("me", ["me", "Me", "myself", "我"])
+async def test_me_is_the_signed_in_user_wherever_people_are_named(mcp: Harness, me: str) -> None:
+    # Searched as a name, "me" found 韩梅梅 (Han Meimei) and her calendar was reported as the user's.
+    window = {"start": "2026-11-24", "end": "2026-11-24"}
+    busy = await mcp.call("get_free_busy", people=[me, "Li Lei"], **window)
+    assert [item["id"] for item in busy["items"]] == [DEMO_USER_OPEN_ID, LI_LEI_OPEN_ID]
+    event_id = await new_event_id(mcp)
+    added = await mcp.call("add_attendees", event_id=event_id, attendees=[{"type": "user", "name": me}])
+    assert [a["user_id"] for a in added["items"] if a.get("type") == "user"] == [DEMO_USER_OPEN_ID]

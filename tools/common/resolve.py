@@ -23,6 +23,9 @@ __all__ = ["PROFILE", "PROFILES", "Person"]  # re-exported: the tools name them 
 
 SEARCH_USER = Endpoint("search_people", "GET", "/open-apis/search/v1/user", ("contact:user:search",))
 ROOM_SEARCH = Endpoint("search_rooms", "POST", "/open-apis/vc/v1/rooms/search", ("vc:room:readonly", "vc:room"))
+USER_INFO = Endpoint("who_am_i", "GET", "/open-apis/authen/v1/user_info", ())
+# Words for the signed-in user: searched as names, "me" found Han Meimei ("me" is part of "Meimei").
+SELF_WORDS = frozenset({"me", "myself", "i", "我", "我自己", "自己", "本人"})
 T = TypeVar("T")
 
 
@@ -103,12 +106,15 @@ def best_matches(name: str, people: Sequence[Person]) -> list[Person]:
 
 
 async def lookup_person(up: Upstream, name: str, picks: Picks = NO_PICKS) -> Person | NotResolved:
-    """The one person ``name`` (a name, part of one, or an ``ou_`` id) means, or why not."""
+    """The one person ``name`` (a name, part of one, an ``ou_`` id, or "me") means, or why not."""
     picked = picks.get(name, "")
     if is_person_id(picked):
         return Person(open_id=picked, name=name)
     if is_person_id(name):
         return Person(open_id=name, name=name)
+    if name.strip().casefold() in SELF_WORDS:
+        me = await up.send(Request(USER_INFO))
+        return Person(open_id=str(me.get("open_id") or ""), name=str(me.get("name") or name))
     found = await up.send(Request(SEARCH_USER, query=[("query", name), ("page_size", "10")]))
     users = [u for u in found.get("users") or [] if isinstance(u, dict) and u.get("open_id")]
     matches = best_matches(name, [person_from(u, None) for u in users])

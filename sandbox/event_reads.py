@@ -82,7 +82,7 @@ def list_events(call: Call) -> RenderedJSON:
         items = _listing(call, calendar, position.anchor)
     chunk = items[position.offset : position.offset + size]
     has_more = position.offset + size < len(items)
-    result = [("has_more", to_json(has_more)), ("items", json_array(chunk))]
+    result: list[tuple[str, bytes | list[bytes]]] = [("has_more", to_json(has_more)), ("items", json_array(chunk))]
     if has_more:
         # list.md: a page_token comes back only when anchor_time was passed. Without one, what does not fit
         # in one page cannot be reached (has_more stays true, and no sync token comes either).

@@ -51,6 +51,8 @@ def apply_body(call: Call, event: Event, body: dict[str, Any], *, full: bool, or
     # alone changes nothing (create requires both before it gets here).
     if "start_time" in given and "end_time" in given:
         _set_times(event, given["start_time"], given["end_time"])
+    if given.get("recurrence") == "":
+        del given["recurrence"]  # patch.md: its default, empty, "means the field is not updated"
     if "recurrence" in given:
         if not isinstance(given["recurrence"], str):
             raise invalid("recurrence", given["recurrence"], "must be a string")

@@ -106,6 +106,10 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ("unbind_meeting_chat", {**EV, "meeting_chat_id": "not-a-chat"}, ["meeting_chat_id", "pattern"]),
     ("create_event", {**TIMED, "recurrence": "FREQ=DAILY;BYHOUR=99999999999999999999"}, ["recurrence", "RRULE"]),
     ("create_event", {**TIMED, "recurrence": "FREQ=DAILY;COUNT=١٢"}, ["recurrence", "ASCII"]),
+    # Empty: patch.md reads it as "no change" (it cannot end a series); dateutil said "not enough values to
+    # unpack" for it and for a part with no "=".
+    ("update_event", {**EV, "recurrence": ""}, ["recurrence: empty", "this_and_following"]),
+    ("create_event", {**TIMED, "recurrence": "FREQ=WEEKLY;MO"}, ["recurrence: each part is NAME=VALUE", "'MO'"]),
 ]
 
 # Inputs that once reached "internal error of this server" (issue 10, point 4).

@@ -254,3 +254,11 @@ async def test_meeting_settings_of_a_vc_event_nobody_set_are_create_mds_defaults
     got = ok(await api.get(event_path(event["event_id"]), params={"need_meeting_settings": "true"}))["event"]
     assert got["vchat"]["meeting_settings"]["auto_record"] is True
     assert got["vchat"]["meeting_settings"]["open_lobby"] is True
+
+
+async def test_an_empty_recurrence_in_a_patch_changes_nothing(api: httpx2.AsyncClient) -> None:
+    # patch.md: recurrence's default "empty: the field is not updated"; the sandbox used to clear the rule.
+    weekly = timed(WEEK_START, WEEK_START + HOUR, summary="Weekly", recurrence="FREQ=WEEKLY;COUNT=3")
+    event = await create(api, **weekly)
+    kept = ok(await api.patch(event_path(event["event_id"]), json={"recurrence": "", "summary": "Weekly!"}))["event"]
+    assert (kept["recurrence"], kept["summary"]) == ("FREQ=WEEKLY;COUNT=3", "Weekly!")

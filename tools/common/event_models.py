@@ -73,8 +73,17 @@ Int32 = Annotated[int, AfterValidator(_int32), NOT_BOOLEAN]
 
 def check_recurrence(rule: str) -> None:
     body = rule.removeprefix("RRULE:")
+    if not body.strip():
+        # patch.md: an empty recurrence "means the field is not updated"; it cannot end a series.
+        raise ValueError(
+            "recurrence: empty; give a rule (FREQ=WEEKLY;BYDAY=MO) or leave it out (Feishu reads an empty one "
+            "as no change: to stop a series from one occurrence on, delete_event with scope this_and_following)"
+        )
     if not body.isascii():
         raise ValueError("recurrence: ASCII only (RFC 5545), e.g. FREQ=WEEKLY;BYDAY=MO")
+    unpaired = [p for p in body.split(";") if p and "=" not in p]
+    if unpaired:  # dateutil's own message here is Python's "not enough values to unpack"
+        raise ValueError(f"recurrence: each part is NAME=VALUE, not {unpaired[0]!r}; e.g. FREQ=WEEKLY;BYDAY=MO")
     parts = {p.split("=", 1)[0].upper() for p in body.split(";") if p}
     if "COUNT" in parts and "UNTIL" in parts:
         raise ValueError("recurrence: COUNT and UNTIL cannot both be present (Feishu rule)")

@@ -30,6 +30,9 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ("create_event", {**TIMED, "reminders": [20161]}, ["reminders.0", "20160"]),
     ("create_event", {**TIMED, "reminders": [-20161]}, ["reminders.0", "-20160"]),
     ("create_event", {**TIMED, "reminders": [True]}, ["reminders.0", "not true/false"]),
+    ("create_event", {**TIMED, "reminders": [{"minutes": 15}]}, ["reminders.0", "reminders=[15]"]),
+    # Exactly 40 days is refused (193103: "less than 40 days"); "longer than the limit of 40 days" read as allowed.
+    ("view_instances", {"start": "2026-12-01", "end": "2027-01-09"}, ["end: the window must be under 40 days"]),
     ("list_events", {"page_size": True}, ["page_size", "not true/false"]),
     ("get_event", {"event_id": "e_0", "max_attendee_num": False}, ["max_attendee_num", "not true/false"]),
     ("create_event", {**TIMED, "recurrence": "FREQ=SOMETIMES"}, ["recurrence", "RRULE"]),

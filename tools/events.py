@@ -354,7 +354,9 @@ def window(start: str, end: str, tz: str | None, *, max_days: float | None = Non
     if hi <= lo:
         raise ValueError("end: must be after start")
     if max_days is not None and (hi - lo).total_seconds() > max_days * 86400:
-        raise ValueError(f"end: window longer than Feishu's limit of {max_days:g} days")
+        # view_instances' limit is "under 40 days" (193103): exactly 40 days is refused too, so say "under".
+        limit = f"under {max_days:.0f}" if max_days % 1 else f"at most {max_days:g}"
+        raise ValueError(f"end: the window must be {limit} days (Feishu's limit)")
     return times.unix_seconds(lo), times.unix_seconds(hi)
 
 

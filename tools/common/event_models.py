@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    model_validator,
+)
 
 from tools.common import times
 from tools.common.fields import (
@@ -58,7 +67,14 @@ class Attachment(Part):
     is_deleted: bool | None = None
 
 
-Reminder = Annotated[int, Field(ge=-20160, le=20160), NOT_BOOLEAN]
+def _minutes_not_object(value: Any) -> Any:
+    # Feishu's own shape; pydantic's "Input should be a valid integer" named no fix.
+    if isinstance(value, dict):
+        raise ValueError("a reminder is its minutes as a number: reminders=[15], not [{'minutes': 15}]")
+    return value
+
+
+Reminder = Annotated[int, Field(ge=-20160, le=20160), NOT_BOOLEAN, BeforeValidator(_minutes_not_object)]
 
 
 def _int32(value: int) -> int:

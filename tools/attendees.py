@@ -149,7 +149,39 @@ def _added_missing(body: dict[str, Any] | None, data: dict[str, Any]) -> list[st
 def _removed_present(body: dict[str, Any] | None, data: dict[str, Any]) -> list[str]:
     """Attendees this removal sent that the attendee list still shows."""
     gone = set((body or {}).get("attendee_ids") or [])
-    return [f"{a.get('attendee_id')} is an attendee again" for a in _listed(data) if a.get("attendee_id") in gone]
+    named = {_identity(d) for d in (body or {}).get("delete_ids") or []}
+    return [
+        f"{a.get('attendee_id')} is an attendee again"
+        for a in _listed(data)
+        if a.get("attendee_id") in gone or _identity(a) in named
+    ]
+
+
+# A person's, chat's or room's own id, or an email, given where an attendee_id is wanted: models
+# hold those from find_people or list_attendees' user_id, and Feishu's attendee_ids took them for
+# unknown attendees (194000). batch_delete.md's delete_ids names an attendee by exactly these.
+_BY_OWN_ID = (("ou_", "user"), ("on_", "user"), ("oc_", "chat"), ("omm_", "resource"))
+
+
+def _delete_id(value: str) -> dict[str, str] | None:
+    """The delete_ids entry ``value`` stands for, or None for an attendee_id (user_..., chat_...)."""
+    if "@" in value:
+        return {"type": "third_party", "third_party_email": value}
+    kind = next((k for prefix, k in _BY_OWN_ID if value.startswith(prefix)), None)
+    return None if kind is None else {"type": kind, ID_FIELD[kind]: value}
+
+
+def _remove_wire(inp: RemoveAttendeesInput) -> WireRequest:
+    attendee_ids = [i for i in inp.attendee_ids if _delete_id(i) is None]
+    delete_ids = [d for i in inp.attendee_ids if (d := _delete_id(i)) is not None]
+    body: dict[str, Any] = {"attendee_ids": attendee_ids} if attendee_ids else {}
+    if delete_ids:
+        body["delete_ids"] = delete_ids
+    if inp.need_notification is not None:
+        body["need_notification"] = inp.need_notification
+    kind = inp.user_id_type or ("union_id" if any(i.startswith("on_") for i in inp.attendee_ids) else None)
+    query: list[tuple[str, str]] = [("user_id_type", str(kind))] if kind else []
+    return WireRequest(path_params={"calendar_id": inp.calendar_id, "event_id": inp.event_id}, query=query, body=body)
 
 
 # Read back whole lists (100 a page is Feishu's maximum).
@@ -191,7 +223,11 @@ add_attendees = Operation(
 class RemoveAttendeesInput(EventRef):
     attendee_ids: Annotated[
         list[PathId],
-        Field(min_length=1, max_length=500, description="attendee_id values (user_..., resource_...); <=500."),
+        Field(
+            min_length=1,
+            max_length=500,
+            description="attendee_id values (user_..., resource_...) or open_ids, chat/room ids, emails; <=500.",
+        ),
     ]
     need_notification: NeedNotification = None
     user_id_type: Annotated[UserIdTypeField, IN_QUERY] = None
@@ -216,6 +252,7 @@ remove_attendees = Operation(
     replay=Replay.DELETE,
     scopes=WRITE_SCOPES,
     respond=done("attendees removed"),
+    to_wire=_remove_wire,
     confirm="Remove {attendee_ids} from event {event_id}?",
     done_after_replay=frozenset({194000}),
     read_back=ReadBack(route=ATTENDEES, differs=_removed_present, query=ATTENDEE_READ_BACK),

@@ -175,3 +175,30 @@ async def test_me_is_the_signed_in_user_wherever_people_are_named(mcp: Harness, 
     event_id = await new_event_id(mcp)
     added = await mcp.call("add_attendees", event_id=event_id, attendees=[{"type": "user", "name": me}])
     assert [a["user_id"] for a in added["items"] if a.get("type") == "user"] == [DEMO_USER_OPEN_ID]
+
+
+async def test_remove_attendees_by_their_own_ids_and_email(mcp: Harness) -> None:
+    # An open_id (from find_people, or list_attendees' user_id), a room id or an email where an
+    # attendee_id is wanted went to Feishu as attendee_ids and came back 194000; batch_delete.md's
+    # delete_ids names attendees by exactly these.
+    event_id = await new_event_id(mcp)
+    invited = [
+        {"type": "user", "user_id": LI_LEI_OPEN_ID},
+        {"type": "resource", "room_id": ROOM_IDS[0]},
+        {"type": "third_party", "third_party_email": "guest@acme.example"},
+    ]
+    added = await mcp.call("add_attendees", event_id=event_id, attendees=invited)
+    me = next(a["attendee_id"] for a in added["items"] if a.get("user_id") == DEMO_USER_OPEN_ID)
+    await mcp.call(
+        "remove_attendees", event_id=event_id, attendee_ids=[LI_LEI_OPEN_ID, ROOM_IDS[0], "guest@acme.example"]
+    )
+    sent = mcp.sent()
+    assert sent.body == {
+        "delete_ids": [
+            {"type": "user", "user_id": LI_LEI_OPEN_ID},
+            {"type": "resource", "room_id": ROOM_IDS[0]},
+            {"type": "third_party", "third_party_email": "guest@acme.example"},
+        ]
+    }
+    left = await mcp.call("list_attendees", event_id=event_id)
+    assert [a["attendee_id"] for a in left["items"]] == [me]

@@ -19,6 +19,7 @@ JsonObject = dict[str, Any]
 # instructions. It is moved under one clearly named key so no prompt injection hides in plain sight.
 EXTERNAL_TEXT = ("summary", "description", "location")
 EXTERNAL_KEY = "external_content"
+_NO_TEXT: tuple[object, ...] = (None, "", {})  # nothing written: no external_content entry
 
 
 def with_rendered_times(event: Any) -> JsonObject:
@@ -26,16 +27,18 @@ def with_rendered_times(event: Any) -> JsonObject:
     event's own timezone, and the free text people wrote under ``external_content``."""
     if not isinstance(event, dict):
         return {}
-    # A copy with the free text taken out: the same keys in the same order as filtering key by key,
-    # at a third of the cost (~2 µs an event of Feishu's ~20 fields; a page shapes every event).
+    # A copy with the free text taken out as it is gathered: the same keys in the same order as
+    # filtering key by key, at a fraction of the cost (a page shapes every event: ~2.5 ms for 1,000).
     out = dict(event)
+    external: JsonObject = {}
     for key in EXTERNAL_TEXT:
-        out.pop(key, None)
+        value = out.pop(key, None)
+        if value not in _NO_TEXT:
+            external[key] = value
     for key, wire in (("start", "start_time"), ("end", "end_time")):
         rendered = render_time_info(event.get(wire))
         if rendered is not None:
             out[key] = rendered
-    external = {k: event[k] for k in EXTERNAL_TEXT if event.get(k) not in (None, "", {})}
     if external:
         out[EXTERNAL_KEY] = external
     return out

@@ -104,8 +104,10 @@ async def _send_json(send: Send, payload: Any, status: int = 200) -> None:
 def _upstream() -> tuple[ASGIApp, str]:
     """The sandbox's ASGI app (seed data, no faults, no rate limit) and the demo user's token."""
     from sandbox import Sandbox
+    from sandbox.app import SERVED_LOG_LIMIT
 
     sb = Sandbox(seed=True)
+    sb.log.limit = SERVED_LOG_LIMIT  # a run sends ~30,000 requests: keep what `sandbox` keeps
     add_page_calendar(sb)
     return sb.app, sb.demo_token
 

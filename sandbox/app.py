@@ -315,6 +315,8 @@ def _quiet_injected_drops() -> None:
 # dict of the headers). uvicorn's httptools protocol, which it picks when httptools is installed,
 # lowercases header names on the wire; h11 sends them as given.
 WIRE_PARSER = "h11"
+# What a served sandbox keeps of its request log (GET /_sandbox/log shows it): the newest requests.
+SERVED_LOG_LIMIT = 10_000
 
 
 def serve(sb: Sandbox, host: str = "127.0.0.1", port: int = 8900) -> None:
@@ -322,6 +324,7 @@ def serve(sb: Sandbox, host: str = "127.0.0.1", port: int = 8900) -> None:
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise ValueError("the sandbox binds to loopback only")
     _quiet_injected_drops()
+    sb.log.limit = SERVED_LOG_LIMIT
     uvicorn.run(sb.app, host=host, port=port, log_level="warning", http=WIRE_PARSER)
 
 

@@ -58,7 +58,7 @@ class SandboxMiddleware:
             body=parse_body(raw_body),
             logid=logid,
         )
-        sb.log.append(entry)
+        sb.log.record(entry)
 
         async def replay_body() -> Message:
             return {"type": "http.request", "body": raw_body, "more_body": False}

@@ -29,7 +29,18 @@ class LoggedRequest:
 
 
 class RequestLog(list[LoggedRequest]):
-    """Every request received, oldest first (a plain list, with a filter helper)."""
+    """Every request received, oldest first (a plain list, with a filter helper).
+
+    ``limit``: keep only the newest that many. A served sandbox (``serve``) runs for as long as
+    someone tries things against it, at ~1.8 KB an entry; in-process sandboxes (tests) keep all.
+    """
+
+    limit: int | None = None
+
+    def record(self, entry: LoggedRequest) -> None:
+        self.append(entry)
+        if self.limit is not None and len(self) >= 2 * self.limit:
+            del self[: len(self) - self.limit]  # in batches: each request costs O(1) on average
 
     def matching(self, method: str | None = None, path: str | None = None) -> list[LoggedRequest]:
         """Entries with this method and/or a path containing ``path``."""

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import httpx2
 import pytest
+import uvicorn
 
 from sandbox import Sandbox
+from sandbox.app import SERVED_LOG_LIMIT, serve
 from tests.sandbox.helpers_sandbox import events_path
 
 pytestmark = pytest.mark.anyio
@@ -31,3 +33,19 @@ async def test_each_logged_code_is_the_code_its_reply_carried(sb: Sandbox, api: 
     codes = [reply.json()["code"] for reply in replies]
     assert [entry.code for entry in sb.log] == codes
     assert codes == [0, 99992402, 193001, 99991201, 20001, 99991661, 190003, 0, 99991400]
+
+
+async def test_a_served_sandbox_keeps_only_its_newest_requests(
+    sb: Sandbox, api: httpx2.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One left running for days must not grow by ~1.8 KB a request; in-process (tests) it keeps all."""
+    in_process = sb.log.limit
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+    serve(sb)
+    assert in_process is None and sb.log.limit == SERVED_LOG_LIMIT
+    sb.log.limit = 3
+    for size in range(50, 60):
+        await api.get(events_path(), params={"page_size": size})
+        assert len(sb.log) < 2 * 3
+    sizes = [entry.query["page_size"] for entry in sb.log]
+    assert sizes[-3:] == ["57", "58", "59"] and sizes == [str(n) for n in range(60 - len(sizes), 60)]

@@ -59,16 +59,20 @@ def _title(calendar: JsonObject) -> str:
 
 
 async def calendar_id_named(up: Upstream, name: str, picks: Picks = NO_PICKS) -> str:
-    """The id of the user's one calendar called ``name`` (its title or the user's alias for it)."""
+    """The id of the user's one calendar called ``name`` (its title or the user's alias for it, or, when
+    none is called exactly that, part of one, as for people and rooms: "Company holidays" for
+    "Company holidays 公司假期")."""
     picked = picks.get(name, "")
     if "@" in picked:
         return picked
     calendars = await all_calendars(up)
     wanted = name.casefold()
-    named = [
-        c
-        for c in calendars
-        if wanted in (str(c.get("summary", "")).casefold(), str(c.get("summary_alias", "")).casefold())
+
+    def titles_of(c: JsonObject) -> tuple[str, str]:
+        return str(c.get("summary", "")).casefold(), str(c.get("summary_alias", "")).casefold()
+
+    named = [c for c in calendars if wanted in titles_of(c)] or [
+        c for c in calendars if any(wanted in title for title in titles_of(c) if title)
     ]
     titles = ", ".join(f'"{_title(c)}"' for c in calendars[:30])
     nobody = f'you have no calendar named "{name}" (yours: {titles}); list_calendars shows them with ids'

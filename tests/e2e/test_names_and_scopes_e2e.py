@@ -10,7 +10,13 @@ import pytest
 from mcp.types import ElicitRequestParams, ElicitResult
 
 from sandbox import DEMO_PRIMARY_CALENDAR_ID, HAN_MEIMEI_OPEN_ID, LI_LEI_OPEN_ID, TEAM_CALENDAR_ID, Sandbox
-from sandbox.seed_directory import DESIGN_CHAT_ID, FRONTEND_CHAT_ID, ZHANG_WEI_BACKEND_OPEN_ID, ZHANG_WEI_SALES_OPEN_ID
+from sandbox.seed_directory import (
+    DESIGN_CHAT_ID,
+    FRONTEND_CHAT_ID,
+    HOLIDAYS_CALENDAR_ID,
+    ZHANG_WEI_BACKEND_OPEN_ID,
+    ZHANG_WEI_SALES_OPEN_ID,
+)
 from tests.e2e.scheduling_harness import Session, pinned_sandbox, session
 
 pytestmark = pytest.mark.anyio
@@ -104,6 +110,16 @@ async def test_create_event_invites_and_books_in_one_call_on_a_calendar_by_name(
     writes = [(r.method, r.path) for r in mcp.sb.log if r.method == "POST" and "/calendar/v4/calendars/" in r.path]
     team = f"/open-apis/calendar/v4/calendars/{TEAM_CALENDAR_ID}/events"
     assert writes == [("POST", team), ("POST", f"{team}/{event['event_id']}/attendees")]
+
+
+async def test_part_of_a_calendar_name_is_enough_when_it_names_one(mcp: Session) -> None:
+    # "Company holidays" was refused while the list it printed showed "Company holidays 公司假期";
+    # people and rooms were found by part of their name already.
+    listed = await mcp.call("list_events", calendar_id="company holidays", start="2026-11-23", end="2026-11-29")
+    assert mcp.sb.log[-1].path == f"/open-apis/calendar/v4/calendars/{HOLIDAYS_CALENDAR_ID}/events"
+    assert listed["items"] is not None
+    message = await mcp.fail("list_events", calendar_id="a", start="2026-11-23", end="2026-11-29")
+    assert "matches 2 calendars" in message  # "Product team" and "Company holidays": the user picks
 
 
 async def test_an_unknown_calendar_name_is_refused_naming_the_calendars(mcp: Session) -> None:

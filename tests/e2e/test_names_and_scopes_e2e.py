@@ -4,6 +4,7 @@ Zhang Wei), and recurring edits with a scope, through the MCP client against the
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -249,3 +250,19 @@ async def test_no_scope_on_the_series_own_id_says_every_occurrence_changed(mcp: 
     assert changed["warnings"][0].startswith(f"changed every occurrence of the series {uid}_0")
     single = await new_event(mcp)
     assert (await mcp.call("update_event", event_id=single, scope="this", summary="x"))["warnings"] == []
+
+
+@pytest.mark.parametrize("tool", ["update_event", "delete_event"])
+@pytest.mark.parametrize("when", ["2026-11-25T09:31", "2026-11-20T09:30"])  # a minute off; before the series
+async def test_this_and_following_from_a_time_that_is_no_occurrence_changes_nothing(
+    mcp: Session, tool: str, when: str
+) -> None:
+    """The split went ahead from any uid_<time>: it ended the series there, or deleted it whole for a
+    time before its first occurrence."""
+    uid = await standup(mcp)
+    moment = int(datetime.fromisoformat(when + "+08:00").timestamp())
+    extra = {"summary": "Renamed"} if tool == "update_event" else {}
+    message = await mcp.fail(tool, event_id=f"{uid}_{moment}", scope="this_and_following", **extra)
+    assert "193001" in message
+    assert len(await starts(mcp, "2026-11-23", "2026-12-31")) == 20
+    assert not [r for r in mcp.sb.log if r.method in ("PATCH", "DELETE", "POST")]

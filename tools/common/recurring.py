@@ -179,6 +179,13 @@ async def _one_occurrence(up: Upstream, calendar_id: str, uid: str, original: in
         raise ScopeError(THIS_ON_SERIES.format(uid=uid))
 
 
+async def _is_occurrence(up: Upstream, calendar_id: str, uid: str, original: int) -> None:
+    """Feishu's answer for the occurrence id, before anything changes: an id whose time is none of the
+    series' (a timestamp off by a minute) is 193001, where the split went ahead from that moment and
+    ended the series there, or deleted it whole for a time before its first occurrence."""
+    await up.send(_get(calendar_id, f"{uid}_{original}"))
+
+
 async def _scope_refusal(up: Upstream, calendar_id: str, uid: str) -> ScopeError:
     """this_and_following given a series id: what to do instead, read from the event (one GET, refusals only)."""
     event = (await up.send(_get(calendar_id, f"{uid}_0")))["event"]
@@ -258,6 +265,7 @@ async def _split(up: Upstream, calendar_id: str, uid: str, original: int, body: 
     rule = str(series.get("recurrence") or "")
     if not rule:
         raise ScopeError(f"{uid}_0 is not a recurring event: use scope this")
+    await _is_occurrence(up, calendar_id, uid, original)
     guests = await attendees_of(up, calendar_id, f"{uid}_0")
     changed = await changed_occurrences(up, calendar_id, uid, original)
     first = span_of(series)[0]
@@ -369,6 +377,7 @@ async def delete_series(
     if not original:
         raise await _scope_refusal(up, calendar_id, uid)
     series = (await up.send(_get(calendar_id, f"{uid}_0")))["event"]
+    await _is_occurrence(up, calendar_id, uid, original)
     if original <= span_of(series)[0]:
         await up.write(Request(DELETE_EVENT, query=query, path=path), Replay.DELETE)
         return {"notes": [f"deleted the whole series {uid}_0 (this was its first occurrence)"]}

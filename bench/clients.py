@@ -167,6 +167,12 @@ class HttpPeer:
         )
 
     async def request(self, method: str, params: dict[str, Any], name: str | None = None) -> dict[str, Any]:
+        return (await self._exchange(method, params, name))[1]
+
+    async def _exchange(
+        self, method: str, params: dict[str, Any], name: str | None = None
+    ) -> tuple[float, dict[str, Any]]:
+        """When the whole answer had arrived, and the answer checked."""
         version = LEGACY_HTTP if self.legacy else MODERN
         if not self.legacy:
             meta = {
@@ -185,13 +191,16 @@ class HttpPeer:
         if name is not None:
             headers["mcp-name"] = name
         response = await self.http.post(self.url, content=json.dumps(message), headers=headers)
+        # The whole answer is in: the clock stops before parsing it, as the stdio client's does (the
+        # client's own parsing is not the server's time; a 1,000-event page takes it ~9 ms).
+        answered = time.perf_counter()
         response.raise_for_status()
         body = response.content
         self.last_size = len(body)
         if response.headers.get("content-type", "").startswith("text/event-stream"):
             data = [line[5:].strip() for line in body.splitlines() if line.startswith(b"data:")]
-            return _checked(json.loads(data[-1]))
-        return _checked(json.loads(body))
+            return answered, _checked(json.loads(data[-1]))
+        return answered, _checked(json.loads(body))
 
     async def call(self, tool: str, arguments: dict[str, Any]) -> float:
         return (await self.sized_call(tool, arguments))[0]
@@ -199,13 +208,13 @@ class HttpPeer:
     async def sized_call(self, tool: str, arguments: dict[str, Any]) -> tuple[float, int]:
         """One tools/call: its round-trip time in seconds and the answer's body size in bytes."""
         started = time.perf_counter()
-        await self.request("tools/call", {"name": tool, "arguments": arguments}, name=tool)
-        return time.perf_counter() - started, self.last_size
+        answered, _ = await self._exchange("tools/call", {"name": tool, "arguments": arguments}, name=tool)
+        return answered - started, self.last_size
 
     async def ping(self) -> float:
         started = time.perf_counter()
-        await self.request("ping", {})
-        return time.perf_counter() - started
+        answered, _ = await self._exchange("ping", {})
+        return answered - started
 
     async def wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout

@@ -48,6 +48,10 @@ class AuthRequired(FeishuError):
     pass
 
 
+class CannotRenew(AuthRequired):
+    """A refused token its source has no way to renew (a pre-obtained one): Feishu's refusal is the error."""
+
+
 class ScopeMissing(FeishuError):
     pass
 

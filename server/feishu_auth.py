@@ -18,6 +18,8 @@ from typing import Protocol
 
 import httpx2
 
+from server.errors import CannotRenew
+
 # The user token was refused: refresh once and replay once.
 TOKEN_REJECTED = frozenset({99991668, 99991677})
 
@@ -35,13 +37,31 @@ class TokenSource(Protocol):
 
 def token_refused(response: httpx2.Response) -> bool:
     """Whether Feishu refused the request's token (a successful reply never is: not parsed)."""
-    if response.status_code < 400:
-        return False
+    return response.status_code >= 400 and _envelope(response).get("code") in TOKEN_REJECTED
+
+
+def _envelope(response: httpx2.Response) -> dict[str, object]:
     try:
-        code = json.loads(response.content).get("code")
-    except (ValueError, AttributeError):
-        return False
-    return code in TOKEN_REJECTED
+        parsed = json.loads(response.content)
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _with_refusal(err: CannotRenew, refused: httpx2.Response) -> CannotRenew:
+    """A token that cannot be renewed: the error carries Feishu's refusal (its code, words and log id).
+
+    The source's own error knows what to do but not what Feishu said: 99991668 (invalid) read as
+    99991677 (expired), and the log id was lost. (A refresh Feishu refused is the source's own
+    AuthRequired, with the refresh endpoint's code: it is left as it is.)
+    """
+    envelope = _envelope(refused)
+    code, msg = envelope.get("code"), str(envelope.get("msg") or "").rstrip(".")
+    if isinstance(code, int):
+        err.code = code
+    err.msg = f"{msg}; {err.msg}" if msg else err.msg
+    err.log_id = refused.headers.get("x-tt-logid", "")
+    return err
 
 
 class UserTokenAuth(httpx2.Auth):
@@ -75,7 +95,10 @@ class UserTokenAuth(httpx2.Auth):
             # The first refusal is not a failed attempt: refresh and send the same request again.
             self.on_the_wire = False
             self.refreshed = True
-            self.token = await self.tokens.refresh_after_rejection(self.token)
+            try:
+                self.token = await self.tokens.refresh_after_rejection(self.token)
+            except CannotRenew as err:
+                raise _with_refusal(err, response) from None
             # A new request, not the sent one changed: what went out stays as it was (logs, hooks).
             again = httpx2.Request(
                 request.method,

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from server.errors import AuthRequired
+from server.errors import AuthRequired, CannotRenew
 from server.settings import Settings
 
 
@@ -33,7 +33,7 @@ class StaticToken:
         return self._token
 
     async def refresh_after_rejection(self, rejected: str) -> str:
-        raise AuthRequired(
+        raise CannotRenew(
             "sign-in",
             99991677,
             "the user token was rejected and cannot be refreshed",

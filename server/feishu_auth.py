@@ -12,13 +12,13 @@ timeout interrupted.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncGenerator, Generator
 from typing import Protocol
 
 import httpx2
 
 from server.errors import CannotRenew
+from server.feishu_envelope import feishu_envelope
 
 # The user token was refused: refresh once and replay once.
 TOKEN_REJECTED = frozenset({99991668, 99991677})
@@ -37,15 +37,7 @@ class TokenSource(Protocol):
 
 def token_refused(response: httpx2.Response) -> bool:
     """Whether Feishu refused the request's token (a successful reply never is: not parsed)."""
-    return response.status_code >= 400 and _envelope(response).get("code") in TOKEN_REJECTED
-
-
-def _envelope(response: httpx2.Response) -> dict[str, object]:
-    try:
-        parsed = json.loads(response.content)
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
+    return response.status_code >= 400 and (feishu_envelope(response) or {}).get("code") in TOKEN_REJECTED
 
 
 def _with_refusal(err: CannotRenew, refused: httpx2.Response) -> CannotRenew:
@@ -55,7 +47,7 @@ def _with_refusal(err: CannotRenew, refused: httpx2.Response) -> CannotRenew:
     99991677 (expired), and the log id was lost. (A refresh Feishu refused is the source's own
     AuthRequired, with the refresh endpoint's code: it is left as it is.)
     """
-    envelope = _envelope(refused)
+    envelope = feishu_envelope(refused) or {}
     code, msg = envelope.get("code"), str(envelope.get("msg") or "").rstrip(".")
     if isinstance(code, int):
         err.code = code

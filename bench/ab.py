@@ -143,8 +143,7 @@ async def _per_call_session(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ab", description=__doc__.splitlines()[0])
-    parser.add_argument("--before", type=Path, required=True, help="checkout of the 'before' server")
-    parser.add_argument("--after", type=Path, default=procs.ROOT, help="checkout of the 'after' server (this one)")
+    procs.add_checkouts(parser, "server")
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--no-cold-starts", action="store_true", help="per-call figures only")
     for side in ("before", "after"):
@@ -152,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for side in ("before", "after"):
         EXTRA_ENV[side] = dict(item.split("=", 1) for item in getattr(args, f"{side}_env"))
-    roots = {"before": args.before.resolve(), "after": args.after.resolve()}
+    roots = procs.checkouts(args)
     logs = Path(tempfile.mkdtemp(prefix="bench-ab-"))
     print(f"load average {os.getloadavg()}")
     if not args.no_cold_starts:

@@ -76,20 +76,18 @@ async def measure(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.list_cost", description=__doc__.splitlines()[0])
-    parser.add_argument("--before", type=Path, required=True, help="checkout of the 'before' server")
-    parser.add_argument("--after", type=Path, default=procs.ROOT, help="checkout of the 'after' server (this one)")
+    procs.add_checkouts(parser, "server")
     parser.add_argument("--blocks", type=int, default=10, help="blocks per server (alternating)")
     parser.add_argument("--calls", type=int, default=200, help="calls per block, sequential and at c=8 each")
     parser.add_argument("--tool", default="list_events", choices=("list_events", "get_event"))
     args = parser.parse_args(argv)
-    roots = {"before": args.before.resolve(), "after": args.after.resolve()}
+    roots = procs.checkouts(args)
     logs = Path(tempfile.mkdtemp(prefix="bench-list-cost-"))
     print(f"load average at start {os.getloadavg()}")
     figures = asyncio.run(measure(roots, args.tool, args.blocks, args.calls, logs))
     for key in ("seq_cpu_ms", "seq_p50_ms", "c8_cpu_ms", "c8_calls_per_s"):
         before, after = figures["before"][key], figures["after"][key]
-        # CPU comes in 10 ms ticks: a tiny run (the smoke test) may measure none for a side.
-        ratio = f"{after / before:.2f}" if before else "n/a"
+        ratio = procs.after_before(before, after)
         print(f"{args.tool} {key:15s} before {before:8.3f}  after {after:8.3f}  after/before {ratio}")
     print(f"load average at end {os.getloadavg()}")
     return 0

@@ -7,6 +7,7 @@ CPU and memory come from /proc (Linux only), so they cost the measured process n
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import socket
@@ -19,6 +20,22 @@ from typing import Any
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def add_checkouts(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--before DIR`` and ``--after DIR`` (default: this checkout): the two checkouts whose ``what`` is compared."""
+    parser.add_argument("--before", type=Path, required=True, help=f"checkout of the 'before' {what}")
+    parser.add_argument("--after", type=Path, default=ROOT, help=f"checkout of the 'after' {what} (this one)")
+
+
+def checkouts(args: argparse.Namespace) -> dict[str, Path]:
+    """The two checkouts of :func:`add_checkouts`, by side."""
+    return {"before": args.before.resolve(), "after": args.after.resolve()}
+
+
+def after_before(before: float, after: float) -> str:
+    """after / before, to two places; CPU comes in 10 ms ticks, so a tiny run may measure none for a side."""
+    return f"{after / before:.2f}" if before else "n/a"
 
 
 def free_port() -> int:

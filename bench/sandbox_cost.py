@@ -130,19 +130,17 @@ async def measure(roots: dict[str, Path], blocks: int, calls: int, logs: Path) -
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.sandbox_cost", description=__doc__.splitlines()[0])
-    parser.add_argument("--before", type=Path, required=True, help="checkout of the 'before' sandbox")
-    parser.add_argument("--after", type=Path, default=procs.ROOT, help="checkout of the 'after' sandbox (this one)")
+    procs.add_checkouts(parser, "sandbox")
     parser.add_argument("--blocks", type=int, default=6, help="blocks per side (alternating)")
     parser.add_argument("--calls", type=int, default=1000, help="requests per kind per block (list1000: a tenth)")
     args = parser.parse_args(argv)
-    roots = {"before": args.before.resolve(), "after": args.after.resolve()}
+    roots = procs.checkouts(args)
     logs = Path(tempfile.mkdtemp(prefix="bench-sandbox-cost-"))
     print(f"load average at start {os.getloadavg()}")
     figures, same = asyncio.run(measure(roots, args.blocks, args.calls, logs))
     for kind in KINDS:
         before, after = figures[f"before {kind}"], figures[f"after {kind}"]
-        # CPU comes in 10 ms ticks: a tiny run may measure none for a side.
-        ratio = f"{after / before:.2f}" if before else "n/a"
+        ratio = procs.after_before(before, after)
         print(f"{kind:9s} sandbox CPU ms/request  before {before:7.3f}  after {after:7.3f}  after/before {ratio}")
     # The seed world is built around the clock's today: both sides started together answer alike.
     print(f"answers byte for byte the same on both sides: {'yes' if same else 'NO'}")

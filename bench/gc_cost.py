@@ -23,37 +23,15 @@ import anyio
 import httpx2
 from mcp import Client
 
-from bench.upstream import PAGE_CALENDAR_ID, add_page_calendar
-from sandbox import Sandbox
+from bench.upstream import PAGE_CALENDAR_ID, list_answers
 from sandbox.seed import DEMO_PRIMARY_CALENDAR_ID
 from server import heap
 from server.app import build_server
-from server.clock import VirtualClock
 from server.settings import Settings
 from server.tokens import StaticToken
 
 CONCURRENCY = 8
 DEFAULT_YOUNG_LIMIT = 700  # CPython's
-
-
-def answers() -> tuple[dict[str, bytes], str]:
-    """Feishu's answer (the sandbox's bytes) to each list request measured here, by calendar id."""
-    sb = Sandbox(seed=True, clock=VirtualClock(1_795_000_000.0))
-    add_page_calendar(sb)
-
-    async def fetch() -> dict[str, bytes]:
-        out = {}
-        async with httpx2.AsyncClient(transport=sb.transport(), base_url="https://open.feishu.cn") as http:
-            for calendar_id, size in ((DEMO_PRIMARY_CALENDAR_ID, 50), (PAGE_CALENDAR_ID, 1000)):
-                answer = await http.get(
-                    f"/open-apis/calendar/v4/calendars/{calendar_id}/events",
-                    params={"page_size": size},
-                    headers={"Authorization": f"Bearer {sb.demo_token}"},
-                )
-                out[calendar_id] = answer.content
-        return out
-
-    return anyio.run(fetch), sb.demo_token
 
 
 class Canned(httpx2.AsyncBaseTransport):
@@ -139,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     print(f"load average at start {os.getloadavg()}")
-    bodies, token = answers()
+    bodies, token = list_answers()
     threshold = gc.get_threshold()
     try:
         anyio.run(bench, args, bodies, token)

@@ -41,29 +41,12 @@ VERSION = "2025-11-25"
 
 def page(events: int) -> dict[str, Any]:
     """list_events' result for a page of ``events`` events, as the tool sends it."""
-    import anyio
-    import httpx2
-
-    from bench.upstream import PAGE_CALENDAR_ID, add_page_calendar
-    from sandbox import Sandbox
-    from server.clock import VirtualClock
+    from bench.upstream import PAGE_CALENDAR_ID, list_answers
     from tools import OPERATIONS
 
-    sb = Sandbox(seed=True, clock=VirtualClock(1_795_000_000.0))
-    add_page_calendar(sb, events)
-
-    async def fetch() -> dict[str, Any]:
-        async with httpx2.AsyncClient(transport=sb.transport(), base_url="https://open.feishu.cn") as http:
-            answer = await http.get(
-                f"/open-apis/calendar/v4/calendars/{PAGE_CALENDAR_ID}/events",
-                params={"page_size": max(events, 50)},  # Feishu refuses pages under 50
-                headers={"Authorization": f"Bearer {sb.demo_token}"},
-            )
-            data: dict[str, Any] = answer.json()["data"]
-            return data
-
+    bodies, _ = list_answers(events)
     op = next(op for op in OPERATIONS if op.name == "list_events")
-    return wire_form(op.respond(None, anyio.run(fetch)))
+    return wire_form(op.respond(None, pydantic_core.from_json(bodies[PAGE_CALENDAR_ID])["data"]))
 
 
 def sdk_way(data: dict[str, Any]) -> bytes:

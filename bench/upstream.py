@@ -138,6 +138,37 @@ def add_page_calendar(sb: Any, count: int = PAGE_EVENTS) -> None:
         eventstore.save(sb.world, event)
 
 
+def list_answers(events: int = PAGE_EVENTS) -> tuple[dict[str, bytes], str]:
+    """The sandbox's bytes for the two list requests measured in one process, by calendar id, and the token.
+
+    The demo user's 9-event page (``page_size=50``) and the page calendar of ``events`` events in one
+    page, from a sandbox whose clock is pinned (the same bytes on every run).
+    """
+    import anyio
+
+    from sandbox import Sandbox
+    from sandbox.seed import DEMO_PRIMARY_CALENDAR_ID
+    from server.clock import VirtualClock
+
+    sb = Sandbox(seed=True, clock=VirtualClock(1_795_000_000.0))
+    add_page_calendar(sb, events)
+
+    async def fetch() -> dict[str, bytes]:
+        out = {}
+        async with httpx2.AsyncClient(transport=sb.transport(), base_url="https://open.feishu.cn") as http:
+            # Feishu refuses pages under 50.
+            for calendar_id, size in ((DEMO_PRIMARY_CALENDAR_ID, 50), (PAGE_CALENDAR_ID, max(events, 50))):
+                answer = await http.get(
+                    f"/open-apis/calendar/v4/calendars/{calendar_id}/events",
+                    params={"page_size": size},
+                    headers={"Authorization": f"Bearer {sb.demo_token}"},
+                )
+                out[calendar_id] = answer.content
+        return out
+
+    return anyio.run(fetch), sb.demo_token
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.upstream")
     parser.add_argument("--port", type=int, required=True)
